@@ -1,0 +1,78 @@
+"""Typed errors: one enum of codes, one base error carrying code, message (what to do) and HTTP status."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    INVALID_ARGUMENTS = "invalid_arguments"
+    UNKNOWN_TOOL = "unknown_tool"
+    DENIED = "denied"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    NOT_FOUND = "not_found"
+    PRECONDITION_FAILED = "precondition_failed"
+    CONFIRMATION_REQUIRED = "confirmation_required"
+    CONFIRMATION_INVALID = "confirmation_invalid"
+    CONFIRMATION_EXPIRED = "confirmation_expired"
+    CONFIRMATION_USED = "confirmation_used"
+    CONFIRMATION_MISMATCH = "confirmation_mismatch"
+    PREVIEW_STALE = "preview_stale"
+    TOOL_ERROR = "tool_error"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    CONFLICT = "conflict"
+    BAD_REQUEST = "bad_request"
+    CONFIGURATION = "configuration"
+    INTERNAL = "internal"
+
+
+_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_ARGUMENTS: 422,
+    ErrorCode.UNKNOWN_TOOL: 404,
+    ErrorCode.DENIED: 403,
+    ErrorCode.LIMIT_EXCEEDED: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.PRECONDITION_FAILED: 409,
+    ErrorCode.CONFIRMATION_REQUIRED: 409,
+    ErrorCode.CONFIRMATION_INVALID: 409,
+    ErrorCode.CONFIRMATION_EXPIRED: 410,
+    ErrorCode.CONFIRMATION_USED: 409,
+    ErrorCode.CONFIRMATION_MISMATCH: 409,
+    ErrorCode.PREVIEW_STALE: 409,
+    ErrorCode.TOOL_ERROR: 500,
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.CONFIGURATION: 500,
+    ErrorCode.INTERNAL: 500,
+}
+
+
+class CopilotError(Exception):
+    """Base error. `message` must tell the reader what to do next."""
+
+    def __init__(self, code: ErrorCode, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+    @property
+    def status(self) -> int:
+        return _STATUS[self.code]
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code.value, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class ToolError(CopilotError):
+    """Raised by a tool handler when a business precondition fails (e.g. order is not pending)."""
+
+    def __init__(self, message: str, code: ErrorCode = ErrorCode.PRECONDITION_FAILED) -> None:
+        super().__init__(code, message)

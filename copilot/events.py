@@ -1,0 +1,41 @@
+"""Wire events of a conversation. Graph nodes emit them (LangGraph stream writer); the event log stores them
+with a per-conversation increasing `seq` that becomes the SSE `id`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol, TypedDict
+
+EventType = Literal[
+    "message.delta",
+    "message.completed",
+    "tool.requested",
+    "tool.denied",
+    "tool.invalid",
+    "tool.preview",
+    "tool.executed",
+    "tool.error",
+    "handoff.requested",
+    "turn.started",
+    "turn.completed",
+    "error",
+]
+
+
+class Event(TypedDict):
+    type: EventType
+    data: dict[str, Any]
+
+
+class StoredEvent(TypedDict):
+    seq: int
+    type: EventType
+    turn_id: str | None
+    data: dict[str, Any]
+
+
+class EventSink(Protocol):
+    """Where a running turn appends its events (the conversation's durable event log)."""
+
+    async def emit(self, type: EventType, data: dict[str, Any], *, turn_id: str | None = None) -> int:
+        """Append one event and return its seq."""
+        ...

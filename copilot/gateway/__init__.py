@@ -1,0 +1,1 @@
+"""Tool gateway: validate → authorize → dry-run/preview → confirm → execute once → audit."""

@@ -1,0 +1,45 @@
+"""One Settings object (COPILOT_ prefix), built in create_app or the CLI, never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COPILOT_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path(".copilot")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is a SQLite file under data_dir."
+    )
+    secret: str | None = Field(default=None, description="HMAC secret for bearer tokens.")
+    default_tenant: str = "demo"
+    model: str = Field(default="offline", description="'offline' or 'provider:model', e.g. openai:gpt-4o-mini")
+    model_base_url: str | None = None
+    pack_path: Path = PROJECT_ROOT / "tools" / "retail"
+    policy_dir: Path = PROJECT_ROOT / "policies"
+    data_path: Path | None = Field(default=None, description="τ²-format db.json to load instead of demo data")
+    kb_path: Path | None = Field(default=None, description="Extra knowledge to ingest (md/html/jsonl)")
+    confirmation_ttl_seconds: int = 600
+    host: str = "127.0.0.1"
+    port: int = 8000
+    redis_url: str | None = None
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'copilot.db').resolve()}"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        url = self.resolved_database_url
+        prefix = "sqlite:///"
+        return Path(url[len(prefix) :]) if url.startswith(prefix) else None

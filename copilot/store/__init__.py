@@ -1,0 +1,1 @@
+"""Persistence: one SQLAlchemy database (SQLite file by default, Postgres by URL)."""

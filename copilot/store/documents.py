@@ -1,0 +1,93 @@
+"""Document access for tool handlers, with change tracking so a dry-run can show before/after."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from copilot.store.schema import documents, resource_owners
+
+Doc = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Change:
+    kind: str
+    id: str
+    before: Doc | None
+    after: Doc | None
+
+
+@dataclass
+class DocumentStore:
+    """A tenant-scoped view of the documents table over one connection (and its transaction)."""
+
+    conn: Connection
+    tenant: str
+    changes: list[Change] = field(default_factory=list)
+
+    def get(self, kind: str, id_: str) -> Doc | None:
+        row = self.conn.execute(
+            select(documents.c.data).where(
+                documents.c.tenant == self.tenant, documents.c.kind == kind, documents.c.id == id_
+            )
+        ).first()
+        return copy.deepcopy(row[0]) if row else None
+
+    def owner_of(self, kind: str, id_: str) -> str | None:
+        """Owner of a top-level document or of a registered sub-resource; None if it does not exist."""
+        row = self.conn.execute(
+            select(documents.c.owner).where(
+                documents.c.tenant == self.tenant, documents.c.kind == kind, documents.c.id == id_
+            )
+        ).first()
+        if row is None:
+            row = self.conn.execute(
+                select(resource_owners.c.owner).where(
+                    resource_owners.c.tenant == self.tenant,
+                    resource_owners.c.kind == kind,
+                    resource_owners.c.id == id_,
+                )
+            ).first()
+        return row[0] if row else None
+
+    def all(self, kind: str) -> Iterator[Doc]:
+        rows = self.conn.execute(
+            select(documents.c.data)
+            .where(documents.c.tenant == self.tenant, documents.c.kind == kind)
+            .order_by(documents.c.id)
+        )
+        for (data,) in rows:
+            yield data
+
+    def put(self, kind: str, id_: str, data: Doc, owner: str | None = None) -> None:
+        """Insert or replace a document, recording the change."""
+        before = self.get(kind, id_)
+        if before is None:
+            self.conn.execute(
+                insert(documents).values(tenant=self.tenant, kind=kind, id=id_, owner=owner, data=data)
+            )
+        else:
+            self.conn.execute(
+                update(documents)
+                .where(documents.c.tenant == self.tenant, documents.c.kind == kind, documents.c.id == id_)
+                .values(data=data)
+            )
+        self.changes.append(Change(kind, id_, before, copy.deepcopy(data)))
+
+    def set_owner(self, kind: str, id_: str, owner: str) -> None:
+        """Register a sub-resource (e.g. a payment method) as owned by `owner`."""
+        self.conn.execute(
+            delete(resource_owners).where(
+                resource_owners.c.tenant == self.tenant,
+                resource_owners.c.kind == kind,
+                resource_owners.c.id == id_,
+            )
+        )
+        self.conn.execute(
+            insert(resource_owners).values(tenant=self.tenant, kind=kind, id=id_, owner=owner)
+        )

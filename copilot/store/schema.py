@@ -1,0 +1,120 @@
+"""Every table of the copilot, in one MetaData. Domain records are JSON documents keyed by (tenant, kind, id)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Domain data of a tool pack (users, orders, products...). `owner` is the user id that owns the record.
+documents = Table(
+    "documents",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("owner", String(128), nullable=True, index=True),
+    Column("data", JSON, nullable=False),
+)
+
+# Owned sub-resources that live inside another document (e.g. a payment method inside a user).
+resource_owners = Table(
+    "resource_owners",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("owner", String(128), nullable=False),
+)
+
+# Previews awaiting confirmation: bound to principal, tool, canonical-args hash and preview hash.
+previews = Table(
+    "previews",
+    metadata,
+    Column("preview_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("principal", String(256), nullable=False),
+    Column("conversation_id", String(64), nullable=True),
+    Column("tool", String(64), nullable=False),
+    Column("arguments", JSON, nullable=False),
+    Column("args_hash", String(64), nullable=False),
+    Column("preview_hash", String(64), nullable=False),
+    Column("preview", JSON, nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("approved_by", String(256), nullable=True),
+    Column("approved", Boolean, nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+# Exactly-once ledger: a write with the same idempotency key returns the stored result.
+executions = Table(
+    "executions",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("idempotency_key", String(128), primary_key=True),
+    Column("tool", String(64), nullable=False),
+    Column("args_hash", String(64), nullable=False),
+    Column("result", JSON, nullable=False),
+    Column("executed_at", DateTime(timezone=True), nullable=False),
+)
+
+# Append-only record of every gateway decision.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("principal", String(256), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("conversation_id", String(64), nullable=True, index=True),
+    Column("tool", String(64), nullable=False),
+    Column("arguments", JSON, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("code", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("policy_version", String(64), nullable=False),
+    Column("latency_ms", Float, nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("customer", String(128), nullable=False),
+    Column("customer_role", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The conversation's event log; SSE clients tail it and resume from Last-Event-ID (= seq).
+events = Table(
+    "events",
+    metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("type", String(64), nullable=False),
+    Column("turn_id", String(64), nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+Index("ix_documents_owner_kind", documents.c.tenant, documents.c.kind, documents.c.owner)
