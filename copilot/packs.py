@@ -55,10 +55,16 @@ def load_pack(path: Path) -> Pack:
             name, path / "__init__.py", submodule_search_locations=[str(path)]
         )
         if spec is None or spec.loader is None:
-            raise CopilotError(ErrorCode.CONFIGURATION, f"No tool pack at {path}; point COPILOT_PACK_PATH at one.")
+            raise CopilotError(
+                ErrorCode.CONFIGURATION, f"No tool pack at {path}; point COPILOT_PACK_PATH at one."
+            )
         module = importlib.util.module_from_spec(spec)
-        sys.modules.setdefault("copilot_packs", importlib.util.module_from_spec(
-            importlib.machinery.ModuleSpec("copilot_packs", None, is_package=True)))
+        sys.modules.setdefault(
+            "copilot_packs",
+            importlib.util.module_from_spec(
+                importlib.machinery.ModuleSpec("copilot_packs", None, is_package=True)
+            ),
+        )
         sys.modules[name] = module
         spec.loader.exec_module(module)
     make_pack: Callable[[], Pack] = module.make_pack

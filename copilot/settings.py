@@ -21,7 +21,9 @@ class Settings(BaseSettings):
     )
     secret: str | None = Field(default=None, description="HMAC secret for bearer tokens.")
     default_tenant: str = "demo"
-    model: str = Field(default="offline", description="'offline' or 'provider:model', e.g. openai:gpt-4o-mini")
+    model: str = Field(
+        default="offline", description="'offline' or 'provider:model', e.g. openai:gpt-4o-mini"
+    )
     model_base_url: str | None = None
     pack_path: Path = PROJECT_ROOT / "tools" / "retail"
     policy_dir: Path = PROJECT_ROOT / "policies"

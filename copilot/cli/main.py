@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Support Copilot: serve, chat, mint tokens, call tools, replay red-team cases, evaluate.")
+app = typer.Typer(
+    help="Support Copilot: serve, chat, mint tokens, call tools, replay red-team cases, evaluate."
+)
 
 
 @app.callback()

@@ -31,7 +31,11 @@ class ToolSpec:
         """The function-calling shape used by LangChain's bind_tools."""
         return {
             "type": "function",
-            "function": {"name": self.name, "description": self.description, "parameters": dict(self.parameters)},
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": dict(self.parameters),
+            },
         }
 
 

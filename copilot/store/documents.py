@@ -88,6 +88,4 @@ class DocumentStore:
                 resource_owners.c.id == id_,
             )
         )
-        self.conn.execute(
-            insert(resource_owners).values(tenant=self.tenant, kind=kind, id=id_, owner=owner)
-        )
+        self.conn.execute(insert(resource_owners).values(tenant=self.tenant, kind=kind, id=id_, owner=owner))
