@@ -1,0 +1,77 @@
+"""Read Markdown, HTML and JSONL (`{id,title,content}`) sources into chunks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from copilot.errors import CopilotError, ErrorCode
+from copilot.knowledge.chunks import Chunk, chunk_markdown
+from copilot.knowledge.html_text import html_to_markdown
+
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+JSONL_SUFFIXES = frozenset({".jsonl"})
+SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+
+
+def source_files(path: Path) -> list[Path]:
+    """The ingestible files at `path` (a file, or a directory searched recursively), sorted."""
+    if path.is_file():
+        if path.suffix.lower() not in SUFFIXES:
+            raise CopilotError(
+                ErrorCode.BAD_REQUEST,
+                f"Cannot ingest {path}: use a .md, .markdown, .html, .htm or .jsonl file.",
+            )
+        return [path]
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    raise CopilotError(ErrorCode.NOT_FOUND, f"{path} does not exist; pass a knowledge file or directory.")
+
+
+def load_file(path: Path) -> list[Chunk]:
+    """Chunks of one file; the doc id of a Markdown/HTML file is its stem, a JSONL record's is its `id`."""
+    suffix = path.suffix.lower()
+    text = path.read_text(encoding="utf-8")
+    if suffix in JSONL_SUFFIXES:
+        return [chunk for record in _records(path, text) for chunk in _record_chunks(path, record)]
+    markdown = html_to_markdown(text) if suffix in HTML_SUFFIXES else text
+    return chunk_markdown(path.stem, markdown, source=str(path))
+
+
+def load_path(path: Path) -> list[Chunk]:
+    """Chunks of every ingestible file at `path`."""
+    return [chunk for file in source_files(path) for chunk in load_file(file)]
+
+
+def _records(path: Path, text: str) -> Iterator[dict[str, object]]:
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CopilotError(
+                ErrorCode.BAD_REQUEST, f"{path}:{lineno} is not valid JSON ({exc.msg}); fix that line."
+            ) from exc
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str) or not record["id"]:
+            raise CopilotError(
+                ErrorCode.BAD_REQUEST,
+                f"{path}:{lineno} needs an object with string fields id, title and content.",
+            )
+        yield record
+
+
+def _record_chunks(path: Path, record: dict[str, object]) -> list[Chunk]:
+    doc_id = str(record["id"])
+    title = record.get("title")
+    content = record.get("content")
+    url = record.get("url")
+    source = url if isinstance(url, str) and url else f"{path}#{doc_id}"
+    return chunk_markdown(
+        doc_id,
+        content if isinstance(content, str) else "",
+        source=source,
+        title=title if isinstance(title, str) else None,
+    )
