@@ -1,0 +1,68 @@
+"""Handlers for delivered orders: request a return or an exchange (each at most once per order)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from copilot.errors import ToolError
+from copilot.gateway.spec import ToolContext
+from copilot.store.documents import Doc
+
+from . import handlers_common as c
+
+
+def _items_total(order: Doc, item_ids: list[str]) -> float:
+    """Price of the requested lines, counting duplicates line by line."""
+    prices: dict[str, list[float]] = defaultdict(list)
+    for item in order["items"]:
+        prices[item["item_id"]].append(item["price"])
+    return c.money(sum(prices[item_id].pop(0) for item_id in item_ids))
+
+
+def return_delivered_order_items(ctx: ToolContext, args: dict[str, Any]) -> Doc:
+    """Status → 'return requested'; refund to the original payment method or one of the user's gift cards."""
+    order = c.get_order(ctx.store, args["order_id"])
+    c.require_status(order, "delivered", "returned (a delivered order can be returned or exchanged once)")
+    user = c.get_user(ctx.store, order["user_id"])
+    method_id = args["payment_method_id"]
+    method = c.payment_method(user, method_id)
+    original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+    if not c.is_gift_card(method) and method_id != original:
+        raise ToolError(
+            f"Refunds go to the original payment method ({original}) or to one of the user's gift cards, "
+            f"not to {method_id}."
+        )
+    item_ids: list[str] = args["item_ids"]
+    c.require_items(order, item_ids)
+    order["status"] = "return requested"
+    order["return_items"] = sorted(item_ids)
+    order["return_payment_method_id"] = method_id
+    ctx.amount = _items_total(order, item_ids)
+    ctx.facts.update(refund_to=method_id, new_status="return requested", items=sorted(item_ids))
+    return c.save_order(ctx.store, order)
+
+
+def exchange_delivered_order_items(ctx: ToolContext, args: dict[str, Any]) -> Doc:
+    """Status → 'exchange requested' with the new items and the price difference to settle."""
+    order = c.get_order(ctx.store, args["order_id"])
+    c.require_status(order, "delivered", "exchanged (a delivered order can be returned or exchanged once)")
+    item_ids: list[str] = args["item_ids"]
+    new_item_ids: list[str] = args["new_item_ids"]
+    c.require_items(order, item_ids)
+    diff = c.money(c.price_difference(ctx.store, order, item_ids, new_item_ids))
+    method_id = args["payment_method_id"]
+    method = c.payment_method(c.get_user(ctx.store, order["user_id"]), method_id)
+    c.require_gift_card_balance(method, diff, "the price difference")
+    order["status"] = "exchange requested"
+    order["exchange_items"] = sorted(item_ids)
+    order["exchange_new_items"] = sorted(new_item_ids)
+    order["exchange_payment_method_id"] = method_id
+    order["exchange_price_difference"] = diff
+    ctx.amount = abs(diff)
+    ctx.facts.update(
+        price_difference=diff,
+        new_status="exchange requested",
+        **{"charge_to" if diff > 0 else "refund_to": method_id},
+    )
+    return c.save_order(ctx.store, order)
