@@ -1,0 +1,10 @@
+"""`copilot eval ...`: shared sub-app; each evaluation registers its command here."""
+
+from __future__ import annotations
+
+import typer
+
+from copilot.cli.eval_retrieval import retrieval
+
+eval_app = typer.Typer(help="Evaluate retrieval and intent routing.", no_args_is_help=True)
+eval_app.command("retrieval")(retrieval)
