@@ -49,7 +49,12 @@ def load_tasks(path: Path) -> list[RetrievalTask]:
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
-        record = json.loads(line)
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CopilotError(
+                ErrorCode.BAD_REQUEST, f"{path}:{lineno} is not valid JSON ({exc.msg})."
+            ) from exc
         if not isinstance(record, dict) or "required_documents" not in record:
             raise CopilotError(
                 ErrorCode.BAD_REQUEST, f"{path}:{lineno} needs `instructions` and `required_documents`."

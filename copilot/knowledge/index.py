@@ -7,7 +7,7 @@ import json
 import logging
 import shutil
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ import bm25s
 import numpy as np
 
 from copilot.knowledge.chunks import Chunk
+from copilot.knowledge.ingest import load_path
 from copilot.knowledge.text import TOKENIZER_VERSION, tokenize
 
 TITLE_WEIGHT = 2
@@ -55,6 +56,11 @@ class KnowledgeBase:
         self.hash = content_hash(self.chunks)
         self.loaded_from_disk = False
         self._retriever = self._open(index_dir) if self.chunks else None
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[Path], *, index_dir: Path | None = None) -> KnowledgeBase:
+        """Ingest files/directories (Markdown, HTML, JSONL) and index them."""
+        return cls([chunk for path in paths for chunk in load_path(path)], index_dir=index_dir)
 
     def __len__(self) -> int:
         return len(self.chunks)

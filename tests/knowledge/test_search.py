@@ -50,7 +50,7 @@ def articles(tmp_path: Path) -> Path:
     ],
 )
 def test_search_ranks_the_right_chunk_first(articles: Path, query: str, expected: str) -> None:
-    hits = KnowledgeBase(load_path(articles)).search(query, k=3)
+    hits = KnowledgeBase.from_paths([articles]).search(query, k=3)
     assert hits[0].chunk.id == expected
     assert hits == sorted(hits, key=lambda h: -h.score)
 
