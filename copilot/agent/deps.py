@@ -1,0 +1,65 @@
+"""What the graph needs from the rest of the system, as small Protocols (the graph never imports concrete
+gateway / knowledge / model classes, so it runs unchanged with fakes, the offline model or a real LLM)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from langchain_core.language_models import BaseChatModel
+
+from copilot.gateway.result import GatewayResult, Preview
+from copilot.gateway.spec import ToolSpec
+from copilot.principal import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved knowledge chunk the model may cite as [id]."""
+
+    id: str
+    title: str
+    text: str
+
+
+class Retriever(Protocol):
+    def search(self, query: str, k: int) -> Sequence[Passage]: ...
+
+
+class GatewayPort(Protocol):
+    """The part of copilot.gateway.Gateway the graph uses (sync: SQLAlchemy underneath)."""
+
+    def call(
+        self,
+        principal: Principal,
+        tool: str,
+        arguments: object,
+        *,
+        call_id: str,
+        conversation_id: str | None = None,
+    ) -> GatewayResult: ...
+
+    def execute(self, principal: Principal, preview_id: str) -> GatewayResult: ...
+
+    def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview: ...
+
+
+ToolFilter = Callable[[Principal], Sequence[ToolSpec]]
+
+
+@dataclass(frozen=True)
+class AgentDeps:
+    """Everything build_graph needs. `tools` are the specs bound to the model; the gateway still decides."""
+
+    model: BaseChatModel
+    gateway: GatewayPort
+    retriever: Retriever
+    tools: Sequence[ToolSpec]
+    k: int = 5
+    max_input_chars: int = 4000
+    tool_filter: ToolFilter | None = field(default=None)
+    """Optional per-principal narrowing of the bound tools (default: all)."""
+
+    def tools_for(self, principal: Principal) -> Sequence[ToolSpec]:
+        return self.tool_filter(principal) if self.tool_filter else self.tools

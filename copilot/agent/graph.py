@@ -1,0 +1,84 @@
+"""build_graph: wire the support graph.
+
+guard → retrieve → plan ⇄ act → confirm → execute → plan → validate → END
+handoff ← guard (user asks) | act (transfer_to_human_agents) | validate (failed twice)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langchain_core.messages import AIMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from copilot.agent.act import make_act
+from copilot.agent.confirm import confirm, make_execute
+from copilot.agent.deps import AgentDeps
+from copilot.agent.guard import make_guard
+from copilot.agent.handoff import handoff
+from copilot.agent.plan import make_plan
+from copilot.agent.retrieve import make_retrieve
+from copilot.agent.state import SupportState
+from copilot.agent.validate import validate
+
+SupportGraph = CompiledStateGraph[SupportState, None, SupportState, SupportState]
+
+
+def after_guard(state: SupportState) -> Literal["retrieve", "handoff", "__end__"]:
+    if state.get("final"):
+        return "__end__"
+    return "handoff" if state.get("handoff") else "retrieve"
+
+
+def after_plan(state: SupportState) -> Literal["act", "validate"]:
+    last = state["messages"][-1]
+    return "act" if isinstance(last, AIMessage) and last.tool_calls else "validate"
+
+
+def after_act(state: SupportState) -> Literal["handoff", "confirm", "plan"]:
+    if state.get("handoff"):
+        return "handoff"
+    return "confirm" if state.get("pending") else "plan"
+
+
+def after_confirm(state: SupportState) -> Literal["execute", "confirm", "plan"]:
+    decision = state.get("decision")
+    if decision and decision["approved"]:
+        return "execute"
+    return "confirm" if state.get("pending") else "plan"
+
+
+def after_execute(state: SupportState) -> Literal["confirm", "plan"]:
+    return "confirm" if state.get("pending") else "plan"
+
+
+def after_validate(state: SupportState) -> Literal["handoff", "plan", "__end__"]:
+    if state.get("handoff"):
+        return "handoff"
+    return "__end__" if state.get("final") else "plan"
+
+
+def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[str] | None = None) -> SupportGraph:
+    """Compile the support graph. Without a checkpointer (LangGraph platform) the platform supplies one;
+    interrupts (confirmations) need one."""
+    builder = StateGraph(SupportState)
+    builder.add_node("guard", make_guard(deps.max_input_chars))
+    builder.add_node("retrieve", make_retrieve(deps.retriever, deps.k))
+    builder.add_node("plan", make_plan(deps))
+    builder.add_node("act", make_act(deps.gateway))
+    builder.add_node("confirm", confirm)
+    builder.add_node("execute", make_execute(deps.gateway))
+    builder.add_node("validate", validate)
+    builder.add_node("handoff", handoff)
+    builder.add_edge(START, "guard")
+    builder.add_conditional_edges("guard", after_guard)
+    builder.add_edge("retrieve", "plan")
+    builder.add_conditional_edges("plan", after_plan)
+    builder.add_conditional_edges("act", after_act)
+    builder.add_conditional_edges("confirm", after_confirm)
+    builder.add_conditional_edges("execute", after_execute)
+    builder.add_conditional_edges("validate", after_validate)
+    builder.add_edge("handoff", END)
+    return builder.compile(checkpointer=checkpointer, name="support")

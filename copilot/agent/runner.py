@@ -1,0 +1,122 @@
+"""run_turn: drive one turn (a new user message, or the resume of a pending confirmation) and append its
+wire events to the conversation's event sink.
+
+Durability: checkpoints are written with durability="exit" — once when the run stops (finished,
+interrupted for confirmation, or failed) instead of after every step. The default ("async") costs a write
+per super-step (~8 ms each on SQLite). The trade-off: if the process dies mid-turn, the turn restarts from
+the previous checkpoint; that is safe because every side effect sits behind the gateway (previews are
+stored, executions are idempotent per preview/call id) and a confirmation always waits at an interrupt,
+which is persisted before the turn returns."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal, cast
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.pregel import Pregel
+from langgraph.types import Command, Durability
+
+from copilot.errors import CopilotError, ErrorCode
+from copilot.events import Event, EventSink
+from copilot.principal import Principal
+
+log = logging.getLogger(__name__)
+
+TurnStatus = Literal["completed", "awaiting_confirmation", "handoff", "failed"]
+DURABILITY: Durability = "exit"
+RECURSION_LIMIT = 40
+
+
+def turn_config(conversation_id: str, turn_id: str, principal: Principal) -> RunnableConfig:
+    """The run config: thread = conversation; the principal lives here, never in model-writable state."""
+    return {
+        "configurable": {
+            "thread_id": conversation_id,
+            "conversation_id": conversation_id,
+            "turn_id": turn_id,
+            "principal": principal,
+        },
+        "recursion_limit": RECURSION_LIMIT,
+    }
+
+
+def _delta(chunk: Any) -> str:
+    """Text of a streamed plan-node message chunk (tool-call chunks carry no text)."""
+    message, meta = chunk
+    if meta.get("langgraph_node") != "plan" or not isinstance(message, AIMessage):
+        return ""
+    return message.text
+
+
+async def _stream(
+    graph: Pregel[Any, Any, Any, Any], payload: Any, config: RunnableConfig, sink: EventSink, turn_id: str
+) -> TurnStatus:
+    status: TurnStatus = "completed"
+    async for mode, chunk in graph.astream(
+        payload, config, stream_mode=["messages", "custom", "updates"], durability=DURABILITY
+    ):
+        if mode == "messages":
+            text = _delta(chunk)
+            if text:
+                await sink.emit("message.delta", {"text": text}, turn_id=turn_id)
+        elif mode == "custom":
+            event = cast(Event, chunk)
+            await sink.emit(event["type"], event["data"], turn_id=turn_id)
+            if event["type"] == "handoff.requested":
+                status = "handoff"
+        elif mode == "updates" and "__interrupt__" in chunk:
+            status = "awaiting_confirmation"
+    return status
+
+
+async def check_resume(
+    graph: Pregel[Any, Any, Any, Any], config: RunnableConfig, resume: dict[str, Any]
+) -> None:
+    """Refuse a resume that does not answer the pending confirmation (before it reaches the graph)."""
+    snapshot = await graph.aget_state(config)
+    previews = [i.value.get("preview", {}) for i in snapshot.interrupts if isinstance(i.value, dict)]
+    if not previews:
+        raise CopilotError(
+            ErrorCode.CONFIRMATION_INVALID,
+            "Nothing in this conversation is awaiting confirmation; send a new message instead.",
+        )
+    if resume.get("preview_id") not in {p.get("preview_id") for p in previews}:
+        raise CopilotError(
+            ErrorCode.CONFIRMATION_MISMATCH,
+            f"The pending preview is {previews[0].get('preview_id')}; confirm or reject that one.",
+        )
+    if not isinstance(resume.get("approved"), bool):
+        raise CopilotError(
+            ErrorCode.BAD_REQUEST, 'Resume with {"preview_id": "...", "approved": true|false}.'
+        )
+
+
+async def run_turn(
+    graph: Pregel[Any, Any, Any, Any],
+    *,
+    conversation_id: str,
+    turn_id: str,
+    principal: Principal,
+    sink: EventSink,
+    text: str | None = None,
+    resume: dict[str, Any] | None = None,
+) -> None:
+    """Run one turn: `text` starts it, `resume` ({"preview_id", "approved"}) continues a confirmation.
+    Always ends with turn.completed {status}; failures emit error {code, message} first."""
+    config = turn_config(conversation_id, turn_id, principal)
+    payload: Any = Command(resume=resume) if resume is not None else {"messages": [HumanMessage(text or "")]}
+    try:
+        if resume is not None:
+            await check_resume(graph, config, resume)
+        status = await _stream(graph, payload, config, sink, turn_id)
+    except CopilotError as exc:
+        await sink.emit("error", {"code": exc.code.value, "message": exc.message}, turn_id=turn_id)
+        status = "failed"
+    except Exception:
+        log.exception("turn %s of conversation %s failed", turn_id, conversation_id)
+        message = "The assistant hit an internal error; please try again or ask for a human agent."
+        await sink.emit("error", {"code": ErrorCode.INTERNAL.value, "message": message}, turn_id=turn_id)
+        status = "failed"
+    await sink.emit("turn.completed", {"status": status}, turn_id=turn_id)

@@ -1,0 +1,82 @@
+"""Graph state (TypedDicts, checkpointed) and the run config accessors. The principal is NOT in state: it
+comes only from config["configurable"]["principal"], set by the runner from the authenticated session."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, NotRequired, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.message import add_messages
+
+from copilot.errors import CopilotError, ErrorCode
+from copilot.principal import Principal
+
+TRANSFER_TOOL = "transfer_to_human_agents"
+
+
+class PassageState(TypedDict):
+    id: str
+    title: str
+    text: str
+
+
+class ActionRecord(TypedDict):
+    call_id: str
+    tool: str
+    outcome: str
+    """executed | preview | denied | invalid | error | declined."""
+    preview_id: NotRequired[str]
+
+
+class PendingPreview(TypedDict):
+    """A write awaiting the human's confirmation; its ToolMessage is added once decided."""
+
+    call_id: str
+    tool: str
+    preview_id: str
+    preview: dict[str, Any]
+
+
+class Decision(TypedDict):
+    preview_id: str
+    approved: bool
+
+
+class HandoffState(TypedDict):
+    reason: str
+    summary: str
+
+
+class SupportState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+    passages: NotRequired[list[PassageState]]
+    actions: NotRequired[list[ActionRecord]]
+    pending: NotRequired[list[PendingPreview]]
+    decision: NotRequired[Decision | None]
+    handoff: NotRequired[HandoffState | None]
+    """Set by guard (user asks), act (model called transfer_to_human_agents) or validate (failed twice)."""
+    repairs: NotRequired[int]
+    """Validation repair attempts in the current turn."""
+    final: NotRequired[bool]
+    """Set when a node already answered (guard refusal); routes straight to END."""
+
+
+def principal_of(config: RunnableConfig) -> Principal:
+    principal = config.get("configurable", {}).get("principal")
+    if not isinstance(principal, Principal):
+        raise CopilotError(
+            ErrorCode.UNAUTHENTICATED,
+            "No authenticated principal in config['configurable']['principal']; run turns through run_turn.",
+        )
+    return principal
+
+
+def conversation_of(config: RunnableConfig) -> str | None:
+    value = config.get("configurable", {}).get("conversation_id")
+    return str(value) if value is not None else None
+
+
+def turn_of(config: RunnableConfig) -> str | None:
+    value = config.get("configurable", {}).get("turn_id")
+    return str(value) if value is not None else None

@@ -1,0 +1,76 @@
+"""Handoff (model, user, validation twice), validation repair, guard checks and run failures."""
+
+from __future__ import annotations
+
+from langchain_core.messages import AIMessage, HumanMessage
+
+from tests.agent.conftest import MakeHarness, call
+
+
+async def test_model_transfer_hands_off(harness: MakeHarness) -> None:
+    h = harness(call("transfer_to_human_agents", "h1", summary="Customer disputes a charge."))
+    sink = await h.say("There is a charge I don't recognise")
+
+    assert sink.of("handoff.requested") == [
+        {"reason": "model_request", "summary": "Customer disputes a charge."}
+    ]
+    assert sink.of("message.completed")[0]["handoff"] is True
+    assert sink.events[-1][1] == {"status": "handoff"}
+
+
+async def test_user_asking_for_a_human_hands_off_without_the_model(harness: MakeHarness) -> None:
+    h = harness()
+    sink = await h.say("I want to talk to a human agent please")
+    assert sink.of("handoff.requested")[0]["reason"] == "user_request"
+    assert sink.events[-1][1] == {"status": "handoff"}
+    assert h.model.prompts == []
+
+
+async def test_bad_citation_is_repaired_once(harness: MakeHarness) -> None:
+    h = harness(
+        AIMessage(content="Returns take 30 days [made-up#7]."),
+        AIMessage(content="Returns are accepted for 30 days [returns-policy#1]."),
+    )
+    sink = await h.say("How long do I have to return something?")
+
+    note = h.model.prompts[1][-1]
+    assert isinstance(note, HumanMessage) and "[made-up#7]" in note.text
+    completed = sink.of("message.completed")
+    assert [c["citations"] for c in completed] == [
+        [{"id": "returns-policy#1", "title": "Returns and refunds"}]
+    ]
+    assert sink.events[-1][1] == {"status": "completed"}
+
+
+async def test_validation_failing_twice_hands_off(harness: MakeHarness) -> None:
+    h = harness(AIMessage(content="See [other-doc#1]."), AIMessage(content="See [other-doc#2]."))
+    sink = await h.say("How long do I have to return something?")
+
+    handoff = sink.of("handoff.requested")[0]
+    assert handoff["reason"] == "validation_failed" and "[other-doc#2]" in handoff["summary"]
+    assert sink.events[-1][1] == {"status": "handoff"}
+    assert h.model.remaining == 0
+
+
+async def test_empty_answer_is_repaired(harness: MakeHarness) -> None:
+    h = harness(AIMessage(content=""), AIMessage(content="Standard shipping takes 3-5 days [shipping#1]."))
+    sink = await h.say("How long does shipping take?")
+    assert sink.of("message.completed")[0]["citations"][0]["id"] == "shipping#1"
+
+
+async def test_guard_answers_empty_and_too_long_input_politely(harness: MakeHarness) -> None:
+    h = harness()
+    sink = await h.say("   ")
+    assert "didn't catch" in sink.of("message.completed")[0]["text"]
+    sink = await h.say("x" * 5000, turn_id="t2")
+    assert "too long" in sink.of("message.completed")[0]["text"]
+    assert sink.events[-1][1] == {"status": "completed"}
+    assert h.model.prompts == []
+
+
+async def test_model_failure_emits_error_then_failed(harness: MakeHarness) -> None:
+    h = harness()  # the scripted model has nothing to say: any call fails
+    sink = await h.say("Hello there")
+    assert sink.types()[-2:] == ["error", "turn.completed"]
+    assert sink.of("error")[0]["code"] == "internal"
+    assert sink.events[-1][1] == {"status": "failed"}
