@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy import select
 
 from copilot.gateway.spec import ToolContext
 from copilot.store.documents import Doc
+from copilot.store.schema import documents
 
 from . import handlers_common as c
 
@@ -20,18 +23,28 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def _candidates(ctx: ToolContext) -> Iterable[Doc]:
-    """Staff search every user; anyone else only their own record, so a lookup never reveals another user."""
-    if ctx.principal.is_staff:
-        return ctx.store.all(c.USER)
-    own = ctx.store.get(c.USER, ctx.principal.user_id)
-    return [own] if own is not None else []
+def _profiles(ctx: ToolContext) -> list[dict[str, str]]:
+    """Identity fields of the users a lookup may search: all of the tenant's users for staff, only their own
+    record for anyone else, so a customer's lookup never reveals another user. Reads just these fields."""
+    data = documents.c.data
+    query = select(
+        documents.c.id,
+        data["email"].as_string(),
+        data[("name", "first_name")].as_string(),
+        data[("name", "last_name")].as_string(),
+        data[("address", "zip")].as_string(),
+    ).where(documents.c.tenant == ctx.store.tenant, documents.c.kind == c.USER)
+    if not ctx.principal.is_staff:
+        query = query.where(documents.c.id == ctx.principal.user_id)
+    rows = ctx.store.conn.execute(query.order_by(documents.c.id))
+    keys = ("user_id", "email", "first_name", "last_name", "zip")
+    return [dict(zip(keys, (value or "" for value in row), strict=True)) for row in rows]
 
 
-def _find_user(ctx: ToolContext, matches: Callable[[Doc], bool]) -> str:
-    for user in _candidates(ctx):
-        if matches(user):
-            return str(user["user_id"])
+def _find_user(ctx: ToolContext, matches: Callable[[dict[str, str]], bool]) -> str:
+    for profile in _profiles(ctx):
+        if matches(profile):
+            return profile["user_id"]
     raise c.not_found(USER_NOT_FOUND)
 
 
@@ -45,9 +58,7 @@ def find_user_id_by_name_zip(ctx: ToolContext, args: dict[str, Any]) -> str:
     return _find_user(
         ctx,
         lambda user: (
-            fold(user["name"]["first_name"]) == first
-            and fold(user["name"]["last_name"]) == last
-            and user["address"]["zip"] == zip_code
+            fold(user["first_name"]) == first and fold(user["last_name"]) == last and user["zip"] == zip_code
         ),
     )
 
