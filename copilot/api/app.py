@@ -1,0 +1,44 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from copilot.api import confirmations, conversations, events, health
+from copilot.api.errors import install_error_handlers
+from copilot.auth import resolve_secret
+from copilot.runtime import Runtime, open_runtime
+from copilot.settings import Settings
+
+DESCRIPTION = """Support Copilot: grounded answers with citations and permission-checked tools.
+
+Authenticate with a bearer token (`copilot token --role customer --user USER_ID`). Create a conversation,
+post messages (each starts a background turn, 202), and follow `GET /v1/conversations/{id}/events` (SSE,
+resumable with `Last-Event-ID`). Writes arrive as `tool.preview` events and run only after
+`POST /v1/conversations/{id}/confirmations`. Every error is `{"error": {"code", "message"}}`."""
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. Without `runtime`, the real one is opened in the lifespan (and closed after)."""
+    settings = settings or Settings()
+    if runtime is None:
+        resolve_secret(settings)  # production without COPILOT_SECRET refuses to start, right here
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if runtime is not None:
+            yield
+            return
+        async with open_runtime(settings) as opened:
+            app.state.runtime = opened
+            yield
+
+    app = FastAPI(title="Support Copilot", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for module in (health, conversations, events, confirmations):
+        app.include_router(module.router)
+    return app

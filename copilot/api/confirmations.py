@@ -1,0 +1,41 @@
+"""Confirmations: the human approves or rejects a tool preview; the graph resumes as a new turn."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from copilot.api.deps import ConversationDep, PrincipalDep, RuntimeDep
+from copilot.api.errors import error_responses
+from copilot.api.models import ConfirmationIn, TurnAccepted
+from copilot.errors import CopilotError, ErrorCode
+
+router = APIRouter(prefix="/v1/conversations", tags=["confirmations"])
+
+
+@router.post(
+    "/{conversation_id}/confirmations",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Approve or reject a previewed write; resumes the conversation's graph in the background",
+    responses=error_responses(401, 404, 409, 410, 422),
+)
+async def confirm(
+    body: ConfirmationIn, conversation: ConversationDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> TurnAccepted:
+    if runtime.turns.is_running(conversation.id):
+        raise CopilotError(
+            ErrorCode.CONFLICT, "A turn is still running; confirm after turn.completed on the events stream."
+        )
+    if not await _previewed_here(runtime, conversation.id, body.preview_id):
+        raise CopilotError(
+            ErrorCode.CONFIRMATION_INVALID,
+            f"No preview {body.preview_id!r} in this conversation; use a preview_id from a tool.preview event.",
+        )
+    preview = await runtime.decide(principal, body.preview_id, body.approve)
+    resume = {"preview_id": preview.preview_id, "approved": body.approve}
+    turn_id = await runtime.turns.start(conversation.id, principal, resume=resume)
+    return TurnAccepted(turn_id=turn_id)
+
+
+async def _previewed_here(runtime: RuntimeDep, conversation_id: str, preview_id: str) -> bool:
+    events = await runtime.events.read_all(conversation_id)
+    return any(e["type"] == "tool.preview" and e["data"].get("preview_id") == preview_id for e in events)

@@ -1,0 +1,46 @@
+"""Conversations: create, read the transcript, post a message (starts a background turn)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from copilot.api.deps import ConversationDep, PrincipalDep, RuntimeDep
+from copilot.api.errors import error_responses
+from copilot.api.models import ConversationCreated, MessageIn, Transcript, TurnAccepted
+from copilot.api.transcript import build_transcript
+
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Start a conversation",
+    responses=error_responses(401),
+)
+async def create_conversation(principal: PrincipalDep, runtime: RuntimeDep) -> ConversationCreated:
+    record = await runtime.conversations.create(principal)
+    return ConversationCreated(id=record.id)
+
+
+@router.get(
+    "/{conversation_id}",
+    summary="The transcript (messages, citations, tools, previews, handoff), derived from the event log",
+    responses=error_responses(401, 404),
+)
+async def get_conversation(conversation: ConversationDep, runtime: RuntimeDep) -> Transcript:
+    events = await runtime.events.read_all(conversation.id)
+    return build_transcript(conversation, events, running=runtime.turns.is_running(conversation.id))
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send a user message; the turn runs in the background and streams on /events",
+    responses=error_responses(401, 404, 409, 422),
+)
+async def post_message(
+    body: MessageIn, conversation: ConversationDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> TurnAccepted:
+    turn_id = await runtime.turns.start(conversation.id, principal, text=body.text)
+    return TurnAccepted(turn_id=turn_id)

@@ -1,0 +1,83 @@
+"""One error shape for every failure: {"error": {"code", "message"}} with the code's HTTP status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from copilot.api.models import ErrorResponse
+from copilot.errors import CopilotError, ErrorCode
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHENTICATED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    409: ErrorCode.CONFLICT,
+}
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+async def _copilot_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CopilotError)
+    return error_response(exc.status, exc.code.value, exc.message, exc.details)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        f"{'.'.join(str(part) for part in err['loc'] if part != 'body')}: {err['msg']}"
+        for err in exc.errors()
+    ]
+    message = "Fix the request: " + "; ".join(problems)
+    return error_response(422, ErrorCode.INVALID_ARGUMENTS.value, message)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
+    return error_response(exc.status_code, code.value, str(exc.detail))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", exc_info=exc)
+    return error_response(
+        500, ErrorCode.INTERNAL.value, "Internal error; retry, and report it if it persists."
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(CopilotError, _copilot_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the given error statuses."""
+    return {status: {"model": ErrorResponse, "description": _DESCRIPTIONS[status]} for status in statuses}
+
+
+_DESCRIPTIONS = {
+    401: "Missing, invalid or expired bearer token (code `unauthenticated`).",
+    404: "No such conversation for this caller (code `not_found`).",
+    409: "Conflict: a turn is running, or the confirmation is invalid/used/mismatched.",
+    410: "The preview expired (code `confirmation_expired`); ask again for a fresh preview.",
+    422: "Invalid request body (code `invalid_arguments`).",
+}

@@ -1,0 +1,85 @@
+"""GET .../events: the conversation's event log as Server-Sent Events, resumable with Last-Event-ID."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from copilot.api.deps import ConversationDep, RuntimeDep
+from copilot.api.errors import error_responses
+from copilot.errors import CopilotError, ErrorCode
+from copilot.eventlog import EventLog
+
+router = APIRouter(prefix="/v1/conversations", tags=["events"])
+
+PING_SECONDS = 15
+SEND_TIMEOUT_SECONDS = 30
+
+_SSE_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": (
+            "An SSE stream. Each event has `id` = per-conversation seq, `event` = type (message.delta, "
+            "message.completed, tool.requested, tool.denied, tool.invalid, tool.preview, tool.executed, "
+            "tool.error, handoff.requested, turn.started, turn.completed, error) and `data` = JSON."
+        ),
+        "content": {
+            "text/event-stream": {
+                "example": 'id: 3\nevent: message.delta\ndata: {"text": "Your order", "turn_id": "turn_1"}\n\n'
+            }
+        },
+    }
+}
+
+
+def _start_after(last_event_id: str | None, after: int | None) -> int:
+    if last_event_id is None or not last_event_id.strip():
+        return after or 0
+    try:
+        value = int(last_event_id)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise CopilotError(ErrorCode.BAD_REQUEST, "Last-Event-ID must be the integer id of a received event.")
+    return value
+
+
+async def _encode(
+    events: EventLog, conversation_id: str, after: int, follow: bool
+) -> AsyncIterator[ServerSentEvent]:
+    async for event in events.tail(conversation_id, after, follow=follow):
+        data = {**event["data"]}
+        data.setdefault("turn_id", event["turn_id"])
+        yield ServerSentEvent(
+            id=str(event["seq"]), event=event["type"], data=json.dumps(data, ensure_ascii=False, default=str)
+        )
+
+
+@router.get(
+    "/{conversation_id}/events",
+    summary="Stream the conversation's events (SSE); resume with Last-Event-ID or ?after=",
+    response_class=EventSourceResponse,
+    responses={**_SSE_DOC, **error_responses(401, 404)},
+)
+async def stream_events(
+    conversation: ConversationDep,
+    runtime: RuntimeDep,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", description="Resume after this event id.")
+    ] = None,
+    after: Annotated[
+        int | None, Query(ge=0, description="Resume after this event id (if no header).")
+    ] = None,
+    follow: Annotated[
+        bool, Query(description="Keep the stream open for new events (false: send and close).")
+    ] = True,
+) -> EventSourceResponse:
+    start = _start_after(last_event_id, after)
+    return EventSourceResponse(
+        _encode(runtime.events, conversation.id, start, follow),
+        ping=PING_SECONDS,
+        send_timeout=SEND_TIMEOUT_SECONDS,
+    )

@@ -1,0 +1,110 @@
+"""HTTP bodies (pydantic at the trust boundary) and their OpenAPI examples."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_MESSAGE_CHARS = 4000
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["not_found"])
+    message: str = Field(
+        examples=["No conversation 'conv_x' for you; create one with POST /v1/conversations."]
+    )
+    details: dict[str, Any] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every error: a code a program can branch on and a message that says what to do."""
+
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    tools: int = Field(examples=[16])
+    kb_chunks: int = Field(examples=[120])
+    model: str = Field(examples=["offline"])
+
+
+class ConversationCreated(BaseModel):
+    id: str = Field(examples=["conv_3f2a9c0d1e4b5a6f7c8d"])
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"text": "Where is my order?"}]}
+    )
+
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="The user's message.")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text must not be blank")
+        return value
+
+
+class TurnAccepted(BaseModel):
+    turn_id: str = Field(examples=["turn_0f1e2d3c4b5a6978"])
+
+
+class ConfirmationIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"preview_id": "prv_abc123", "approve": True}]}
+    )
+
+    preview_id: str = Field(min_length=1, max_length=128)
+    approve: bool = Field(strict=True)
+
+
+class Citation(BaseModel):
+    id: str
+    title: str | None = None
+
+
+class TranscriptMessage(BaseModel):
+    role: Literal["user", "assistant"]
+    text: str
+    turn_id: str | None = None
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class ToolActivity(BaseModel):
+    tool: str
+    outcome: str = Field(description="requested, executed, preview, denied, invalid or error")
+    turn_id: str | None = None
+    call_id: str | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class PreviewState(BaseModel):
+    preview_id: str
+    tool: str | None = None
+    summary: str | None = None
+    expires_at: str | None = None
+    status: Literal["pending", "approved", "rejected", "executed"] = "pending"
+
+
+class HandoffState(BaseModel):
+    requested: bool = False
+    summary: str | None = None
+
+
+class Transcript(BaseModel):
+    """The conversation as derived from its event log."""
+
+    id: str
+    status: str
+    customer: str
+    running: bool
+    last_event_id: int
+    messages: list[TranscriptMessage]
+    tools: list[ToolActivity]
+    previews: list[PreviewState]
+    handoff: HandoffState

@@ -1,0 +1,102 @@
+"""Conversation records and who may read them: the conversation's customer and the tenant's agents/supervisors."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, insert, select, update
+
+from copilot.errors import CopilotError, ErrorCode
+from copilot.principal import Principal, Role
+from copilot.store.schema import conversations
+
+READER_STAFF: frozenset[Role] = frozenset({"agent", "supervisor"})
+"""Staff roles that read customer conversations of their tenant (admin sees no customer data by default)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    tenant: str
+    customer: str
+    customer_role: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def can_read(principal: Principal, conversation: Conversation) -> bool:
+    """The conversation's own user, or an agent/supervisor of the same tenant."""
+    if principal.tenant != conversation.tenant:
+        return False
+    if principal.role in READER_STAFF:
+        return True
+    return principal.user_id == conversation.customer and principal.role == conversation.customer_role
+
+
+class ConversationStore:
+    """Create and look up conversations in the `conversations` table."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    async def create(self, principal: Principal) -> Conversation:
+        """A new conversation owned by `principal`."""
+        now = datetime.now(UTC)
+        record = Conversation(
+            id=f"conv_{uuid.uuid4().hex[:20]}",
+            tenant=principal.tenant,
+            customer=principal.user_id,
+            customer_role=principal.role,
+            status="open",
+            created_at=now,
+            updated_at=now,
+        )
+        await asyncio.to_thread(self._insert, record)
+        return record
+
+    def _insert(self, record: Conversation) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                insert(conversations).values(
+                    id=record.id,
+                    tenant=record.tenant,
+                    customer=record.customer,
+                    customer_role=record.customer_role,
+                    status=record.status,
+                    created_at=record.created_at,
+                    updated_at=record.updated_at,
+                )
+            )
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        return await asyncio.to_thread(self._get, conversation_id)
+
+    def _get(self, conversation_id: str) -> Conversation | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(conversations).where(conversations.c.id == conversation_id)).first()
+        return Conversation(**row._mapping) if row else None
+
+    async def readable(self, principal: Principal, conversation_id: str) -> Conversation:
+        """The conversation if `principal` may read it; NOT_FOUND otherwise (no existence leak)."""
+        record = await self.get(conversation_id)
+        if record is None or not can_read(principal, record):
+            raise CopilotError(
+                ErrorCode.NOT_FOUND,
+                f"No conversation {conversation_id!r} for you; create one with POST /v1/conversations.",
+            )
+        return record
+
+    async def set_status(self, conversation_id: str, status: str) -> None:
+        await asyncio.to_thread(self._set_status, conversation_id, status)
+
+    def _set_status(self, conversation_id: str, status: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(status=status, updated_at=datetime.now(UTC))
+            )

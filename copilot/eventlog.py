@@ -1,0 +1,151 @@
+"""The conversation event log: durable, per-conversation increasing `seq`, and tails that wake immediately.
+
+Appends go to the `events` table; the seq is assigned as max(seq)+1 inside a transaction under a
+per-conversation lock, retried on IntegrityError so several processes can share one database. Waiters are
+woken in-process by a `Notifier`; a Redis-backed notifier can replace `LocalNotifier` for multi-worker fan-out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from copilot.events import EventType, StoredEvent
+from copilot.store.schema import events
+
+_APPEND_RETRIES = 8
+
+
+class Notifier(Protocol):
+    """Wakes tails of a conversation when an event was appended."""
+
+    def notify(self, conversation_id: str) -> None: ...
+
+    def signal(self, conversation_id: str) -> asyncio.Event:
+        """An event that will be set by the next notify(); take it before reading the log."""
+        ...
+
+
+class LocalNotifier:
+    """In-process broadcast: one asyncio.Event per conversation, swapped out on every notify."""
+
+    def __init__(self) -> None:
+        self._signals: dict[str, asyncio.Event] = {}
+
+    def notify(self, conversation_id: str) -> None:
+        signal = self._signals.pop(conversation_id, None)
+        if signal is not None:
+            signal.set()
+
+    def signal(self, conversation_id: str) -> asyncio.Event:
+        return self._signals.setdefault(conversation_id, asyncio.Event())
+
+
+class EventLog:
+    """Append and read the `events` table; `tail` follows a conversation live."""
+
+    def __init__(self, engine: Engine, notifier: Notifier | None = None) -> None:
+        self._engine = engine
+        self._notifier: Notifier = notifier or LocalNotifier()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def sink(self, conversation_id: str) -> ConversationSink:
+        """An `EventSink` bound to one conversation (what a running turn writes to)."""
+        return ConversationSink(self, conversation_id)
+
+    async def append(
+        self, conversation_id: str, type: EventType, data: dict[str, Any], *, turn_id: str | None = None
+    ) -> int:
+        """Append one event and return its seq (1, 2, 3... per conversation)."""
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        async with lock:
+            seq = await asyncio.to_thread(self._insert, conversation_id, type, data, turn_id)
+        self._notifier.notify(conversation_id)
+        return seq
+
+    def _insert(
+        self, conversation_id: str, type: EventType, data: dict[str, Any], turn_id: str | None
+    ) -> int:
+        for _ in range(_APPEND_RETRIES):
+            try:
+                with self._engine.begin() as conn:
+                    last = conn.execute(
+                        select(func.max(events.c.seq)).where(events.c.conversation_id == conversation_id)
+                    ).scalar_one()
+                    seq = int(last or 0) + 1
+                    conn.execute(
+                        insert(events).values(
+                            conversation_id=conversation_id,
+                            seq=seq,
+                            type=type,
+                            turn_id=turn_id,
+                            data=data,
+                            at=datetime.now(UTC),
+                        )
+                    )
+                return seq
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"could not append to the event log of {conversation_id}: seq contention")
+
+    async def read_after(self, conversation_id: str, seq: int, *, limit: int = 1000) -> list[StoredEvent]:
+        """Events with seq > `seq`, oldest first."""
+        return await asyncio.to_thread(self._select, conversation_id, seq, limit)
+
+    async def read_all(self, conversation_id: str) -> list[StoredEvent]:
+        """Every event of the conversation, oldest first."""
+        out: list[StoredEvent] = []
+        while batch := await self.read_after(conversation_id, out[-1]["seq"] if out else 0):
+            out.extend(batch)
+        return out
+
+    def _select(self, conversation_id: str, seq: int, limit: int) -> list[StoredEvent]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(events.c.seq, events.c.type, events.c.turn_id, events.c.data)
+                .where(events.c.conversation_id == conversation_id, events.c.seq > seq)
+                .order_by(events.c.seq)
+                .limit(limit)
+            ).all()
+        return [
+            StoredEvent(seq=row.seq, type=cast(EventType, row.type), turn_id=row.turn_id, data=row.data)
+            for row in rows
+        ]
+
+    async def tail(
+        self, conversation_id: str, after: int = 0, *, follow: bool = True, poll: float = 5.0
+    ) -> AsyncIterator[StoredEvent]:
+        """Yield events after `after`; with follow, keep waiting for new ones until cancelled.
+
+        `poll` bounds the wait when another process appends (no in-process notification then).
+        """
+        last = after
+        while True:
+            signal = self._notifier.signal(conversation_id)
+            batch = await self.read_after(conversation_id, last)
+            for event in batch:
+                last = event["seq"]
+                yield event
+            if batch:
+                continue
+            if not follow:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(signal.wait(), timeout=poll)
+
+
+class ConversationSink:
+    """`copilot.events.EventSink` for one conversation."""
+
+    def __init__(self, log: EventLog, conversation_id: str) -> None:
+        self._log = log
+        self.conversation_id = conversation_id
+
+    async def emit(self, type: EventType, data: dict[str, Any], *, turn_id: str | None = None) -> int:
+        return await self._log.append(self.conversation_id, type, data, turn_id=turn_id)

@@ -1,0 +1,88 @@
+"""The running copilot: everything `create_app` and `copilot chat` need, built once from Settings.
+
+`Runtime` is the small set of services the API uses (secret, conversations, event log, turn scheduler,
+confirmation decider, health facts). `open_runtime(settings)` wires the real system (store, pack + seed,
+gateway, knowledge base, chat model, checkpointer, graph) in `copilot.wiring`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from langchain_core.language_models import BaseChatModel
+from sqlalchemy import Engine
+
+from copilot.auth import resolve_secret
+from copilot.conversations import ConversationStore
+from copilot.eventlog import EventLog
+from copilot.gateway.result import Preview
+from copilot.principal import Principal
+from copilot.settings import Settings
+from copilot.store.database import make_engine
+from copilot.turns import TurnRunner, TurnScheduler
+
+
+class Decider(Protocol):
+    """The human's confirmation of a preview (the gateway's `decide`)."""
+
+    def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview: ...
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    secret: str
+    engine: Engine
+    conversations: ConversationStore
+    events: EventLog
+    turns: TurnScheduler
+    decider: Decider
+    facts: dict[str, Any] = field(default_factory=dict)
+    """Health facts: tools, kb_chunks, model."""
+
+    async def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
+        return await asyncio.to_thread(self.decider.decide, principal, preview_id, approve)
+
+
+def assemble(
+    settings: Settings,
+    *,
+    runner: TurnRunner,
+    decider: Decider,
+    engine: Engine | None = None,
+    facts: dict[str, Any] | None = None,
+) -> Runtime:
+    """Build a Runtime around a turn runner and a decider (tests pass fakes; `open_runtime` the real ones)."""
+    secret = resolve_secret(settings)
+    engine = engine or make_engine(settings.resolved_database_url)
+    events = EventLog(engine)
+    return Runtime(
+        settings=settings,
+        secret=secret,
+        engine=engine,
+        conversations=ConversationStore(engine),
+        events=events,
+        turns=TurnScheduler(events, runner),
+        decider=decider,
+        facts=facts or {},
+    )
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None) -> AsyncIterator[Runtime]:
+    """The real runtime (graph, gateway, KB); `model` overrides COPILOT_MODEL. Turns are drained on exit."""
+    from copilot.wiring import open_system
+
+    resolve_secret(settings)  # fail fast (production without a secret) before any heavy work
+    async with open_system(settings, model=model) as system:
+        runtime = assemble(
+            settings, runner=system.runner, decider=system.gateway, engine=system.engine, facts=system.facts
+        )
+        try:
+            yield runtime
+        finally:
+            await runtime.turns.aclose()

@@ -1,0 +1,107 @@
+"""Wire the real system from Settings: store (+ first-start seed), tool pack, Casbin authorizer, gateway,
+knowledge base, chat model, checkpointer and the compiled support graph. Used by the API runtime and by
+`copilot chat`; the one place that knows every concrete class."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from sqlalchemy import Engine, func, select
+
+from copilot.agent.checkpoint import open_checkpointer
+from copilot.agent.deps import AgentDeps
+from copilot.agent.graph import SupportGraph, build_graph
+from copilot.agent.retrieve import KnowledgeRetriever
+from copilot.agent.runner import run_turn
+from copilot.eventlog import ConversationSink
+from copilot.gateway.casbin_authorizer import CasbinAuthorizer
+from copilot.gateway.gateway import Gateway
+from copilot.knowledge import KnowledgeBase, open_knowledge_base
+from copilot.packs import Pack, load_pack
+from copilot.settings import Settings
+from copilot.store.database import make_engine
+from copilot.store.documents import DocumentStore
+from copilot.store.schema import documents
+from copilot.turns import TurnRequest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class System:
+    settings: Settings
+    engine: Engine
+    pack: Pack
+    gateway: Gateway
+    kb: KnowledgeBase
+    graph: SupportGraph
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    async def runner(self, request: TurnRequest, sink: ConversationSink) -> None:
+        """The TurnRunner of the API: one graph turn for the request."""
+        await run_turn(
+            self.graph,
+            conversation_id=request.conversation_id,
+            turn_id=request.turn_id,
+            principal=request.principal,
+            sink=sink,
+            text=request.text,
+            resume=request.resume,
+        )
+
+
+def seed_if_empty(engine: Engine, pack: Pack, settings: Settings) -> int:
+    """Load the pack's data (or COPILOT_DATA_PATH's db.json) once: only when the tenant has no documents."""
+    tenant = settings.default_tenant
+    with engine.begin() as conn:
+        count = conn.execute(select(func.count()).select_from(documents).where(documents.c.tenant == tenant))
+        if count.scalar_one():
+            return 0
+        loaded = pack.seed(DocumentStore(conn, tenant), settings.data_path)
+    source = settings.data_path or "the demo generator"
+    log.warning("seeded tenant %r with %d records from %s", tenant, loaded, source)
+    return loaded
+
+
+def default_model(settings: Settings, pack: Pack) -> BaseChatModel:
+    """The configured chat model (COPILOT_MODEL: offline by default)."""
+    factory = importlib.import_module("copilot.llm.factory")
+    model: BaseChatModel = factory.make_chat_model(settings, pack=pack)
+    return model
+
+
+@asynccontextmanager
+async def open_system(settings: Settings, *, model: BaseChatModel | None = None) -> AsyncIterator[System]:
+    """Build everything; `model` overrides the configured one (tests pass a scripted model)."""
+    engine = make_engine(settings.resolved_database_url)
+    pack = load_pack(settings.pack_path)
+    await asyncio.to_thread(seed_if_empty, engine, pack, settings)
+    authorizer = CasbinAuthorizer.from_dir(settings.policy_dir)
+    ttl = timedelta(seconds=settings.confirmation_ttl_seconds)
+    gateway = Gateway(engine, pack, authorizer, confirmation_ttl=ttl)
+    kb = await asyncio.to_thread(open_knowledge_base, settings, [pack.articles_dir])
+    chat_model = model or default_model(settings, pack)
+    deps = AgentDeps(
+        model=chat_model,
+        gateway=gateway,
+        retriever=KnowledgeRetriever(kb),
+        tools=[t.spec for t in pack.tools],
+    )
+    async with open_checkpointer(settings) as saver:
+        facts = {
+            "tools": len(pack.tools),
+            "kb_chunks": len(kb),
+            "model": settings.model if model is None else "custom",
+        }
+        try:
+            yield System(settings, engine, pack, gateway, kb, build_graph(deps, saver), facts)
+        finally:
+            engine.dispose()
