@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from copilot.agent.deps import Retriever
+from copilot.agent.deps import Passage, Retriever
 from copilot.agent.guard import latest_user_text
 from copilot.agent.state import PassageState, SupportState
+from copilot.knowledge import KnowledgeBase
 
 
 def make_retrieve(retriever: Retriever, k: int) -> Any:
@@ -17,3 +19,13 @@ def make_retrieve(retriever: Retriever, k: int) -> Any:
         return {"passages": passages}
 
     return retrieve
+
+
+class KnowledgeRetriever:
+    """Adapts copilot.knowledge.KnowledgeBase (hits carry a chunk) to the Retriever protocol."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._kb = kb
+
+    def search(self, query: str, k: int) -> Sequence[Passage]:
+        return [Passage(h.chunk.id, h.chunk.title, h.chunk.text) for h in self._kb.search(query, k)]
