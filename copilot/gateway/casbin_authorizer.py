@@ -1,0 +1,113 @@
+"""Casbin-backed Authorizer (the only module that imports casbin), with a per-version decision cache.
+
+Policy model (policies/model.conf): request (sub, dom, obj, act); `p` rows (sub, dom, obj, act, eft) with
+deny-override; `g` rows (user/role, role, domain); `p2` rows (sub, dom, key, value) hold scopes and limits.
+Domains and objects match with keyMatch, so `*` is every tenant and `get_*` every getter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import cast
+
+import casbin
+from casbin.util import key_match
+
+from copilot.gateway.authorizer import CALL, Scope
+
+_SCOPES: frozenset[str] = frozenset({"own", "tenant", "none"})
+
+
+class CasbinAuthorizer:
+    def __init__(self, model_path: Path, policy_path: Path) -> None:
+        self._model_text = model_path.read_text(encoding="utf-8")
+        self._enforcer = casbin.Enforcer(str(model_path), str(policy_path))
+        self._enforcer.add_named_domain_matching_func("g", key_match)
+        self._enforcer.build_role_links()
+        self._decisions: dict[tuple[str, str, str, str], bool] = {}
+        self._settings: dict[tuple[str, str, str], str | None] = {}
+        self._version = ""
+        self._policy_changed()
+
+    @classmethod
+    def from_dir(cls, policy_dir: Path) -> CasbinAuthorizer:
+        return cls(policy_dir / "model.conf", policy_dir / "policy.csv")
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def _policy_changed(self) -> None:
+        """Recompute the version (sha256 of model + rows) and drop every cached decision."""
+        digest = hashlib.sha256(self._model_text.encode())
+        for ptype in ("p", "p2", "g"):
+            rows = (
+                self._enforcer.get_named_grouping_policy(ptype)
+                if ptype == "g"
+                else self._enforcer.get_named_policy(ptype)
+            )
+            for row in sorted(rows):
+                digest.update(f"{ptype}|{'|'.join(row)}\n".encode())
+        self._version = digest.hexdigest()[:16]
+        self._decisions.clear()
+        self._settings.clear()
+
+    def add_policies(self, ptype: str, rows: Sequence[Sequence[str]]) -> None:
+        """Add rows of a policy type (`p`, `p2` or `g`) in memory, e.g. from an admin action or a benchmark."""
+        plain = [list(r) for r in rows]
+        if ptype == "g":
+            self._enforcer.add_named_grouping_policies(ptype, plain)
+        else:
+            self._enforcer.add_named_policies(ptype, plain)
+        self._policy_changed()
+
+    def reload(self) -> None:
+        """Re-read the policy file (after an admin edited it)."""
+        self._enforcer.load_policy()
+        self._policy_changed()
+
+    def enforce_uncached(self, role: str, tenant: str, obj: str, act: str = CALL) -> bool:
+        """Raw Casbin enforce, bypassing the cache (tests and benchmarks compare against it)."""
+        return bool(self._enforcer.enforce(role, tenant, obj, act))
+
+    def allows(self, role: str, tenant: str, obj: str, act: str = CALL) -> bool:
+        key = (role, tenant, obj, act)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self.enforce_uncached(role, tenant, obj, act)
+            self._decisions[key] = decision
+        return decision
+
+    def _roles(self, role: str, tenant: str) -> list[str]:
+        inherited = cast(Iterable[str], self._enforcer.get_implicit_roles_for_user(role, tenant))
+        return [role, *inherited]
+
+    def setting(self, role: str, tenant: str, key: str) -> str | None:
+        """The `p2` value for a role (own rows before inherited, exact tenant before wildcard)."""
+        cache_key = (role, tenant, key)
+        if cache_key in self._settings:
+            return self._settings[cache_key]
+        rows = [r for r in self._enforcer.get_named_policy("p2") if len(r) == 4 and r[2] == key]
+        value: str | None = None
+        for name in self._roles(role, tenant):
+            matches = [r for r in rows if r[0] == name and key_match(tenant, r[1])]
+            if matches:
+                value = sorted(matches, key=lambda r: r[1] != tenant)[0][3].strip()
+                break
+        self._settings[cache_key] = value
+        return value
+
+    def scope(self, role: str, tenant: str) -> Scope:
+        value = self.setting(role, tenant, "scope")
+        return cast(Scope, value) if value in _SCOPES else "none"
+
+    def limit(self, role: str, tenant: str, key: str) -> float:
+        value = self.setting(role, tenant, key)
+        try:
+            number = float(value) if value is not None else 0.0
+        except ValueError:
+            return 0.0
+        return 0.0 if math.isnan(number) else number
