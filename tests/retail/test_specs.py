@@ -159,3 +159,10 @@ def test_gold_arguments_validate(pack: Pack, shared_data: Path) -> None:
                 validate(pack.tool(action["name"]).spec, action["arguments"])
                 checked += 1
     assert checked == 361
+
+
+def test_pack_wires_articles_and_intents(pack: Pack) -> None:
+    assert pack.name == "retail"
+    assert pack.articles_dir.is_dir() and pack.articles_dir.name == "articles"
+    routed = {intent.target for intent in pack.intents if intent.route == "tool"}
+    assert routed and routed <= set(pack.tool_names())

@@ -7,28 +7,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from copilot.packs import Intent, Pack
+from copilot.packs import Pack
 
+from . import intents
 from .seed import seed
 from .tools_generic import generic_tools
 from .tools_read import read_tools
 from .tools_write import write_tools
 
 
-def _intents() -> tuple[Intent, ...]:
-    """The pack's intents (tools/retail/intents.py); none when that module is absent."""
-    try:
-        from .intents import INTENTS  # type: ignore[import-not-found,import-untyped,unused-ignore]
-    except ImportError:
-        return ()
-    return tuple(INTENTS)
-
-
 def make_pack() -> Pack:
+    """The pack: 16 tools, the seed loader, help articles and intents (read on first call)."""
     return Pack(
         name="retail",
         tools=(*read_tools(), *write_tools(), *generic_tools()),
         seed=seed,
         articles_dir=Path(__file__).parent / "articles",
-        intents=_intents(),
+        intents=intents.INTENTS,
     )
