@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from copilot.errors import CopilotError, ErrorCode
-from copilot.eventlog import ConversationSink, EventLog
+from copilot.eventlog import EventLog
+from copilot.events import EventSink
 from copilot.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class TurnRequest:
     resume: dict[str, Any] | None = None
 
 
-TurnRunner = Callable[[TurnRequest, ConversationSink], Awaitable[None]]
+TurnRunner = Callable[[TurnRequest, EventSink], Awaitable[None]]
 """Runs one turn (the graph), writing its events to the sink and ending with turn.completed, as
 `copilot.agent.runner.run_turn` does. The scheduler emits turn.started before it, and error +
 turn.completed {status: failed} if the runner raises."""

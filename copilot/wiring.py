@@ -21,7 +21,7 @@ from copilot.agent.deps import AgentDeps
 from copilot.agent.graph import SupportGraph, build_graph
 from copilot.agent.retrieve import KnowledgeRetriever
 from copilot.agent.runner import run_turn
-from copilot.eventlog import ConversationSink
+from copilot.events import EventSink
 from copilot.gateway.casbin_authorizer import CasbinAuthorizer
 from copilot.gateway.gateway import Gateway
 from copilot.knowledge import KnowledgeBase, open_knowledge_base
@@ -45,7 +45,7 @@ class System:
     graph: SupportGraph
     facts: dict[str, Any] = field(default_factory=dict)
 
-    async def runner(self, request: TurnRequest, sink: ConversationSink) -> None:
+    async def runner(self, request: TurnRequest, sink: EventSink) -> None:
         """The TurnRunner of the API: one graph turn for the request."""
         await run_turn(
             self.graph,

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from copilot.cli.chat import chat
 from copilot.cli.eval_cmd import eval_app
 from copilot.cli.kb import kb_app
+from copilot.cli.redteam import redteam
+from copilot.cli.serve import serve
+from copilot.cli.token import token
+from copilot.cli.tools_cmd import tools_app
 
 app = typer.Typer(
     help="Support Copilot: serve, chat, mint tokens, call tools, replay red-team cases, evaluate."
@@ -19,3 +24,8 @@ def main() -> None:
 
 app.add_typer(kb_app, name="kb")
 app.add_typer(eval_app, name="eval")
+app.command("serve")(serve)
+app.command("token")(token)
+app.command("chat")(chat)
+app.add_typer(tools_app, name="tools")
+app.command("redteam")(redteam)

@@ -19,8 +19,7 @@ from fastapi import FastAPI
 
 from copilot.auth import mint_token
 from copilot.errors import CopilotError, ErrorCode
-from copilot.eventlog import ConversationSink
-from copilot.events import EventType
+from copilot.events import EventSink, EventType
 from copilot.gateway.result import Preview
 from copilot.principal import Principal, Role
 from copilot.turns import TurnRequest
@@ -43,13 +42,17 @@ class ScriptedRunner:
     delay: float = 0.0
     extra: list[tuple[EventType, dict[str, Any]]] = field(default_factory=list)
     requests: list[TurnRequest] = field(default_factory=list)
+    fail: bool = False
+    """Raise after the deltas (a crash inside the graph run)."""
 
-    async def __call__(self, request: TurnRequest, sink: ConversationSink) -> None:
+    async def __call__(self, request: TurnRequest, sink: EventSink) -> None:
         self.requests.append(request)
         for i in range(self.deltas):
             await sink.emit("message.delta", {"text": f"part{i} "}, turn_id=request.turn_id)
             if self.delay:
                 await asyncio.sleep(self.delay)
+        if self.fail:
+            raise RuntimeError("scripted crash")
         for type_, data in self.extra:
             await sink.emit(type_, data, turn_id=request.turn_id)
         text = f"echo: {request.text}" if request.text is not None else f"resumed: {request.resume}"

@@ -223,3 +223,19 @@ async def test_events_of_concurrent_conversations_stay_separate(
         )
         assert [e.id for e in events] == [1, 2, 3, 4, 5, 6]
         assert events[0].data["text"] == text
+
+
+async def test_a_failing_turn_ends_with_error_and_turn_completed(
+    client: httpx.AsyncClient, runtime: Runtime, runner: ScriptedRunner
+) -> None:
+    runner.fail = True
+    cid = await _conversation(client, token())
+    await _turn(client, runtime, cid, "boom")
+    events = parse_sse(
+        (await client.get(f"/v1/conversations/{cid}/events?follow=false", headers=token())).text
+    )
+    assert [e.event for e in events][-2:] == ["error", "turn.completed"]
+    assert events[-2].data["code"] == "internal"
+    assert events[-1].data["status"] == "failed"
+    again = await client.post(f"/v1/conversations/{cid}/messages", json={"text": "retry"}, headers=token())
+    assert again.status_code == 202

@@ -1,0 +1,35 @@
+"""`copilot serve`: refuses to start in production without a secret; seeds on first start for the hint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from copilot.api.app import create_app
+from copilot.cli.main import app
+from copilot.cli.serve import demo_user
+from copilot.errors import CopilotError, ErrorCode
+from copilot.settings import Settings
+
+
+def test_serve_in_production_without_secret_refuses(tmp_path: Path) -> None:
+    env = {"COPILOT_DATA_DIR": str(tmp_path), "COPILOT_ENV": "production", "COPILOT_SECRET": ""}
+    result = CliRunner().invoke(app, ["serve", "--port", "1"], env=env)
+    assert result.exit_code == 1
+    assert "COPILOT_SECRET" in result.output
+    assert not (tmp_path / "copilot.db").exists()
+
+
+def test_create_app_in_production_without_secret_raises(tmp_path: Path) -> None:
+    with pytest.raises(CopilotError) as info:
+        create_app(Settings(env="production", data_dir=tmp_path, secret=None))
+    assert info.value.code is ErrorCode.CONFIGURATION
+
+
+def test_first_start_seeds_demo_data_once(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, secret="k" * 64)
+    user = demo_user(settings)
+    assert user is not None
+    assert demo_user(settings) == user  # second start: store kept, not reseeded

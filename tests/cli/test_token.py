@@ -1,0 +1,62 @@
+"""`copilot token`: round trip through the same secret the server uses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from copilot.auth import resolve_secret, verify_token
+from copilot.cli.main import app
+from copilot.cli.token import parse_ttl
+from copilot.principal import Principal
+from copilot.settings import Settings
+
+runner = CliRunner()
+
+
+def test_token_round_trip_with_generated_dev_secret(tmp_path: Path) -> None:
+    env = {"COPILOT_DATA_DIR": str(tmp_path), "COPILOT_ENV": "development", "COPILOT_SECRET": ""}
+    result = runner.invoke(app, ["token", "--role", "agent", "--user", "ann", "--tenant", "acme"], env=env)
+    assert result.exit_code == 0, result.output
+    secret = resolve_secret(Settings(data_dir=tmp_path, secret=None))  # the file the CLI generated
+    assert verify_token(secret, result.stdout.strip()) == Principal(
+        tenant="acme", role="agent", user_id="ann"
+    )
+
+
+def test_token_default_tenant_and_configured_secret(tmp_path: Path) -> None:
+    env = {"COPILOT_DATA_DIR": str(tmp_path), "COPILOT_SECRET": "k" * 64}
+    result = runner.invoke(app, ["token", "--role", "customer", "--user", "u1", "--ttl", "5m"], env=env)
+    assert result.exit_code == 0, result.output
+    assert verify_token("k" * 64, result.stdout.strip()) == Principal("demo", "customer", "u1")
+    assert not (tmp_path / "secret").exists()
+
+
+@pytest.mark.parametrize(
+    "args", [["--role", "root", "--user", "u"], ["--role", "customer", "--user", "u", "--ttl", "0"]]
+)
+def test_token_rejects_bad_options(tmp_path: Path, args: list[str]) -> None:
+    result = runner.invoke(
+        app, ["token", *args], env={"COPILOT_DATA_DIR": str(tmp_path), "COPILOT_SECRET": "k" * 64}
+    )
+    assert result.exit_code == 2
+    assert not result.stdout.strip().startswith("ey")
+
+
+def test_token_in_production_needs_a_secret(tmp_path: Path) -> None:
+    env = {"COPILOT_DATA_DIR": str(tmp_path), "COPILOT_ENV": "production", "COPILOT_SECRET": ""}
+    result = runner.invoke(app, ["token", "--role", "customer", "--user", "u1"], env=env)
+    assert result.exit_code == 1
+    assert "COPILOT_SECRET" in result.output
+
+
+def test_parse_ttl() -> None:
+    assert parse_ttl("90") == timedelta(seconds=90)
+    assert parse_ttl("12h") == timedelta(hours=12)
+    assert parse_ttl("7d") == timedelta(days=7)
+    with pytest.raises(typer.BadParameter):
+        parse_ttl("soon")
