@@ -43,7 +43,7 @@ def _set_outcome(actions: list[ActionRecord], call_id: str, outcome: str) -> lis
     return [ActionRecord(**{**a, "outcome": outcome}) if a["call_id"] == call_id else a for a in actions]
 
 
-def confirm(state: SupportState) -> dict[str, Any]:
+async def confirm(state: SupportState) -> dict[str, Any]:
     pending = state["pending"][0]
     decision = ask(pending)
     if decision["approved"]:

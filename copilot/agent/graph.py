@@ -26,35 +26,35 @@ from copilot.agent.validate import validate
 SupportGraph = CompiledStateGraph[SupportState, None, SupportState, SupportState]
 
 
-def after_guard(state: SupportState) -> Literal["retrieve", "handoff", "__end__"]:
+async def after_guard(state: SupportState) -> Literal["retrieve", "handoff", "__end__"]:
     if state.get("final"):
         return "__end__"
     return "handoff" if state.get("handoff") else "retrieve"
 
 
-def after_plan(state: SupportState) -> Literal["act", "validate"]:
+async def after_plan(state: SupportState) -> Literal["act", "validate"]:
     last = state["messages"][-1]
     return "act" if isinstance(last, AIMessage) and last.tool_calls else "validate"
 
 
-def after_act(state: SupportState) -> Literal["handoff", "confirm", "plan"]:
+async def after_act(state: SupportState) -> Literal["handoff", "confirm", "plan"]:
     if state.get("handoff"):
         return "handoff"
     return "confirm" if state.get("pending") else "plan"
 
 
-def after_confirm(state: SupportState) -> Literal["execute", "confirm", "plan"]:
+async def after_confirm(state: SupportState) -> Literal["execute", "confirm", "plan"]:
     decision = state.get("decision")
     if decision and decision["approved"]:
         return "execute"
     return "confirm" if state.get("pending") else "plan"
 
 
-def after_execute(state: SupportState) -> Literal["confirm", "plan"]:
+async def after_execute(state: SupportState) -> Literal["confirm", "plan"]:
     return "confirm" if state.get("pending") else "plan"
 
 
-def after_validate(state: SupportState) -> Literal["handoff", "plan", "__end__"]:
+async def after_validate(state: SupportState) -> Literal["handoff", "plan", "__end__"]:
     if state.get("handoff"):
         return "handoff"
     return "__end__" if state.get("final") else "plan"

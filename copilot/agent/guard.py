@@ -52,7 +52,7 @@ def _reply(text: str) -> dict[str, Any]:
 
 
 def make_guard(max_chars: int) -> Any:
-    def guard(state: SupportState) -> dict[str, Any]:
+    async def guard(state: SupportState) -> dict[str, Any]:
         messages = state["messages"]
         fresh: dict[str, Any] = {
             "passages": [],

@@ -15,7 +15,7 @@ HANDOFF_REPLY = "I'm passing this conversation to a human support agent, who wil
 HANDED_OFF = "The conversation was handed to a human agent before this ran, so nothing was changed."
 
 
-def handoff(state: SupportState) -> dict[str, Any]:
+async def handoff(state: SupportState) -> dict[str, Any]:
     request: HandoffState = state.get("handoff") or {"reason": "unspecified", "summary": ""}
     closers = close_dangling(state["messages"], HANDED_OFF)
     emit("handoff.requested", {"reason": request["reason"], "summary": request["summary"]})

@@ -12,7 +12,7 @@ from copilot.knowledge import KnowledgeBase
 
 
 def make_retrieve(retriever: Retriever, k: int) -> Any:
-    def retrieve(state: SupportState) -> dict[str, Any]:
+    async def retrieve(state: SupportState) -> dict[str, Any]:
         query = latest_user_text(state["messages"])
         hits = retriever.search(query, k) if query else []
         passages: list[PassageState] = [{"id": h.id, "title": h.title, "text": h.text} for h in hits]

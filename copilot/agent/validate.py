@@ -51,7 +51,7 @@ def _problems(error: ValidationError) -> list[str]:
     return [str(e["msg"]).removeprefix("Value error, ") for e in error.errors()]
 
 
-def validate(state: SupportState) -> dict[str, Any]:
+async def validate(state: SupportState) -> dict[str, Any]:
     last = state["messages"][-1]
     text = last.text.strip() if isinstance(last, AIMessage) else ""
     passages = state.get("passages", [])
