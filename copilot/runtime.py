@@ -8,7 +8,7 @@ gateway, knowledge base, chat model, checkpointer, graph) in `copilot.wiring`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,6 +24,8 @@ from copilot.principal import Principal
 from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.turns import TurnRunner, TurnScheduler
+
+PendingLookup = Callable[[str], Awaitable[set[str]]]
 
 
 class Decider(Protocol):
@@ -43,6 +45,20 @@ class Runtime:
     decider: Decider
     facts: dict[str, Any] = field(default_factory=dict)
     """Health facts: tools, kb_chunks, model."""
+    waiting: PendingLookup | None = None
+    """Preview ids the conversation's graph is waiting on (None: derive them from the event log)."""
+
+    async def pending_previews(self, conversation_id: str) -> set[str]:
+        """Previews of this conversation that still await the human's decision."""
+        if self.waiting is not None:
+            return await self.waiting(conversation_id)
+        pending: set[str] = set()
+        for event in await self.events.read_all(conversation_id):
+            if event["type"] == "tool.preview":
+                pending.add(str(event["data"].get("preview_id")))
+            elif event["type"] == "turn.started" and isinstance(event["data"].get("resume"), dict):
+                pending.discard(str(event["data"]["resume"].get("preview_id")))
+        return pending
 
     async def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
         return await asyncio.to_thread(self.decider.decide, principal, preview_id, approve)
@@ -55,6 +71,7 @@ def assemble(
     decider: Decider,
     engine: Engine | None = None,
     facts: dict[str, Any] | None = None,
+    waiting: PendingLookup | None = None,
 ) -> Runtime:
     """Build a Runtime around a turn runner and a decider (tests pass fakes; `open_runtime` the real ones)."""
     secret = resolve_secret(settings)
@@ -69,6 +86,7 @@ def assemble(
         turns=TurnScheduler(events, runner),
         decider=decider,
         facts=facts or {},
+        waiting=waiting,
     )
 
 
@@ -80,7 +98,12 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
     resolve_secret(settings)  # fail fast (production without a secret) before any heavy work
     async with open_system(settings, model=model) as system:
         runtime = assemble(
-            settings, runner=system.runner, decider=system.gateway, engine=system.engine, facts=system.facts
+            settings,
+            runner=system.runner,
+            decider=system.gateway,
+            engine=system.engine,
+            facts=system.facts,
+            waiting=system.pending_previews,
         )
         try:
             yield runtime

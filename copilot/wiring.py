@@ -57,6 +57,13 @@ class System:
             resume=request.resume,
         )
 
+    async def pending_previews(self, conversation_id: str) -> set[str]:
+        """Preview ids the conversation's graph is interrupted on (awaiting the human's decision)."""
+        snapshot = await self.graph.aget_state({"configurable": {"thread_id": conversation_id}})
+        values = [i.value for i in snapshot.interrupts if isinstance(i.value, dict)]
+        previews = [v.get("preview") for v in values]
+        return {str(p["preview_id"]) for p in previews if isinstance(p, dict) and "preview_id" in p}
+
 
 def seed_if_empty(engine: Engine, pack: Pack, settings: Settings) -> int:
     """Load the pack's data (or COPILOT_DATA_PATH's db.json) once: only when the tenant has no documents."""

@@ -25,17 +25,13 @@ async def confirm(
         raise CopilotError(
             ErrorCode.CONFLICT, "A turn is still running; confirm after turn.completed on the events stream."
         )
-    if not await _previewed_here(runtime, conversation.id, body.preview_id):
+    if body.preview_id not in await runtime.pending_previews(conversation.id):
         raise CopilotError(
             ErrorCode.CONFIRMATION_INVALID,
-            f"No preview {body.preview_id!r} in this conversation; use a preview_id from a tool.preview event.",
+            f"Preview {body.preview_id!r} is not awaiting confirmation in this conversation; use the "
+            "preview_id of the latest tool.preview event, or send a new message.",
         )
     preview = await runtime.decide(principal, body.preview_id, body.approve)
     resume = {"preview_id": preview.preview_id, "approved": body.approve}
     turn_id = await runtime.turns.start(conversation.id, principal, resume=resume)
     return TurnAccepted(turn_id=turn_id)
-
-
-async def _previewed_here(runtime: RuntimeDep, conversation_id: str, preview_id: str) -> bool:
-    events = await runtime.events.read_all(conversation_id)
-    return any(e["type"] == "tool.preview" and e["data"].get("preview_id") == preview_id for e in events)

@@ -93,6 +93,14 @@ async def test_cancel_own_pending_order(system: tuple[Runtime, ScriptedChatModel
             headers=token("customer", "someone_else"),
         )
         assert other.status_code == 404
+        staff = await client.post(
+            url,
+            json={"preview_id": preview.data["preview_id"], "approve": True},
+            headers=token("agent", "ann"),
+        )
+        assert staff.status_code in (403, 409), staff.text  # bound to the customer who asked
+        assert staff.json()["error"]["code"].startswith("confirmation_")
+        assert _order_status(runtime, order_id) == "pending"
         ok = await client.post(
             url, json={"preview_id": preview.data["preview_id"], "approve": True}, headers=me
         )
@@ -106,7 +114,7 @@ async def test_cancel_own_pending_order(system: tuple[Runtime, ScriptedChatModel
             url, json={"preview_id": preview.data["preview_id"], "approve": True}, headers=me
         )
         assert again.status_code == 409
-        assert again.json()["error"]["code"].startswith("confirmation_")
+        assert again.json()["error"]["code"] == "confirmation_invalid"
         transcript = (await client.get(f"/v1/conversations/{cid}", headers=me)).json()
     assert transcript["previews"][0]["status"] == "executed"
     assert transcript["messages"][-1] == {

@@ -183,7 +183,7 @@ async def test_confirmation_needs_a_preview_of_this_conversation(
     await runtime.turns.wait_idle(cid)
     again = await client.post(url, json={"preview_id": "prv_1", "approve": True}, headers=token())
     assert again.status_code == 409
-    assert again.json()["error"]["code"] == "confirmation_used"
+    assert again.json()["error"]["code"] == "confirmation_invalid"  # already decided: not pending
     not_bool = await client.post(url, json={"preview_id": "prv_1", "approve": "yes"}, headers=token())
     assert not_bool.status_code == 422
     body = (await client.get(f"/v1/conversations/{cid}", headers=token())).json()
