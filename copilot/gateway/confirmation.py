@@ -45,6 +45,10 @@ def summarize(tool: str, run: Run) -> str:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, list):
+        return f"{len(value)} entries"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in list(value.items())[:3]) + "}"
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 

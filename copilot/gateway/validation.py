@@ -81,11 +81,16 @@ class Validator:
             self._compiled[spec.name] = validator
         return validator
 
-    def _check(self, spec: ToolSpec, args: dict[str, Any]) -> None:
+    @staticmethod
+    def _check_names(spec: ToolSpec, args: dict[str, Any]) -> None:
+        """No extra properties, even when a pack's schema forgets additionalProperties: false."""
         allowed = set(dict(spec.parameters).get("properties", {}))
         extra = sorted(set(args) - allowed)
         if extra:
             raise _invalid(f"Unexpected argument(s) {extra}; {spec.name} accepts only {sorted(allowed)}.")
+
+    def _check(self, spec: ToolSpec, args: dict[str, Any]) -> None:
+        self._check_names(spec, args)
         error = next(iter(sorted(self._schema(spec).iter_errors(args), key=str)), None)
         if error is not None:
             where = ".".join(str(p) for p in error.absolute_path) or "arguments"
@@ -102,9 +107,9 @@ class Validator:
         return out
 
     def validate(self, spec: ToolSpec, arguments: object) -> dict[str, Any]:
-        """Plain JSON → schema → canonical identifiers → schema again. Raises INVALID_ARGUMENTS."""
+        """Plain JSON → known names → canonical identifiers → full schema. Raises INVALID_ARGUMENTS."""
         args = to_plain_json(arguments)
-        self._check(spec, args)
+        self._check_names(spec, args)
         canonical = self._canonicalise(spec, args)
         self._check(spec, canonical)
         return canonical
