@@ -1,9 +1,11 @@
-"""Fixtures for graph tests: principal, gateway, retriever, a graph factory over a scripted model."""
+"""Fixtures for graph tests: the real world (store, pack, policy, gateway) and a graph over a scripted
+model, driven through run_turn with a recording sink."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,25 +16,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from copilot.agent.deps import AgentDeps
 from copilot.agent.graph import SupportGraph, build_graph
 from copilot.agent.runner import run_turn
-from copilot.gateway.spec import ToolSpec
-from copilot.principal import Principal
-from tests.agent.fake_gateway import FakeGateway
 from tests.agent.fakes import FixedRetriever, RecordingSink
 from tests.agent.scripted import ScriptedChatModel
-
-CUSTOMER = Principal(tenant="demo", role="customer", user_id="ethan_kim_8860")
-
-
-def _spec(name: str, side_effect: Any) -> ToolSpec:
-    params = {"type": "object", "properties": {"order_id": {"type": "string"}}, "additionalProperties": False}
-    return ToolSpec(name, f"{name} tool", params, side_effect)
-
-
-TOOLS = (
-    _spec("get_order_details", "read"),
-    _spec("cancel_pending_order", "write"),
-    _spec("transfer_to_human_agents", "none"),
-)
+from tests.agent.world import CUSTOMER, World
 
 
 def call(name: str, call_id: str, **args: Any) -> AIMessage:
@@ -43,23 +29,17 @@ def call(name: str, call_id: str, **args: Any) -> AIMessage:
 class Harness:
     graph: SupportGraph
     model: ScriptedChatModel
-    gateway: FakeGateway
+    world: World
     sink: RecordingSink
     conversation_id: str = "conv-1"
 
     async def say(self, text: str, turn_id: str = "t1") -> RecordingSink:
-        self.sink.clear()
-        await run_turn(
-            self.graph,
-            conversation_id=self.conversation_id,
-            turn_id=turn_id,
-            principal=CUSTOMER,
-            sink=self.sink,
-            text=text,
-        )
-        return self.sink
+        return await self._run(turn_id, text=text)
 
     async def resume(self, preview_id: str, approved: bool, turn_id: str = "t2") -> RecordingSink:
+        return await self._run(turn_id, resume={"preview_id": preview_id, "approved": approved})
+
+    async def _run(self, turn_id: str, **kw: Any) -> RecordingSink:
         self.sink.clear()
         await run_turn(
             self.graph,
@@ -67,7 +47,7 @@ class Harness:
             turn_id=turn_id,
             principal=CUSTOMER,
             sink=self.sink,
-            resume={"preview_id": preview_id, "approved": approved},
+            **kw,
         )
         return self.sink
 
@@ -76,21 +56,17 @@ MakeHarness = Callable[..., Harness]
 
 
 @pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway(
-        orders={
-            "#W1000001": {"user_id": CUSTOMER.user_id, "status": "pending"},
-            "#W2000002": {"user_id": "someone_else_1", "status": "pending"},
-        }
-    )
+def world(tmp_path: Path) -> World:
+    return World.create(tmp_path)
 
 
 @pytest.fixture
-def harness(gateway: FakeGateway) -> MakeHarness:
+def harness(world: World) -> MakeHarness:
     def make(*script: AIMessage, checkpointer: BaseCheckpointSaver[str] | None = None) -> Harness:
         model = ScriptedChatModel(script=list(script))
-        deps = AgentDeps(model=model, gateway=gateway, retriever=FixedRetriever(), tools=TOOLS)
+        tools = [t.spec for t in world.pack.tools]
+        deps = AgentDeps(model=model, gateway=world.gateway, retriever=FixedRetriever(), tools=tools)
         graph = build_graph(deps, checkpointer or InMemorySaver())
-        return Harness(graph, model, gateway, RecordingSink())
+        return Harness(graph, model, world, RecordingSink())
 
     return make
