@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
 
 from tests.agent.conftest import Harness, MakeHarness, call
 from tests.agent.world import CUSTOMER, PENDING
@@ -113,3 +115,52 @@ async def test_new_message_while_awaiting_closes_the_dangling_call(harness: Make
     assert history[3].text == "Actually, never mind."
     assert h.world.status(PENDING) == "pending"
     assert sink.events[-1][1] == {"status": "completed"}
+
+
+async def test_two_writes_in_one_message_are_confirmed_one_by_one(harness: MakeHarness) -> None:
+    address = {"address1": "2 New Street", "address2": "", "city": "Austin", "state": "TX"}
+    both = AIMessage(
+        content="",
+        tool_calls=[
+            {
+                "name": "cancel_pending_order",
+                "args": {"order_id": PENDING, "reason": "no longer needed"},
+                "id": "w1",
+            },
+            {
+                "name": "modify_user_address",
+                "args": {"user_id": CUSTOMER.user_id, **address, "country": "USA", "zip": "73301"},
+                "id": "w2",
+            },
+        ],
+    )
+    h = harness(both, AIMessage(content="Cancelled the order; kept your address."))
+    sink = await h.say(f"Cancel {PENDING} and move me to Austin")
+    first, second = (p["preview_id"] for p in sink.of("tool.preview"))
+    assert sink.events[-1][1] == {"status": "awaiting_confirmation"}
+
+    h.world.gateway.decide(CUSTOMER, first, approve=True)
+    sink = await h.resume(first, approved=True)
+    assert sink.types()[0] == "tool.executed"
+    assert sink.events[-1][1] == {"status": "awaiting_confirmation"}  # now the second preview waits
+
+    h.world.gateway.decide(CUSTOMER, second, approve=False)
+    sink = await h.resume(second, approved=False, turn_id="t3")
+    assert sink.events[-1][1] == {"status": "completed"}
+    outcomes = [a["outcome"] for a in sink.of("message.completed")[0]["actions"]]
+    assert outcomes == ["executed", "declined"]
+    assert h.world.status(PENDING) == "cancelled" and h.world.executions() == 1
+
+
+async def test_malformed_resume_inside_the_graph_keeps_it_resumable(harness: MakeHarness) -> None:
+    """Bypassing run_turn's check, a bad resume value re-interrupts instead of wedging the thread."""
+    h = harness(cancel(), AIMessage(content="Cancelled."))
+    preview_id = await _preview(h)
+    config: RunnableConfig = {"configurable": {"thread_id": h.conversation_id, "principal": CUSTOMER}}
+    await h.graph.ainvoke(Command(resume={"preview_id": "other", "approved": True}), config)
+    state = await h.graph.aget_state(config)
+    assert state.interrupts and h.world.executions() == 0
+
+    h.world.gateway.decide(CUSTOMER, preview_id, approve=True)
+    sink = await h.resume(preview_id, approved=True)
+    assert sink.types()[0] == "tool.executed" and h.world.executions() == 1
