@@ -1,0 +1,127 @@
+"""Render a Report: a rich table, plain lines with ratios, and the closing summary block (also as JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.gateway import GatewayResultSet
+from bench.run import Report
+from bench.stats import Stats
+from bench.turn import TurnResult
+
+TURN_GOAL = 1.0
+DECISION_GOAL_MS = 0.2
+
+
+def _ms(value: float) -> str:
+    return f"{value:.4f}" if value < 0.1 else f"{value:.2f}"
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def table(report: Report) -> Table:
+    out = Table(
+        title="Support Copilot benchmarks (ms)" + (" — QUICK, not meaningful" if report.quick else "")
+    )
+    for column in ("benchmark", "variant", "n", "mean", "p50", "p95"):
+        out.add_column(column, justify="right" if column in {"n", "mean", "p50", "p95"} else "left")
+
+    def row(bench: str, stats: Stats) -> None:
+        out.add_row(bench, stats.name, str(stats.n), _ms(stats.mean_ms), _ms(stats.p50_ms), _ms(stats.p95_ms))
+
+    for turn in report.turns:
+        for stats in (turn.ours, turn.bare, turn.bare_exit):
+            row(f"turn ({turn.saver})", stats)
+    gw = report.gateway
+    for stats in (gw.ours, gw.miss, gw.raw):
+        row(f"decision @{gw.rules} rules", stats)
+    row("gateway .call", gw.call)
+    return out
+
+
+def turn_line(turn: TurnResult) -> str:
+    return (
+        f"turn ({turn.saver}): ours {turn.ours.mean_ms:.1f} ms vs bare {turn.bare.mean_ms:.1f} ms "
+        f"→ ratio {turn.ratio:.2f} (goal ≤ {TURN_GOAL:.1f}: {_met(turn.ratio <= TURN_GOAL)})"
+    )
+
+
+def decision_line(gw: GatewayResultSet) -> str:
+    return (
+        f"gateway decision @{gw.rules} rules: ours p95 {_ms(gw.ours.p95_ms)} ms vs raw pycasbin p95 "
+        f"{gw.raw.p95_ms:.1f} ms → ratio {gw.ratio_p95:.2g} "
+        f"(goal ours p95 ≤ {DECISION_GOAL_MS} ms: {_met(gw.ours.p95_ms <= DECISION_GOAL_MS)})"
+    )
+
+
+def call_line(gw: GatewayResultSet) -> str:
+    return (
+        f"gateway .call get_order_details (validate+authorize+execute+audit, SQLite): "
+        f"mean {gw.call.mean_ms:.2f} ms, p95 {gw.call.p95_ms:.2f} ms"
+    )
+
+
+def details(report: Report) -> list[str]:
+    """Plain lines with the context behind the ratios."""
+    lines = []
+    for turn in report.turns:
+        lines.append(
+            f"turn ({turn.saver}): ours p50 {turn.ours.p50_ms:.1f} / p95 {turn.ours.p95_ms:.1f} ms "
+            f"(durability={turn.ours_durability}); bare p50 {turn.bare.p50_ms:.1f} / p95 {turn.bare.p95_ms:.1f} ms "
+            f"(durability=async, the default); bare with durability=exit mean {turn.bare_exit.mean_ms:.1f} ms "
+            f"→ ours/bare-exit {turn.ours.mean_ms / turn.bare_exit.mean_ms:.2f}"
+        )
+    gw = report.gateway
+    lines.append(
+        f"decision: {gw.requests} distinct requests, policy version {gw.policy_version}; a cache miss (first "
+        f"decision after a policy change) costs one raw enforce: mean {gw.miss.mean_ms:.1f} ms"
+    )
+    return lines
+
+
+def summary(report: Report) -> list[str]:
+    return [*(turn_line(t) for t in report.turns), decision_line(report.gateway), call_line(report.gateway)]
+
+
+def render(report: Report, console: Console) -> None:
+    console.print(table(report))
+    for line in details(report):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print("")
+    console.print("== summary ==", markup=False, highlight=False)
+    for line in summary(report):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    gw = report.gateway
+    return {
+        "quick": report.quick,
+        "turns": [
+            {
+                "saver": t.saver,
+                "ours": t.ours.to_dict(),
+                "bare": t.bare.to_dict(),
+                "bare_exit": t.bare_exit.to_dict(),
+                "ratio": t.ratio,
+                "ours_durability": t.ours_durability,
+            }
+            for t in report.turns
+        ],
+        "gateway": {
+            "rules": gw.rules,
+            "requests": gw.requests,
+            "policy_version": gw.policy_version,
+            "ours": gw.ours.to_dict(),
+            "miss": gw.miss.to_dict(),
+            "raw": gw.raw.to_dict(),
+            "ratio_p95": gw.ratio_p95,
+            "call": gw.call.to_dict(),
+        },
+        "summary": summary(report),
+    }

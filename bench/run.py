@@ -1,0 +1,69 @@
+"""Iteration budgets and the run that collects every benchmark into one Report."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.gateway import GatewayResultSet, run_gateway_bench
+from bench.system import open_demo
+from bench.turn import TurnResult, run_turn_bench
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    turn_iterations: int
+    turn_warmup: int
+    sqlite_iterations: int
+    sqlite_warmup: int
+    decision_iterations: int
+    raw_iterations: int
+    distinct_requests: int
+    call_iterations: int
+    call_warmup: int
+
+
+DEFAULT = Budget(
+    turn_iterations=150, turn_warmup=20, sqlite_iterations=80, sqlite_warmup=10,
+    decision_iterations=20_000, raw_iterations=20, distinct_requests=16, call_iterations=300, call_warmup=20,
+)  # fmt: skip
+"""`make bench`: about a minute on two cores."""
+QUICK = Budget(
+    turn_iterations=4, turn_warmup=1, sqlite_iterations=3, sqlite_warmup=1,
+    decision_iterations=200, raw_iterations=2, distinct_requests=3, call_iterations=5, call_warmup=1,
+)  # fmt: skip
+"""`--quick`: a smoke run (the figures are not meaningful)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    turns: tuple[TurnResult, ...]
+    gateway: GatewayResultSet
+    quick: bool
+
+
+async def _turns(workdir: Path, budget: Budget) -> tuple[tuple[TurnResult, ...], GatewayResultSet]:
+    system = await asyncio.to_thread(open_demo, workdir)
+    try:
+        memory = await run_turn_bench(system, "in-memory", budget.turn_iterations, budget.turn_warmup)
+        sqlite = await run_turn_bench(system, "sqlite", budget.sqlite_iterations, budget.sqlite_warmup)
+        gateway = run_gateway_bench(
+            system,
+            iterations=budget.decision_iterations,
+            raw_iterations=budget.raw_iterations,
+            distinct=budget.distinct_requests,
+            call_iterations=budget.call_iterations,
+            warmup=budget.call_warmup,
+        )
+    finally:
+        system.engine.dispose()
+    return (memory, sqlite), gateway
+
+
+def collect(budget: Budget, *, quick: bool = False) -> Report:
+    """Run every benchmark in a fresh temporary data directory."""
+    with tempfile.TemporaryDirectory(prefix="copilot-bench-") as tmp:
+        turns, gateway = asyncio.run(_turns(Path(tmp), budget))
+    return Report(turns, gateway, quick)

@@ -1,0 +1,123 @@
+"""Turn benchmark: one copilot turn (guard → retrieve → plan → act/gateway → plan → validate, checkpointed)
+vs the bare agent, same scripted model, same store read, same saver. Runs are interleaved (rotating order)
+so drift and cache effects hit every variant alike; each turn starts a fresh thread."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Durability
+
+from bench.bare import BareGraph, build_bare, order_tool
+from bench.model import BenchChatModel
+from bench.stats import Stats, summarize, time_async
+from bench.system import CUSTOMER, OWN_ORDER, DemoSystem
+from copilot.agent.checkpoint import open_checkpointer
+from copilot.agent.deps import AgentDeps
+from copilot.agent.graph import SupportGraph, build_graph
+from copilot.agent.runner import DURABILITY, run_turn
+from copilot.events import EventType
+
+SaverKind = Literal["in-memory", "sqlite"]
+QUESTION = f"Where is my order {OWN_ORDER}? It has not arrived yet."
+EXPECTED: frozenset[EventType] = frozenset({"tool.executed", "message.completed", "turn.completed"})
+
+
+class BenchError(RuntimeError):
+    """A benchmarked turn did not do what it should (the timing would measure a failure path)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    saver: SaverKind
+    ours: Stats
+    bare: Stats
+    bare_exit: Stats
+    """The bare agent with durability="exit" (what ours uses), for information."""
+    ours_durability: str
+
+    @property
+    def ratio(self) -> float:
+        return self.ours.mean_ms / self.bare.mean_ms
+
+
+class CountingSink:
+    """The turn's event sink, in memory (the API's event log is not part of the turn benchmark)."""
+
+    def __init__(self) -> None:
+        self.types: list[EventType] = []
+
+    async def emit(self, type: EventType, data: dict[str, Any], *, turn_id: str | None = None) -> int:
+        self.types.append(type)
+        return len(self.types)
+
+
+@asynccontextmanager
+async def open_saver(kind: SaverKind, system: DemoSystem) -> AsyncIterator[BaseCheckpointSaver[str]]:
+    """In-memory, or the production SQLite saver on the store's database file."""
+    if kind == "in-memory":
+        yield InMemorySaver()
+        return
+    async with open_checkpointer(system.settings) as saver:
+        yield saver
+
+
+def make_ours(system: DemoSystem, model: BenchChatModel, saver: BaseCheckpointSaver[str]) -> SupportGraph:
+    tools = [t.spec for t in system.pack.tools]
+    deps = AgentDeps(model=model, gateway=system.gateway, retriever=system.retriever, tools=tools)
+    return build_graph(deps, saver)
+
+
+async def ours_turn(graph: SupportGraph, i: int) -> None:
+    sink = CountingSink()
+    await run_turn(
+        graph, conversation_id=f"ours-{i}", turn_id=f"t{i}", principal=CUSTOMER, sink=sink, text=QUESTION
+    )
+    if not set(sink.types) >= EXPECTED or "error" in sink.types:
+        raise BenchError(f"our turn emitted {sink.types}; expected {sorted(EXPECTED)}")
+
+
+async def bare_turn(graph: BareGraph, i: int, durability: Durability, tag: str) -> None:
+    config: Any = {"configurable": {"thread_id": f"{tag}-{i}"}}
+    payload: Any = {"messages": [HumanMessage(QUESTION)]}
+    async for _ in graph.astream(payload, config, stream_mode=["messages", "updates"], durability=durability):
+        pass
+    messages = (await graph.aget_state(config)).values["messages"]
+    tool_ok = any(isinstance(m, ToolMessage) and OWN_ORDER in m.text for m in messages)
+    if not tool_ok or not isinstance(messages[-1], AIMessage) or messages[-1].tool_calls:
+        raise BenchError(f"the bare turn did not read the order and answer: {messages}")
+
+
+async def run_turn_bench(system: DemoSystem, kind: SaverKind, iterations: int, warmup: int) -> TurnResult:
+    model = BenchChatModel(args={"order_id": OWN_ORDER})
+    async with open_saver(kind, system) as saver:
+        ours = make_ours(system, model, saver)
+        bare = build_bare(model, order_tool(system.read_order), saver)
+        variants: dict[str, Callable[[int], Awaitable[None]]] = {
+            "ours": lambda i: ours_turn(ours, i),
+            "bare": lambda i: bare_turn(bare, i, "async", "bare"),
+            "bare_exit": lambda i: bare_turn(bare, i, "exit", "bare-exit"),
+        }
+        samples: dict[str, list[float]] = {name: [] for name in variants}
+        names = list(variants)
+        gc.collect()
+        for i in range(warmup + iterations):
+            order = names[i % len(names) :] + names[: i % len(names)]
+            for name in order:
+                elapsed = await time_async(variants[name], i)
+                if i >= warmup:
+                    samples[name].append(elapsed)
+    return TurnResult(
+        saver=kind,
+        ours=summarize("ours", samples["ours"]),
+        bare=summarize("bare", samples["bare"]),
+        bare_exit=summarize("bare, durability=exit", samples["bare_exit"]),
+        ours_durability=DURABILITY,
+    )

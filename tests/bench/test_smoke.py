@@ -1,0 +1,81 @@
+"""Smoke test: `python -m bench --quick` runs every benchmark with tiny iteration counts and reports every
+field (no timing assertions: the quick figures are not meaningful)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bench.gateway import RULES, synthetic_rules
+from bench.run import QUICK
+from copilot.settings import PROJECT_ROOT
+
+STATS = {"name", "n", "mean_ms", "p50_ms", "p95_ms"}
+
+
+@dataclass(frozen=True)
+class Run:
+    stdout: str
+    data: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(out)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return Run(done.stdout, json.loads(out.read_text(encoding="utf-8")))
+
+
+def _check_stats(stats: dict[str, Any], n: int) -> None:
+    assert set(stats) == STATS
+    assert stats["n"] == n
+    assert 0 < stats["p50_ms"] <= stats["p95_ms"]
+    assert stats["mean_ms"] > 0
+
+
+def test_turn_benchmarks_cover_both_savers(run: Run) -> None:
+    turns = run.data["turns"]
+    assert [t["saver"] for t in turns] == ["in-memory", "sqlite"]
+    for turn, n in zip(turns, (QUICK.turn_iterations, QUICK.sqlite_iterations), strict=True):
+        for variant in ("ours", "bare", "bare_exit"):
+            _check_stats(turn[variant], n)
+        assert turn["ratio"] == pytest.approx(turn["ours"]["mean_ms"] / turn["bare"]["mean_ms"])
+        assert turn["ours_durability"] == "exit"
+
+
+def test_gateway_benchmark_runs_at_ten_thousand_rules(run: Run) -> None:
+    gw = run.data["gateway"]
+    assert gw["rules"] > RULES
+    assert gw["requests"] == QUICK.distinct_requests
+    _check_stats(gw["ours"], QUICK.decision_iterations)
+    _check_stats(gw["miss"], QUICK.distinct_requests)
+    _check_stats(gw["raw"], QUICK.raw_iterations)
+    _check_stats(gw["call"], QUICK.call_iterations)
+    assert gw["ratio_p95"] == pytest.approx(gw["ours"]["p95_ms"] / gw["raw"]["p95_ms"])
+    assert len(gw["policy_version"]) == 16
+
+
+def test_output_has_table_and_summary_block(run: Run) -> None:
+    assert "Support Copilot benchmarks" in run.stdout
+    summary = run.stdout.split("== summary ==", 1)[1].strip().splitlines()
+    assert summary == run.data["summary"]
+    assert summary[0].startswith("turn (in-memory): ours ") and "→ ratio" in summary[0]
+    assert summary[1].startswith("turn (sqlite): ours ")
+    assert summary[2].startswith(f"gateway decision @{run.data['gateway']['rules']} rules: ours p95 ")
+    assert summary[3].startswith("gateway .call get_order_details")
+
+
+def test_synthetic_rules_are_distinct_and_span_tenants() -> None:
+    rows = synthetic_rules(["get_order_details", "cancel_pending_order"], count=500)
+    assert len({tuple(r[:3]) for r in rows}) == 500
+    assert len({r[1] for r in rows}) > 100
+    assert {r[4] for r in rows} == {"allow", "deny"}
