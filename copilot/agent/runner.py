@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.errors import GraphRecursionError
 from langgraph.pregel import Pregel
 from langgraph.types import Command, Durability
 
@@ -42,12 +43,13 @@ def turn_config(conversation_id: str, turn_id: str, principal: Principal) -> Run
     }
 
 
-def _delta(chunk: Any) -> str:
-    """Text of a streamed plan-node message chunk (tool-call chunks carry no text)."""
+def _delta(chunk: Any) -> dict[str, Any] | None:
+    """message.delta data for a streamed plan-node chunk with text (tool-call chunks carry none).
+    `message_id` changes when the model answers again (e.g. after a validation repair)."""
     message, meta = chunk
-    if meta.get("langgraph_node") != "plan" or not isinstance(message, AIMessage):
-        return ""
-    return message.text
+    if meta.get("langgraph_node") != "plan" or not isinstance(message, AIMessage) or not message.text:
+        return None
+    return {"text": message.text, "message_id": message.id}
 
 
 async def _stream(
@@ -58,9 +60,9 @@ async def _stream(
         payload, config, stream_mode=["messages", "custom", "updates"], durability=DURABILITY
     ):
         if mode == "messages":
-            text = _delta(chunk)
-            if text:
-                await sink.emit("message.delta", {"text": text}, turn_id=turn_id)
+            delta = _delta(chunk)
+            if delta:
+                await sink.emit("message.delta", delta, turn_id=turn_id)
         elif mode == "custom":
             event = cast(Event, chunk)
             await sink.emit(event["type"], event["data"], turn_id=turn_id)
@@ -113,6 +115,10 @@ async def run_turn(
         status = await _stream(graph, payload, config, sink, turn_id)
     except CopilotError as exc:
         await sink.emit("error", {"code": exc.code.value, "message": exc.message}, turn_id=turn_id)
+        status = "failed"
+    except GraphRecursionError:
+        message = "The assistant took too many steps on this request; rephrase it or ask for a human agent."
+        await sink.emit("error", {"code": ErrorCode.INTERNAL.value, "message": message}, turn_id=turn_id)
         status = "failed"
     except Exception:
         log.exception("turn %s of conversation %s failed", turn_id, conversation_id)

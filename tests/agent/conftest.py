@@ -3,7 +3,7 @@ model, driven through run_turn with a recording sink."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,9 +55,21 @@ class Harness:
 MakeHarness = Callable[..., Harness]
 
 
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo store, seeded once per session; each test copies the file."""
+    seeded = World.create(tmp_path_factory.mktemp("template"))
+    seeded.engine.dispose()  # checkpoints the WAL into the main file
+    path = seeded.settings.sqlite_path
+    assert path is not None
+    return path
+
+
 @pytest.fixture
-def world(tmp_path: Path) -> World:
-    return World.create(tmp_path)
+def world(tmp_path: Path, seeded_db: Path) -> Iterator[World]:
+    world = World.create(tmp_path, template=seeded_db)
+    yield world
+    world.engine.dispose()
 
 
 @pytest.fixture

@@ -35,6 +35,8 @@ async def test_bad_citation_is_repaired_once(harness: MakeHarness) -> None:
 
     note = h.model.prompts[1][-1]
     assert isinstance(note, HumanMessage) and "[made-up#7]" in note.text
+    streamed = sink.of("message.delta")
+    assert len({d["message_id"] for d in streamed}) == 2  # the client can drop the rejected answer
     completed = sink.of("message.completed")
     assert [c["citations"] for c in completed] == [
         [{"id": "returns-policy#1", "title": "Returns and refunds"}]
@@ -73,4 +75,11 @@ async def test_model_failure_emits_error_then_failed(harness: MakeHarness) -> No
     sink = await h.say("Hello there")
     assert sink.types()[-2:] == ["error", "turn.completed"]
     assert sink.of("error")[0]["code"] == "internal"
+    assert sink.events[-1][1] == {"status": "failed"}
+
+
+async def test_endless_tool_loop_fails_the_turn_cleanly(harness: MakeHarness) -> None:
+    h = harness(*(call("list_all_product_types", f"c{i}") for i in range(30)))
+    sink = await h.say("Loop forever")
+    assert sink.of("error")[0]["message"].startswith("The assistant took too many steps")
     assert sink.events[-1][1] == {"status": "failed"}

@@ -3,6 +3,7 @@ Casbin policy and Gateway (no fakes below the graph except the retriever)."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,12 +31,17 @@ class World:
     gateway: Gateway
 
     @classmethod
-    def create(cls, data_dir: Path) -> World:
+    def create(cls, data_dir: Path, template: Path | None = None) -> World:
+        """A world in `data_dir`; with `template` (a seeded copilot.db) the file is copied, not re-seeded."""
         settings = Settings(data_dir=data_dir)
-        engine = make_engine(settings.resolved_database_url)
         pack = load_pack(PROJECT_ROOT / "tools" / "retail")
-        with engine.begin() as conn:
-            pack.seed(DocumentStore(conn, "demo"), None)
+        if template is not None:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(template, data_dir / "copilot.db")
+        engine = make_engine(settings.resolved_database_url)
+        if template is None:
+            with engine.begin() as conn:
+                pack.seed(DocumentStore(conn, "demo"), None)
         gateway = Gateway(engine, pack, CasbinAuthorizer.from_dir(PROJECT_ROOT / "policies"))
         return cls(settings, engine, pack, gateway)
 
