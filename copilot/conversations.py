@@ -90,6 +90,26 @@ class ConversationStore:
             )
         return record
 
+    async def visible_to(self, principal: Principal, *, limit: int = 50) -> list[Conversation]:
+        """Newest first: the principal's own conversations, or all of the tenant's for agents/supervisors."""
+        return await asyncio.to_thread(self._visible_to, principal, limit)
+
+    def _visible_to(self, principal: Principal, limit: int) -> list[Conversation]:
+        query = select(conversations).where(conversations.c.tenant == principal.tenant)
+        if principal.role not in READER_STAFF:
+            query = query.where(
+                conversations.c.customer == principal.user_id, conversations.c.customer_role == principal.role
+            )
+        query = query.order_by(conversations.c.updated_at.desc(), conversations.c.id).limit(limit)
+        with self._engine.connect() as conn:
+            return [Conversation(**row._mapping) for row in conn.execute(query)]
+
+    async def touch(self, conversation_id: str) -> None:
+        """Mark activity (a new message) so lists show the conversation first."""
+        record = await self.get(conversation_id)
+        if record is not None:
+            await self.set_status(conversation_id, record.status)
+
     async def set_status(self, conversation_id: str, status: str) -> None:
         await asyncio.to_thread(self._set_status, conversation_id, status)
 

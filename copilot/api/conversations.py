@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from copilot.api.deps import ConversationDep, PrincipalDep, RuntimeDep
 from copilot.api.errors import error_responses
-from copilot.api.models import ConversationCreated, MessageIn, Transcript, TurnAccepted
+from copilot.api.models import (
+    ConversationCreated,
+    ConversationList,
+    ConversationSummary,
+    MessageIn,
+    Transcript,
+    TurnAccepted,
+)
 from copilot.api.transcript import build_transcript
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -21,6 +30,31 @@ router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 async def create_conversation(principal: PrincipalDep, runtime: RuntimeDep) -> ConversationCreated:
     record = await runtime.conversations.create(principal)
     return ConversationCreated(id=record.id)
+
+
+@router.get(
+    "",
+    summary="List conversations: your own, or (agents, supervisors) all of your tenant's, newest first",
+    responses=error_responses(401, 422),
+)
+async def list_conversations(
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="At most this many.")] = 50,
+) -> ConversationList:
+    records = await runtime.conversations.visible_to(principal, limit=limit)
+    return ConversationList(
+        conversations=[
+            ConversationSummary(
+                id=r.id,
+                customer=r.customer,
+                status=r.status,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+            )
+            for r in records
+        ]
+    )
 
 
 @router.get(
@@ -43,4 +77,5 @@ async def post_message(
     body: MessageIn, conversation: ConversationDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> TurnAccepted:
     turn_id = await runtime.turns.start(conversation.id, principal, text=body.text)
+    await runtime.conversations.touch(conversation.id)
     return TurnAccepted(turn_id=turn_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -32,6 +33,18 @@ class Health(BaseModel):
 
 class ConversationCreated(BaseModel):
     id: str = Field(examples=["conv_3f2a9c0d1e4b5a6f7c8d"])
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    customer: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConversationList(BaseModel):
+    conversations: list[ConversationSummary]
 
 
 class MessageIn(BaseModel):

@@ -239,3 +239,18 @@ async def test_a_failing_turn_ends_with_error_and_turn_completed(
     assert events[-1].data["status"] == "failed"
     again = await client.post(f"/v1/conversations/{cid}/messages", json={"text": "retry"}, headers=token())
     assert again.status_code == 202
+
+
+async def test_list_shows_own_or_tenant_conversations(client: httpx.AsyncClient) -> None:
+    alice = await _conversation(client, token("customer", "alice"))
+    bob = await _conversation(client, token("customer", "bob"))
+    await _conversation(client, token("customer", "carol", tenant="other"))
+
+    async def ids(headers: dict[str, str]) -> set[str]:
+        response = await client.get("/v1/conversations", headers=headers)
+        assert response.status_code == 200
+        return {c["id"] for c in response.json()["conversations"]}
+
+    assert await ids(token("customer", "alice")) == {alice}
+    assert await ids(token("agent", "ann")) == {alice, bob}
+    assert await ids(token("admin", "root")) == set()
