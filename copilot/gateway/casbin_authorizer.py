@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import cast
@@ -27,8 +28,9 @@ class CasbinAuthorizer:
         self._enforcer = casbin.Enforcer(str(model_path), str(policy_path))
         self._enforcer.add_named_domain_matching_func("g", key_match)
         self._enforcer.build_role_links()
-        self._decisions: dict[tuple[str, str, str, str], bool] = {}
-        self._settings: dict[tuple[str, str, str], str | None] = {}
+        self._lock = threading.Lock()
+        self._decisions: dict[tuple[str, str, str, str, str], bool] = {}
+        self._settings: dict[tuple[str, str, str, str], str | None] = {}
         self._version = ""
         self._policy_changed()
 
@@ -58,27 +60,30 @@ class CasbinAuthorizer:
     def add_policies(self, ptype: str, rows: Sequence[Sequence[str]]) -> None:
         """Add rows of a policy type (`p`, `p2` or `g`) in memory, e.g. from an admin action or a benchmark."""
         plain = [list(r) for r in rows]
-        if ptype == "g":
-            self._enforcer.add_named_grouping_policies(ptype, plain)
-        else:
-            self._enforcer.add_named_policies(ptype, plain)
-        self._policy_changed()
+        with self._lock:
+            if ptype == "g":
+                self._enforcer.add_named_grouping_policies(ptype, plain)
+            else:
+                self._enforcer.add_named_policies(ptype, plain)
+            self._policy_changed()
 
     def reload(self) -> None:
         """Re-read the policy file (after an admin edited it)."""
-        self._enforcer.load_policy()
-        self._policy_changed()
+        with self._lock:
+            self._enforcer.load_policy()
+            self._policy_changed()
 
     def enforce_uncached(self, role: str, tenant: str, obj: str, act: str = CALL) -> bool:
         """Raw Casbin enforce, bypassing the cache (tests and benchmarks compare against it)."""
         return bool(self._enforcer.enforce(role, tenant, obj, act))
 
     def allows(self, role: str, tenant: str, obj: str, act: str = CALL) -> bool:
-        key = (role, tenant, obj, act)
+        key = (self._version, role, tenant, obj, act)
         decision = self._decisions.get(key)
         if decision is None:
-            decision = self.enforce_uncached(role, tenant, obj, act)
-            self._decisions[key] = decision
+            with self._lock:
+                decision = self.enforce_uncached(role, tenant, obj, act)
+                self._decisions[(self._version, role, tenant, obj, act)] = decision
         return decision
 
     def _roles(self, role: str, tenant: str) -> list[str]:
@@ -87,9 +92,15 @@ class CasbinAuthorizer:
 
     def setting(self, role: str, tenant: str, key: str) -> str | None:
         """The `p2` value for a role (own rows before inherited, exact tenant before wildcard)."""
-        cache_key = (role, tenant, key)
+        cache_key = (self._version, role, tenant, key)
         if cache_key in self._settings:
             return self._settings[cache_key]
+        with self._lock:
+            value = self._lookup(role, tenant, key)
+            self._settings[(self._version, role, tenant, key)] = value
+        return value
+
+    def _lookup(self, role: str, tenant: str, key: str) -> str | None:
         rows = [r for r in self._enforcer.get_named_policy("p2") if len(r) == 4 and r[2] == key]
         value: str | None = None
         for name in self._roles(role, tenant):
@@ -97,7 +108,6 @@ class CasbinAuthorizer:
             if matches:
                 value = sorted(matches, key=lambda r: r[1] != tenant)[0][3].strip()
                 break
-        self._settings[cache_key] = value
         return value
 
     def scope(self, role: str, tenant: str) -> Scope:
