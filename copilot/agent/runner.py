@@ -56,8 +56,9 @@ async def _stream(
     graph: Pregel[Any, Any, Any, Any], payload: Any, config: RunnableConfig, sink: EventSink, turn_id: str
 ) -> TurnStatus:
     status: TurnStatus = "completed"
+    may_wait = isinstance(payload, Command)  # a resume may reach the next pending preview
     async for mode, chunk in graph.astream(
-        payload, config, stream_mode=["messages", "custom", "updates"], durability=DURABILITY
+        payload, config, stream_mode=["messages", "custom"], durability=DURABILITY
     ):
         if mode == "messages":
             delta = _delta(chunk)
@@ -68,8 +69,10 @@ async def _stream(
             await sink.emit(event["type"], event["data"], turn_id=turn_id)
             if event["type"] == "handoff.requested":
                 status = "handoff"
-        elif mode == "updates" and "__interrupt__" in chunk:
-            status = "awaiting_confirmation"
+            may_wait = may_wait or event["type"] == "tool.preview"
+    if may_wait and (await graph.aget_state(config)).interrupts:
+        # Only turns that previewed a write (or resumed one) pay for this state read.
+        status = "awaiting_confirmation"
     return status
 
 
