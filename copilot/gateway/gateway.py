@@ -153,6 +153,14 @@ class Gateway:
             return self._read(trace, handler, args)
         except _Stop as stop:
             return self._stop(trace, stop)
+        except Exception as exc:  # infrastructure failure (e.g. the database): nothing was committed
+            return self._internal(trace, exc)
+
+    def _internal(self, trace: _Trace, exc: Exception) -> GatewayResult:
+        error = CopilotError(
+            ErrorCode.INTERNAL, "The request could not be completed and nothing was changed; retry."
+        )
+        return self._finish(trace, "error", error=error, reason=f"internal: {type(exc).__name__}: {exc}")
 
     def _authorize(
         self, principal: Principal, tool: Tool, args: dict[str, Any], store: DocumentStore
@@ -206,6 +214,8 @@ class Gateway:
             return self._execute(trace, pending)
         except _Stop as stop:
             return self._stop(trace, stop)
+        except Exception as exc:  # e.g. a concurrent execute holding the write lock; the ledger decides
+            return self._internal(trace, exc)
 
     def _execute(self, trace: _Trace, pending: Pending) -> GatewayResult:
         principal, preview = trace.principal, pending.preview
@@ -213,15 +223,23 @@ class Gateway:
         with self.engine.begin() as conn:
             found, stored = self._confirmations.stored_result(conn, principal.tenant, pending.idempotency_key)
             if not found:
-                stored = self._run_once(trace, pending, tool, conn)
+                _guarded(lambda: _check_executable(pending))
+                if self._confirmations.claim(conn, preview.preview_id):
+                    stored = self._run_once(trace, pending, tool, conn)
+                else:  # a concurrent execute won the claim: its committed result is the answer
+                    found, stored = self._confirmations.stored_result(
+                        conn, principal.tenant, pending.idempotency_key
+                    )
+                    if not found:
+                        raise _Stop(
+                            "denied",
+                            CopilotError(ErrorCode.CONFIRMATION_USED, "This preview was already used."),
+                        )
         reason = "replayed from the executions ledger" if found else None
         return self._finish(trace, "executed", result=stored, reason=reason)
 
     def _run_once(self, trace: _Trace, pending: Pending, tool: Tool, conn: Connection) -> Any:
         principal, preview = trace.principal, pending.preview
-        _guarded(lambda: _check_executable(pending))
-        if not self._confirmations.claim(conn, preview.preview_id):
-            raise _Stop("denied", CopilotError(ErrorCode.CONFIRMATION_USED, "This preview was already used."))
         store = DocumentStore(conn, principal.tenant)
         self._authorize(principal, tool, preview.arguments, store)
         run = _handled(lambda: run_handler(tool, principal, store, dict(preview.arguments), dry_run=False))

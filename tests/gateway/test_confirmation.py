@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -172,3 +173,19 @@ def test_business_precondition_comes_back_as_an_actionable_error(gateway: Gatewa
         "ok": False,
         "error": {"code": "precondition_failed", "message": "Only pending orders can be cancelled."},
     }
+
+
+def test_concurrent_executes_run_the_handler_once(gateway: Gateway, engine: Engine, order: Doc) -> None:
+    preview = _preview(gateway).preview
+    assert preview is not None
+    gateway.decide(ALICE, preview.preview_id, approve=True)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: gateway.execute(ALICE, preview.preview_id), range(4)))
+    assert {r.outcome for r in results} <= {"executed", "denied", "error"}, [
+        (r.outcome, r.code) for r in results
+    ]
+    assert any(r.outcome == "executed" for r in results)
+    assert order("#W0000001")["status"] == "cancelled"
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(executions)).scalar_one() == 1
+    assert gateway.execute(ALICE, preview.preview_id).result == {"status": "cancelled"}
