@@ -9,7 +9,7 @@ from typing import Protocol
 
 from langchain_core.language_models import BaseChatModel
 
-from copilot.gateway.result import GatewayResult, Preview
+from copilot.gateway.result import GatewayResult
 from copilot.gateway.spec import ToolSpec
 from copilot.principal import Principal
 
@@ -28,7 +28,8 @@ class Retriever(Protocol):
 
 
 class GatewayPort(Protocol):
-    """The part of copilot.gateway.Gateway the graph uses (sync: SQLAlchemy underneath)."""
+    """The part of copilot.gateway.Gateway the graph uses (sync: SQLAlchemy underneath). Deliberately no
+    `decide`: only the API records a human's approval; the graph can merely ask to execute."""
 
     def call(
         self,
@@ -41,8 +42,6 @@ class GatewayPort(Protocol):
     ) -> GatewayResult: ...
 
     def execute(self, principal: Principal, preview_id: str) -> GatewayResult: ...
-
-    def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview: ...
 
 
 ToolFilter = Callable[[Principal], Sequence[ToolSpec]]
