@@ -71,7 +71,6 @@ class AuditLog:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._insert = insert(audit_log)
 
     def record(self, entry: AuditEntry) -> None:
         row = {
