@@ -13,6 +13,9 @@ from copilot.principal import Principal
 from copilot.store.schema import audit_log
 
 AuditOutcome = Literal["allow", "deny", "invalid", "preview", "confirm", "reject", "execute", "error"]
+"""One row per gateway operation: a read that ran is `execute` and a write that was dry-run is `preview`
+(both imply the `allow` decision); `confirm`/`reject` are the human's decisions; `deny` includes limits,
+confirmation failures and fail-closed errors; `error` is a handler or infrastructure failure."""
 
 _SECRET_KEYS = re.compile(r"password|secret|token|cvv|cvc|card_number|iban|ssn", re.IGNORECASE)
 _REMOVED_KEYS = frozenset({"address1", "address2", "phone", "phone_number"})
