@@ -47,7 +47,8 @@ def table(report: Report) -> Table:
 def turn_line(turn: TurnResult) -> str:
     return (
         f"turn ({turn.saver}): ours {turn.ours.mean_ms:.1f} ms vs bare {turn.bare.mean_ms:.1f} ms "
-        f"→ ratio {turn.ratio:.2f} (goal ≤ {TURN_GOAL:.1f}: {_met(turn.ratio <= TURN_GOAL)})"
+        f"→ ratio {turn.ratio:.2f} (p50 ratio {turn.ratio_p50:.2f}; goal ≤ {TURN_GOAL:.1f}: "
+        f"{_met(turn.ratio <= TURN_GOAL)})"
     )
 
 
@@ -109,6 +110,7 @@ def to_json(report: Report) -> dict[str, Any]:
                 "bare": t.bare.to_dict(),
                 "bare_exit": t.bare_exit.to_dict(),
                 "ratio": t.ratio,
+                "ratio_p50": t.ratio_p50,
                 "ours_durability": t.ours_durability,
             }
             for t in report.turns

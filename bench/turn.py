@@ -5,10 +5,10 @@ so drift and cache effects hit every variant alike; each turn starts a fresh thr
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -47,6 +47,10 @@ class TurnResult:
     def ratio(self) -> float:
         return self.ours.mean_ms / self.bare.mean_ms
 
+    @property
+    def ratio_p50(self) -> float:
+        return self.ours.p50_ms / self.bare.p50_ms
+
 
 class CountingSink:
     """The turn's event sink, in memory (the API's event log is not part of the turn benchmark)."""
@@ -75,45 +79,80 @@ def make_ours(system: DemoSystem, model: BenchChatModel, saver: BaseCheckpointSa
     return build_graph(deps, saver)
 
 
-async def ours_turn(graph: SupportGraph, i: int) -> None:
-    sink = CountingSink()
-    await run_turn(
-        graph, conversation_id=f"ours-{i}", turn_id=f"t{i}", principal=CUSTOMER, sink=sink, text=QUESTION
-    )
-    if not set(sink.types) >= EXPECTED or "error" in sink.types:
-        raise BenchError(f"our turn emitted {sink.types}; expected {sorted(EXPECTED)}")
+class Variant(Protocol):
+    async def run(self, i: int) -> None:
+        """One turn on a fresh thread (timed)."""
+
+    async def check(self, i: int) -> None:
+        """Raise BenchError unless turn `i` did its job (not timed)."""
 
 
-async def bare_turn(graph: BareGraph, i: int, durability: Durability, tag: str) -> None:
-    config: Any = {"configurable": {"thread_id": f"{tag}-{i}"}}
-    payload: Any = {"messages": [HumanMessage(QUESTION)]}
-    async for _ in graph.astream(payload, config, stream_mode=["messages", "updates"], durability=durability):
-        pass
-    messages = (await graph.aget_state(config)).values["messages"]
-    tool_ok = any(isinstance(m, ToolMessage) and OWN_ORDER in m.text for m in messages)
-    if not tool_ok or not isinstance(messages[-1], AIMessage) or messages[-1].tool_calls:
-        raise BenchError(f"the bare turn did not read the order and answer: {messages}")
+@dataclass
+class Ours:
+    graph: SupportGraph
+    sink: CountingSink = field(default_factory=CountingSink)
+
+    async def run(self, i: int) -> None:
+        self.sink = CountingSink()
+        await run_turn(
+            self.graph, conversation_id=f"ours-{i}", turn_id=f"t{i}", principal=CUSTOMER, sink=self.sink,
+            text=QUESTION,
+        )  # fmt: skip
+
+    async def check(self, i: int) -> None:
+        types = self.sink.types
+        if not set(types) >= EXPECTED or "error" in types:
+            raise BenchError(f"our turn emitted {types}; expected {sorted(EXPECTED)}")
+
+
+@dataclass
+class Bare:
+    graph: BareGraph
+    durability: Durability
+    tag: str
+
+    def config(self, i: int) -> Any:
+        return {"configurable": {"thread_id": f"{self.tag}-{i}"}}
+
+    async def run(self, i: int) -> None:
+        payload: Any = {"messages": [HumanMessage(QUESTION)]}
+        modes: Any = ["messages", "updates"]
+        async for _ in self.graph.astream(
+            payload, self.config(i), stream_mode=modes, durability=self.durability
+        ):
+            pass
+
+    async def check(self, i: int) -> None:
+        messages = (await self.graph.aget_state(self.config(i))).values["messages"]
+        read = any(isinstance(m, ToolMessage) and OWN_ORDER in m.text for m in messages)
+        if not read or not isinstance(messages[-1], AIMessage) or messages[-1].tool_calls:
+            raise BenchError(f"the bare turn did not read the order and answer: {messages}")
+
+
+async def measure(variants: dict[str, Variant], iterations: int, warmup: int) -> dict[str, list[float]]:
+    """Interleaved, rotating which variant goes first; every turn is checked outside the timing."""
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
+    gc.collect()
+    for i in range(warmup + iterations):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            elapsed = await time_async(variants[name].run, i)
+            await variants[name].check(i)
+            if i >= warmup:
+                samples[name].append(elapsed)
+    return samples
 
 
 async def run_turn_bench(system: DemoSystem, kind: SaverKind, iterations: int, warmup: int) -> TurnResult:
     model = BenchChatModel(args={"order_id": OWN_ORDER})
     async with open_saver(kind, system) as saver:
-        ours = make_ours(system, model, saver)
         bare = build_bare(model, order_tool(system.read_order), saver)
-        variants: dict[str, Callable[[int], Awaitable[None]]] = {
-            "ours": lambda i: ours_turn(ours, i),
-            "bare": lambda i: bare_turn(bare, i, "async", "bare"),
-            "bare_exit": lambda i: bare_turn(bare, i, "exit", "bare-exit"),
+        variants: dict[str, Variant] = {
+            "ours": Ours(make_ours(system, model, saver)),
+            "bare": Bare(bare, "async", "bare"),
+            "bare_exit": Bare(bare, "exit", "bare-exit"),
         }
-        samples: dict[str, list[float]] = {name: [] for name in variants}
-        names = list(variants)
-        gc.collect()
-        for i in range(warmup + iterations):
-            order = names[i % len(names) :] + names[: i % len(names)]
-            for name in order:
-                elapsed = await time_async(variants[name], i)
-                if i >= warmup:
-                    samples[name].append(elapsed)
+        samples = await measure(variants, iterations, warmup)
     return TurnResult(
         saver=kind,
         ours=summarize("ours", samples["ours"]),

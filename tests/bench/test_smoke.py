@@ -49,6 +49,7 @@ def test_turn_benchmarks_cover_both_savers(run: Run) -> None:
         for variant in ("ours", "bare", "bare_exit"):
             _check_stats(turn[variant], n)
         assert turn["ratio"] == pytest.approx(turn["ours"]["mean_ms"] / turn["bare"]["mean_ms"])
+        assert turn["ratio_p50"] == pytest.approx(turn["ours"]["p50_ms"] / turn["bare"]["p50_ms"])
         assert turn["ours_durability"] == "exit"
 
 
