@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from copilot.cli.eval_intents import intents
 from copilot.cli.eval_retrieval import retrieval
 
 eval_app = typer.Typer(help="Evaluate retrieval and intent routing.", no_args_is_help=True)
 eval_app.command("retrieval")(retrieval)
+eval_app.command("intents")(intents)

@@ -1,0 +1,1 @@
+"""Chat models: the deterministic offline model, a scripted model for tests, and the provider factory."""

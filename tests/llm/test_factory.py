@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from copilot.errors import CopilotError, ErrorCode
+from copilot.llm.factory import make_chat_model
+from copilot.llm.offline import OfflineChatModel
+from copilot.packs import Pack
+from copilot.settings import Settings
+
+
+def test_offline_is_the_default(pack: Pack) -> None:
+    model = make_chat_model(Settings(model="offline"), pack)
+    assert isinstance(model, OfflineChatModel) and len(model.intents) == len(pack.intents)
+
+
+def test_malformed_model_spec_is_a_configuration_error(pack: Pack) -> None:
+    with pytest.raises(CopilotError) as caught:
+        make_chat_model(Settings(model="gpt-4o"), pack)
+    assert caught.value.code is ErrorCode.CONFIGURATION
+
+
+@pytest.mark.skipif(importlib.util.find_spec("langchain_openai") is not None, reason="extra is installed")
+def test_missing_extra_says_what_to_install(pack: Pack) -> None:
+    with pytest.raises(CopilotError, match=r"support-copilot\[openai\]"):
+        make_chat_model(Settings(model="openai:gpt-4o-mini"), pack)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("langchain") is not None, reason="langchain is installed")
+def test_unknown_provider_is_a_configuration_error(pack: Pack) -> None:
+    with pytest.raises(CopilotError, match="Unknown model provider"):
+        make_chat_model(Settings(model="nosuch:model"), pack)
