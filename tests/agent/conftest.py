@@ -16,8 +16,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from copilot.agent.deps import AgentDeps
 from copilot.agent.graph import SupportGraph, build_graph
 from copilot.agent.runner import run_turn
+from copilot.llm.scripted import ScriptedChatModel
 from tests.agent.fakes import FixedRetriever, RecordingSink
-from tests.agent.scripted import ScriptedChatModel
 from tests.agent.world import CUSTOMER, World
 
 

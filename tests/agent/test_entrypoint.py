@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 from copilot.settings import PROJECT_ROOT
 
@@ -25,3 +28,20 @@ def test_langgraph_json_points_at_a_graph_factory() -> None:
     factory = getattr(module, attr)
     assert callable(factory)
     assert module._support_graph.cache_info().currsize == 0  # nothing built at import time
+
+
+def test_factory_builds_the_support_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
+    module, attr = _load_entrypoint()
+    graph = getattr(module, attr)({"configurable": {}})
+    assert set(graph.get_graph().nodes) >= {
+        "guard",
+        "retrieve",
+        "plan",
+        "act",
+        "confirm",
+        "validate",
+        "handoff",
+    }
+    assert graph is getattr(module, attr)(None)
+    assert (tmp_path / "copilot.db").exists()
