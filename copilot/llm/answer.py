@@ -56,8 +56,10 @@ def answer(question: str, passages: Sequence[Passage], prefer_doc: str | None = 
     total = sum(idf.values())
 
     def score(passage: Passage, sentence: str) -> float:
-        words = content_words(sentence) | content_words(passage.title)
-        covered = sum(idf[w] for w in asked & words) / total
+        matched = asked & (content_words(sentence) | content_words(passage.title))
+        if len(matched) < min(2, len(asked)):  # one shared word out of several is a coincidence
+            return 0.0
+        covered = sum(idf[w] for w in matched) / total
         bonus = 0.15 if prefer_doc and passage.doc_id == prefer_doc else 0.0
         return covered + bonus + 0.05 * (1 - rank[passage.id] / len(passages))  # retrieval order breaks ties
 

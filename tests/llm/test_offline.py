@@ -112,3 +112,12 @@ async def test_streams_a_tool_call_in_one_chunk(bound: Model, system: SystemMess
 def test_deterministic(bound: Model, system: SystemMessage) -> None:
     messages = [system, HumanMessage("cancel W2611340, ordered it by mistake")]
     assert bound.invoke(messages).tool_calls == bound.invoke(messages).tool_calls
+
+
+def test_a_single_shared_word_is_not_an_answer(bound: Model) -> None:
+    passage = '<passage id="fees#3" title="Fees">The absence of fees does not mean every order can be cancelled.</passage>'
+    system = SystemMessage(
+        content=f"<context>\nprincipal: role=customer user_id=u tenant=demo\n{passage}\n</context>"
+    )
+    reply = bound.invoke([system, HumanMessage("what is the meaning of life")])
+    assert "[fees#3]" not in reply.text and "human agent?" in reply.text
