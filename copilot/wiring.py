@@ -5,7 +5,6 @@ knowledge base, chat model, checkpointer and the compiled support graph. Used by
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +24,7 @@ from copilot.events import EventSink
 from copilot.gateway.casbin_authorizer import CasbinAuthorizer
 from copilot.gateway.gateway import Gateway
 from copilot.knowledge import KnowledgeBase, open_knowledge_base
+from copilot.llm.factory import make_chat_model
 from copilot.packs import Pack, load_pack
 from copilot.settings import Settings
 from copilot.store.database import make_engine
@@ -80,9 +80,7 @@ def seed_if_empty(engine: Engine, pack: Pack, settings: Settings) -> int:
 
 def default_model(settings: Settings, pack: Pack) -> BaseChatModel:
     """The configured chat model (COPILOT_MODEL: offline by default)."""
-    factory = importlib.import_module("copilot.llm.factory")
-    model: BaseChatModel = factory.make_chat_model(settings, pack=pack)
-    return model
+    return make_chat_model(settings, pack)
 
 
 @asynccontextmanager

@@ -13,10 +13,10 @@ from langchain_core.messages import AIMessage, ToolCall
 from sqlalchemy import select
 
 from copilot.api.app import create_app
+from copilot.llm.scripted import ScriptedChatModel
 from copilot.runtime import Runtime, open_runtime
 from copilot.settings import Settings
 from copilot.store.schema import documents
-from tests.agent.scripted import ScriptedChatModel
 from tests.api.support import SECRET, Sse, parse_sse, token
 
 

@@ -10,11 +10,11 @@ from rich.console import Console
 from sqlalchemy import select
 
 from copilot.cli.chat import chat_session
+from copilot.llm.scripted import ScriptedChatModel
 from copilot.principal import Principal
 from copilot.settings import Settings
 from copilot.store.schema import documents
 from copilot.wiring import open_system
-from tests.agent.scripted import ScriptedChatModel
 
 
 async def test_chat_previews_ask_then_execute(tmp_path: Path) -> None:
