@@ -26,6 +26,9 @@ class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"
     CONFIGURATION = "configuration"
     INTERNAL = "internal"
+    POLICY_INVALID = "policy_invalid"
+    POLICY_UNACKNOWLEDGED = "policy_unacknowledged"
+    POLICY_TESTS_FAILED = "policy_tests_failed"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -48,6 +51,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.CONFIGURATION: 500,
     ErrorCode.INTERNAL: 500,
+    ErrorCode.POLICY_INVALID: 422,
+    ErrorCode.POLICY_UNACKNOWLEDGED: 422,
+    ErrorCode.POLICY_TESTS_FAILED: 422,
 }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from contextlib import AbstractContextManager, nullcontext
+from typing import Literal, Protocol, cast
 
 Scope = Literal["own", "tenant", "none"]
 """own: only resources the principal owns; tenant: any resource of the tenant; none: no owned resources."""
@@ -28,3 +29,10 @@ class Authorizer(Protocol):
     def limit(self, role: str, tenant: str, key: str) -> float:
         """A numeric limit such as `max_refund` (missing → 0.0, fail closed)."""
         ...
+
+
+def pinned(authorizer: Authorizer) -> AbstractContextManager[object]:
+    """Pin one policy version for a whole gateway decision when the authorizer reloads live
+    (copilot/policy/reload.py); a no-op for a static authorizer."""
+    pin = getattr(authorizer, "pinned", None)
+    return cast(AbstractContextManager[object], pin()) if callable(pin) else nullcontext()

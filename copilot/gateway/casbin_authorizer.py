@@ -23,14 +23,25 @@ _SCOPES: frozenset[str] = frozenset({"own", "tenant", "none"})
 
 
 class CasbinAuthorizer:
-    def __init__(self, model_path: Path, policy_path: Path) -> None:
-        self._model_text = model_path.read_text(encoding="utf-8")
-        self._enforcer = casbin.Enforcer(str(model_path), str(policy_path))
+    def __init__(
+        self, model_path: Path | None, policy_path: Path | None, *, model_text: str | None = None,
+        adapter: object | None = None, label: str | None = None,
+    ) -> None:  # fmt: skip
+        """From files, or from `model_text` + a pycasbin adapter (or none: add rows with `add_policies`).
+        `label` (e.g. a policy version number) prefixes the version recorded in audit rows."""
+        if model_path is not None:
+            model_text = model_path.read_text(encoding="utf-8")
+        self._model_text = model_text or ""
+        model = casbin.model.Model()
+        model.load_model_from_text(self._model_text)
+        source = casbin.persist.adapters.FileAdapter(str(policy_path)) if policy_path else adapter
+        self._enforcer = casbin.Enforcer(model, source) if source is not None else casbin.Enforcer(model)
         self._enforcer.add_named_domain_matching_func("g", key_match)
         self._enforcer.build_role_links()
         self._lock = threading.Lock()
         self._decisions: dict[tuple[str, str, str, str, str], bool] = {}
         self._settings: dict[tuple[str, str, str, str], str | None] = {}
+        self._label = label
         self._version = ""
         self._policy_changed()
 
@@ -38,9 +49,39 @@ class CasbinAuthorizer:
     def from_dir(cls, policy_dir: Path) -> CasbinAuthorizer:
         return cls(policy_dir / "model.conf", policy_dir / "policy.csv")
 
+    @classmethod
+    def from_rules(
+        cls, model_text: str, rules: Iterable[Sequence[str]], *, label: str | None = None
+    ) -> CasbinAuthorizer:
+        """An in-memory authorizer over rows like ("p", "customer", "*", "calculate", "call", "allow")."""
+        authorizer = cls(None, None, model_text=model_text, label=label)
+        grouped: dict[str, list[list[str]]] = {}
+        for row in rules:
+            grouped.setdefault(row[0], []).append(list(row[1:]))
+        for ptype, rows in grouped.items():
+            authorizer.add_policies(ptype, rows)
+        return authorizer
+
     @property
     def version(self) -> str:
         return self._version
+
+    def rules(self) -> list[tuple[str, ...]]:
+        """Every row as (ptype, v0, v1, ...), sorted."""
+        out = [("g", *r) for r in self._enforcer.get_named_grouping_policy("g")]
+        for ptype in ("p", "p2"):
+            out += [(ptype, *r) for r in self._enforcer.get_named_policy(ptype)]
+        return sorted(out)
+
+    def save_to(self, adapter: object) -> None:
+        """Persist every row through a pycasbin adapter (`save_policy`)."""
+        adapter.save_policy(self._enforcer.get_model())  # type: ignore[attr-defined]
+
+    def explain(self, role: str, tenant: str, obj: str, act: str = CALL) -> tuple[bool, list[str]]:
+        """Uncached `enforce_ex`: the decision and the rule that decided it (empty: nothing matched)."""
+        with self._lock:
+            allowed, rule = self._enforcer.enforce_ex(role, tenant, obj, act)
+        return bool(allowed), [str(v) for v in rule]
 
     def _policy_changed(self) -> None:
         """Recompute the version (sha256 of model + rows) and drop every cached decision."""
@@ -54,6 +95,8 @@ class CasbinAuthorizer:
             for row in sorted(rows):
                 digest.update(f"{ptype}|{'|'.join(row)}\n".encode())
         self._version = digest.hexdigest()[:16]
+        if self._label:
+            self._version = f"{self._label}/{self._version[:8]}"
         self._decisions.clear()
         self._settings.clear()
 
@@ -121,3 +164,8 @@ class CasbinAuthorizer:
         except ValueError:
             return 0.0
         return 0.0 if math.isnan(number) else number
+
+
+def pattern_matches(name: str, pattern: str) -> bool:
+    """Casbin's keyMatch, as the policy uses it for tenants and tool names (`get_*`, `*`)."""
+    return bool(key_match(name, pattern))

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from copilot.errors import CopilotError, ErrorCode
 from copilot.gateway.audit import AuditEntry, AuditLog, AuditOutcome
 from copilot.gateway.authorization import check_limit, check_ownership, check_permission
-from copilot.gateway.authorizer import Authorizer
+from copilot.gateway.authorizer import Authorizer, pinned
 from copilot.gateway.confirmation import Confirmations, Pending
 from copilot.gateway.result import GatewayResult, Outcome, Preview
 from copilot.gateway.sandbox import Run, rolled_back, run_handler, sha256_json
@@ -136,6 +136,13 @@ class Gateway:
         conversation_id: str | None = None,
     ) -> GatewayResult:  # fmt: skip
         """One tool call as emitted by a model: executed (reads), preview (writes), denied, invalid or error."""
+        with pinned(self.authorizer):  # the whole decision runs on one policy version
+            return self._call(principal, tool, arguments, call_id=call_id, conversation_id=conversation_id)
+
+    def _call(
+        self, principal: Principal, tool: str, arguments: object, *, call_id: str,
+        conversation_id: str | None = None,
+    ) -> GatewayResult:  # fmt: skip
         trace = _Trace(principal, tool, conversation_id, _auditable(arguments))
         try:
             handler = self._tools.get(tool)
@@ -207,6 +214,10 @@ class Gateway:
 
     def execute(self, principal: Principal, preview_id: str) -> GatewayResult:
         """Run an approved preview exactly once; a repeat returns the stored result without re-running."""
+        with pinned(self.authorizer):
+            return self._execute_preview(principal, preview_id)
+
+    def _execute_preview(self, principal: Principal, preview_id: str) -> GatewayResult:
         trace = _Trace(principal, "?", None)
         try:
             pending = _guarded(lambda: self._confirmations.load(principal, preview_id))

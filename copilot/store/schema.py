@@ -118,3 +118,30 @@ events = Table(
 )
 
 Index("ix_documents_owner_kind", documents.c.tenant, documents.c.kind, documents.c.owner)
+
+# Policy versions (admin policy management): every change is a new row with the full rule set and its diff.
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("author", String(256), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("parent", Integer, nullable=True),
+    Column("rollback_of", Integer, nullable=True),
+    Column("rules", JSON, nullable=False),
+    Column("diff", JSON, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("etag", String(64), nullable=False),
+)
+
+# The active policy version (one row, id 1); writers compare-and-swap its etag (optimistic concurrency).
+policy_state = Table(
+    "policy_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("active_version", Integer, nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,210 @@
+"""Versioned policy store: the active rule set lives in Casbin's `casbin_rule` table (written and read through
+the pycasbin `sqlalchemy-adapter`), every change is a `policy_versions` row (author, time, message, full rule set,
+diff vs parent, etag), and `policy_state` points at the active version. Activation is one transaction with a
+compare-and-swap on the active etag, so two admins editing the same version cannot both win."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy_adapter import Adapter
+
+from copilot.errors import CopilotError, ErrorCode
+from copilot.gateway.casbin_authorizer import CasbinAuthorizer
+from copilot.policy.rules import Rule, RuleDiff, diff_rules, digest, normalize
+from copilot.store.schema import policy_state, policy_versions
+
+VersionKind = Literal["seed", "change", "rollback"]
+
+
+class PolicyConflict(CopilotError):
+    """If-Match named an etag that is no longer active (HTTP 412, code `conflict`)."""
+
+    def __init__(self, active: int) -> None:
+        super().__init__(
+            ErrorCode.CONFLICT,
+            f"policy changed since you loaded it (now version {active}); reload and re-apply your change.",
+            details={"active_version": active},
+        )
+
+    @property
+    def status(self) -> int:
+        return 412
+
+
+class PreconditionRequired(CopilotError):
+    """A write without If-Match (HTTP 428)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ErrorCode.PRECONDITION_FAILED,
+            "Send `If-Match: <etag>` with the etag of the version you edited (from GET /v1/policy).",
+        )
+
+    @property
+    def status(self) -> int:
+        return 428
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    version: int
+    created_at: datetime
+    author: str
+    message: str
+    kind: VersionKind
+    parent: int | None
+    rollback_of: int | None
+    rules: list[Rule]
+    diff: RuleDiff
+    digest: str
+    etag: str
+
+    def to_dict(self, *, rules: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "version": self.version, "created_at": self.created_at.isoformat(), "author": self.author,
+            "message": self.message, "kind": self.kind, "parent": self.parent, "rollback_of": self.rollback_of,
+            "digest": self.digest, "etag": self.etag, "diff": self.diff.to_dict(),
+        }  # fmt: skip
+        if rules:
+            body["rules"] = [list(r) for r in self.rules]
+        return body
+
+
+def _row_to_version(row: Any) -> PolicyVersion:
+    diff = row.diff or {}
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    return PolicyVersion(
+        version=row.version, created_at=created, author=row.author, message=row.message, kind=row.kind,
+        parent=row.parent, rollback_of=row.rollback_of, rules=normalize(row.rules),
+        diff=RuleDiff([tuple(r) for r in diff.get("added", [])], [tuple(r) for r in diff.get("removed", [])]),
+        digest=row.digest, etag=row.etag,
+    )  # fmt: skip
+
+
+def make_etag(version: int, rules_digest: str) -> str:
+    return f'"{version}-{rules_digest[:16]}"'
+
+
+def normalize_etag(value: str) -> str:
+    value = value.strip().removeprefix("W/")
+    return value if value.startswith('"') else f'"{value}"'
+
+
+class PolicyStore:
+    def __init__(self, engine: Engine, model_text: str) -> None:
+        self.engine = engine
+        self.model_text = model_text
+        Adapter(engine)  # creates the casbin_rule table (idempotent)
+
+    # -- reads ------------------------------------------------------------------------------------------------
+    def active_number(self) -> int | None:
+        """The cheap stamp every worker compares before a decision (one indexed single-row read)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(policy_state.c.active_version).where(policy_state.c.id == 1))
+            return value.scalar_one_or_none()
+
+    def _active_row(self, conn: Connection) -> Any:
+        return conn.execute(select(policy_state).where(policy_state.c.id == 1)).one_or_none()
+
+    def active(self) -> PolicyVersion:
+        with self.engine.connect() as conn:
+            state = self._active_row(conn)
+            if state is None:
+                raise CopilotError(
+                    ErrorCode.NOT_FOUND, "No policy is stored yet; start the server once to seed it."
+                )
+            return self._get(conn, state.active_version)
+
+    def _get(self, conn: Connection, number: int) -> PolicyVersion:
+        row = conn.execute(select(policy_versions).where(policy_versions.c.version == number)).one_or_none()
+        if row is None:
+            raise CopilotError(
+                ErrorCode.NOT_FOUND, f"No policy version {number}; list them with GET /v1/policy/versions."
+            )
+        return _row_to_version(row)
+
+    def get(self, number: int) -> PolicyVersion:
+        with self.engine.connect() as conn:
+            return self._get(conn, number)
+
+    def history(self, *, limit: int = 50, offset: int = 0) -> tuple[list[PolicyVersion], int]:
+        """Newest first, and the total count."""
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(policy_versions)).scalar_one()
+            rows = conn.execute(
+                select(policy_versions).order_by(policy_versions.c.version.desc()).limit(limit).offset(offset)
+            ).all()
+        return [_row_to_version(r) for r in rows], int(total)
+
+    def load_authorizer(self) -> tuple[int, CasbinAuthorizer]:
+        """The active version's Casbin enforcer, loaded through the adapter in the same read transaction as
+        the active pointer (so the number always names the rows loaded)."""
+        with self.engine.connect() as conn, conn.begin():
+            state = self._active_row(conn)
+            if state is None:
+                raise CopilotError(ErrorCode.CONFIGURATION, "No policy is stored; seed it first.")
+            adapter = Adapter(conn, create_table=False)
+            authorizer = CasbinAuthorizer(
+                None, None, model_text=self.model_text, adapter=adapter, label=f"v{state.active_version}"
+            )
+            return int(state.active_version), authorizer
+
+    # -- writes -----------------------------------------------------------------------------------------------
+    def seed_if_empty(self, rules: list[Rule], *, author: str = "system:seed") -> PolicyVersion | None:
+        """Version 1 from the seed files, only when nothing is stored yet."""
+        with self.engine.connect() as conn:
+            if self._active_row(conn) is not None:
+                return None
+        try:
+            return self.activate(rules, author=author, message="seed from policies/policy.csv", if_match=None,
+                                 kind="seed")  # fmt: skip
+        except (PolicyConflict, IntegrityError):  # another worker seeded first
+            return None
+
+    def activate(
+        self, rules: list[Rule], *, author: str, message: str, if_match: str | None,
+        kind: VersionKind = "change", rollback_of: int | None = None,
+    ) -> PolicyVersion:  # fmt: skip
+        """Store `rules` as the next version and make it active, iff `if_match` is the active etag (None: only
+        when nothing is stored). Callers validate first; this is all-or-nothing."""
+        rows = normalize(rules)
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            state = self._active_row(conn)
+            parent = self._get(conn, state.active_version) if state is not None else None
+            if (state is None) != (if_match is None) or (
+                state is not None and if_match is not None and normalize_etag(if_match) != state.etag
+            ):
+                raise PolicyConflict(state.active_version if state is not None else 0)
+            number = (
+                int(conn.execute(select(func.coalesce(func.max(policy_versions.c.version), 0))).scalar_one())
+                + 1
+            )
+            rules_digest = digest(rows)
+            etag = make_etag(number, rules_digest)
+            diff = diff_rules(parent.rules if parent else [], rows)
+            conn.execute(insert(policy_versions).values(
+                version=number, created_at=now, author=author, message=message, kind=kind,
+                parent=parent.version if parent else None, rollback_of=rollback_of,
+                rules=[list(r) for r in rows], diff=diff.to_dict(), digest=rules_digest, etag=etag,
+            ))  # fmt: skip
+            self._swap(conn, state, number, etag, now)
+            CasbinAuthorizer.from_rules(self.model_text, rows).save_to(Adapter(conn, create_table=False))
+            return self._get(conn, number)
+
+    def _swap(self, conn: Connection, state: Any, number: int, etag: str, now: datetime) -> None:
+        if state is None:
+            conn.execute(insert(policy_state).values(id=1, active_version=number, etag=etag, updated_at=now))
+            return
+        swapped = conn.execute(
+            update(policy_state)
+            .where(policy_state.c.id == 1, policy_state.c.etag == state.etag)
+            .values(active_version=number, etag=etag, updated_at=now)
+        )
+        if swapped.rowcount != 1:
+            raise PolicyConflict(state.active_version)
