@@ -73,12 +73,18 @@ def world(tmp_path: Path, seeded_db: Path) -> Iterator[World]:
 
 
 @pytest.fixture
-def harness(world: World) -> MakeHarness:
+def harness(world: World) -> Iterator[MakeHarness]:
+    """Builds graphs over scripted models; every scripted step must have run by the end of the test."""
+    models: list[ScriptedChatModel] = []
+
     def make(*script: AIMessage, checkpointer: BaseCheckpointSaver[str] | None = None) -> Harness:
         model = ScriptedChatModel(script=list(script))
+        models.append(model)
         tools = [t.spec for t in world.pack.tools]
         deps = AgentDeps(model=model, gateway=world.gateway, retriever=FixedRetriever(), tools=tools)
         graph = build_graph(deps, checkpointer or InMemorySaver())
         return Harness(graph, model, world, RecordingSink())
 
-    return make
+    yield make
+    for model in models:
+        model.assert_consumed()
