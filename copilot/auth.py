@@ -16,6 +16,7 @@ from copilot.settings import Settings
 
 ALGORITHM = "HS256"
 DEFAULT_TTL = timedelta(hours=12)
+MIN_SECRET_CHARS = 32
 log = logging.getLogger(__name__)
 TOKEN_HINT = "get one with `copilot token --role customer --user USER_ID`"
 
@@ -58,6 +59,11 @@ def _unauthenticated(what: str) -> CopilotError:
 def resolve_secret(settings: Settings) -> str:
     """The token secret: COPILOT_SECRET, else (development only) one generated once into data_dir/secret."""
     if settings.secret:
+        if settings.env == "production" and len(settings.secret) < MIN_SECRET_CHARS:
+            raise CopilotError(
+                ErrorCode.CONFIGURATION,
+                f"COPILOT_SECRET is too short for production; use at least {MIN_SECRET_CHARS} random characters.",
+            )
         return settings.secret
     if settings.env == "production":
         raise CopilotError(

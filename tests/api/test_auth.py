@@ -66,4 +66,11 @@ def test_development_generates_once(tmp_path: Path, caplog: pytest.LogCaptureFix
 
 
 def test_configured_secret_wins(tmp_path: Path) -> None:
-    assert resolve_secret(Settings(env="production", data_dir=tmp_path, secret="configured")) == "configured"
+    configured = "c" * 40
+    assert resolve_secret(Settings(env="production", data_dir=tmp_path, secret=configured)) == configured
+
+
+def test_production_refuses_a_short_secret(tmp_path: Path) -> None:
+    with pytest.raises(CopilotError) as info:
+        resolve_secret(Settings(env="production", data_dir=tmp_path, secret="short"))
+    assert "at least 32" in info.value.message
