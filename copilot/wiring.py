@@ -21,11 +21,11 @@ from copilot.agent.graph import SupportGraph, build_graph
 from copilot.agent.retrieve import KnowledgeRetriever
 from copilot.agent.runner import run_turn
 from copilot.events import EventSink
-from copilot.gateway.casbin_authorizer import CasbinAuthorizer
 from copilot.gateway.gateway import Gateway
 from copilot.knowledge import KnowledgeBase, open_knowledge_base
 from copilot.llm.factory import make_chat_model
 from copilot.packs import Pack, load_pack
+from copilot.policy.service import open_policy
 from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.store.documents import DocumentStore
@@ -89,7 +89,9 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
     engine = make_engine(settings.resolved_database_url)
     pack = load_pack(settings.pack_path)
     await asyncio.to_thread(seed_if_empty, engine, pack, settings)
-    authorizer = CasbinAuthorizer.from_dir(settings.policy_dir)
+    _, authorizer = await asyncio.to_thread(  # DB-backed, versioned policy; follows activations live
+        open_policy, engine, pack, settings.policy_dir, tenant=settings.default_tenant
+    )
     ttl = timedelta(seconds=settings.confirmation_ttl_seconds)
     gateway = Gateway(engine, pack, authorizer, confirmation_ttl=ttl)
     kb = await asyncio.to_thread(open_knowledge_base, settings, [pack.articles_dir])

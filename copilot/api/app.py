@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from copilot.api import confirmations, conversations, events, health
+from copilot.api import confirmations, conversations, events, health, policy
 from copilot.api.errors import install_error_handlers
 from copilot.auth import resolve_secret
 from copilot.runtime import Runtime, open_runtime
@@ -39,6 +39,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app = FastAPI(title="Support Copilot", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, conversations, events, confirmations):
+    for module in (health, conversations, events, confirmations, policy):
         app.include_router(module.router)
     return app

@@ -7,6 +7,7 @@ import typer
 from copilot.cli.chat import chat
 from copilot.cli.eval_cmd import eval_app
 from copilot.cli.kb import kb_app
+from copilot.cli.policy import policy_app
 from copilot.cli.redteam import redteam
 from copilot.cli.serve import serve
 from copilot.cli.token import token
@@ -28,4 +29,5 @@ app.command("serve")(serve)
 app.command("token")(token)
 app.command("chat")(chat)
 app.add_typer(tools_app, name="tools")
+app.add_typer(policy_app, name="policy")
 app.command("redteam")(redteam)

@@ -1,0 +1,165 @@
+"""The policy admin service: read, validate, test, simulate, diff, save and roll back — the one place that
+combines store, lint, tests and the notifier, used by the HTTP API and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from copilot.errors import CopilotError, ErrorCode
+from copilot.gateway.casbin_authorizer import CasbinAuthorizer
+from copilot.packs import Pack
+from copilot.policy.diff import Sample, decision_diff, default_samples, role_table
+from copilot.policy.lint import errors_of, lint, unacknowledged
+from copilot.policy.reload import LiveAuthorizer, PolicyNotifier, local_notifier
+from copilot.policy.rules import Finding, Rule, normalize, parse_csv
+from copilot.policy.simulate import Simulation, Simulator
+from copilot.policy.store import (
+    PolicyConflict,
+    PolicyStore,
+    PolicyVersion,
+    PreconditionRequired,
+    normalize_etag,
+)
+from copilot.policy.testing import CaseResult, PolicyCase, failures, load_suites, run_cases
+from copilot.principal import Principal
+
+
+def findings_dict(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    return [{"id": f.id, "severity": f.severity, "message": f.message, "rule": f.rule} for f in findings]
+
+
+def read_seed(policy_dir: Path) -> tuple[str, list[Rule]]:
+    """model.conf text and the rows of policy.csv."""
+    rules, errors = parse_csv((policy_dir / "policy.csv").read_text(encoding="utf-8"))
+    if errors:
+        raise CopilotError(ErrorCode.CONFIGURATION, f"policies/policy.csv: {errors[0].message}")
+    return (policy_dir / "model.conf").read_text(encoding="utf-8"), rules
+
+
+@dataclass
+class PolicyService:
+    store: PolicyStore
+    pack: Pack
+    notifier: PolicyNotifier
+    tests: list[PolicyCase]
+    tenant: str = "demo"
+
+    @property
+    def tools(self) -> dict[str, str]:
+        return {t.spec.name: t.spec.side_effect for t in self.pack.tools}
+
+    def authorizer(
+        self, *, version: int | None = None, rules: Sequence[Rule] | None = None
+    ) -> CasbinAuthorizer:
+        """Proposed rules, a stored version, or (neither) the active version."""
+        if rules is not None:
+            return CasbinAuthorizer.from_rules(self.store.model_text, normalize(rules), label="proposed")
+        chosen = self.store.get(version) if version is not None else self.store.active()
+        return CasbinAuthorizer.from_rules(self.store.model_text, chosen.rules, label=f"v{chosen.version}")
+
+    # -- reads ------------------------------------------------------------------------------------------------
+    def overview(self) -> dict[str, Any]:
+        active = self.store.active()
+        table = role_table(self.authorizer(rules=active.rules), list(self.tools), self.tenant)
+        return {**active.to_dict(), "table": table, "tenant": self.tenant}
+
+    def validate(self, rules: Sequence[Rule], parent: Sequence[Rule] | None = None) -> list[Finding]:
+        base = self.store.active().rules if parent is None else parent
+        return lint(rules, self.tools, model_text=self.store.model_text, tenant=self.tenant, parent=base)
+
+    def run_tests(self, authorizer: CasbinAuthorizer) -> list[CaseResult]:
+        return run_cases(authorizer, self.tests)
+
+    def simulate(
+        self, authorizer: CasbinAuthorizer, principal: Principal, tool: str, args: dict[str, Any]
+    ) -> Simulation:
+        return Simulator(self.store.engine, self.pack).simulate(authorizer, principal, tool, args)
+
+    def diff_decisions(
+        self, before: CasbinAuthorizer, after: CasbinAuthorizer, samples: Sequence[Sample] | None = None
+    ) -> dict[str, Any]:
+        return decision_diff(before, after, samples or default_samples(list(self.tools), self.tenant))
+
+    # -- writes -----------------------------------------------------------------------------------------------
+    def _check_etag(self, if_match: str | None) -> PolicyVersion:
+        if not if_match:
+            raise PreconditionRequired()
+        active = self.store.active()
+        if normalize_etag(if_match) != active.etag:
+            raise PolicyConflict(active.version)
+        return active
+
+    def _refuse_unless_clean(
+        self, rules: list[Rule], active: PolicyVersion, acknowledge: Sequence[str]
+    ) -> None:
+        findings = self.validate(rules, active.rules)
+        errors = errors_of(findings)
+        if errors:
+            raise CopilotError(
+                ErrorCode.POLICY_INVALID,
+                f"The policy was not saved: {errors[0].message}"
+                + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""),
+                details={"findings": findings_dict(errors)},
+            )
+        pending = unacknowledged(findings, acknowledge)
+        if pending:
+            raise CopilotError(
+                ErrorCode.POLICY_UNACKNOWLEDGED,
+                "The policy was not saved: it grants more than before. Review the warnings and send their ids in "
+                f"`acknowledge` to save anyway: {[w.id for w in pending]}.",
+                details={"warnings": findings_dict(pending)},
+            )
+        failed = failures(self.run_tests(self.authorizer(rules=rules)), required_only=True)
+        if failed:
+            raise CopilotError(
+                ErrorCode.POLICY_TESTS_FAILED,
+                f"The policy was not saved: {len(failed)} policy test(s) in policies/tests fail; fix the rules "
+                "or the tests. First: " + f"{failed[0].case.file}: {failed[0].case.label}: expected "
+                f"{failed[0].expected}, got {failed[0].got}.",
+                details={"failures": [r.to_dict() for r in failed]},
+            )
+
+    def save(
+        self, rules: Sequence[Rule], *, author: str, message: str, if_match: str | None,
+        acknowledge: Sequence[str] = (),
+    ) -> PolicyVersion:  # fmt: skip
+        """Validate (errors, acknowledged warnings, policy tests) then activate as a new version."""
+        active = self._check_etag(if_match)
+        rows = normalize(rules)
+        self._refuse_unless_clean(rows, active, acknowledge)
+        version = self.store.activate(rows, author=author, message=message, if_match=if_match)
+        self.notifier.publish(version.version)
+        return version
+
+    def rollback(
+        self, target: int, *, author: str, if_match: str | None, acknowledge: Sequence[str] = (),
+        message: str | None = None,
+    ) -> PolicyVersion:  # fmt: skip
+        """A new version whose rules equal version `target`'s (validated and tested like any change)."""
+        active = self._check_etag(if_match)
+        old = self.store.get(target)
+        self._refuse_unless_clean(old.rules, active, acknowledge)
+        version = self.store.activate(
+            old.rules, author=author, message=message or f"rollback to version {target}", if_match=if_match,
+            kind="rollback", rollback_of=target,
+        )  # fmt: skip
+        self.notifier.publish(version.version)
+        return version
+
+
+def open_policy(
+    engine: Engine, pack: Pack, policy_dir: Path, *, tenant: str = "demo", poll_ms: float = 0.0,
+    notifier: PolicyNotifier | None = None,
+) -> tuple[PolicyService, LiveAuthorizer]:  # fmt: skip
+    """Seed the store from `policy_dir` on first start; the admin service and the gateway's live authorizer."""
+    model_text, seed = read_seed(policy_dir)
+    store = PolicyStore(engine, model_text)
+    store.seed_if_empty(seed)
+    notifier = notifier or local_notifier(str(engine.url))
+    service = PolicyService(store, pack, notifier, load_suites(policy_dir / "tests"), tenant)
+    return service, LiveAuthorizer(store, notifier, poll_ms=poll_ms)
