@@ -287,7 +287,7 @@
   }
 
   function describeEntry(entry) {
-    const head = [entry.tool, entry.outcome, entry.summary || entry.message].filter(Boolean).join(" — ");
+    const head = [entry.tool, entry.outcome, entry.summary || entry.detail || entry.message].filter(Boolean).join(" — ");
     return head || JSON.stringify(entry);
   }
 
@@ -433,7 +433,9 @@
     return el("ul", { class: "citations", "aria-label": "Sources" }, citations.map((c) => {
       const id = typeof c === "string" ? c : c.id;
       const title = typeof c === "string" ? "" : c.title || "";
-      return el("li", {}, el("cite", { title: id, text: title ? `${title} [${id}]` : id }));
+      const doc = String(id).split("#")[0];
+      return el("li", {}, el("a", { href: `/help/${encodeURIComponent(doc)}`, target: "_blank", rel: "noopener" },
+        el("cite", { text: title ? `${title} [${id}]` : id })));
     }));
   }
 
