@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy_adapter import Adapter
 
 from copilot.errors import CopilotError, ErrorCode
@@ -172,28 +172,36 @@ class PolicyStore:
     ) -> PolicyVersion:  # fmt: skip
         """Store `rules` as the next version and make it active, iff `if_match` is the active etag (None: only
         when nothing is stored). Callers validate first; this is all-or-nothing."""
-        rows = normalize(rules)
+        try:
+            return self._activate(
+                normalize(rules), author=author, message=message, if_match=if_match, kind=kind,
+                rollback_of=rollback_of,
+            )  # fmt: skip
+        except (PolicyConflict, IntegrityError, OperationalError) as exc:  # stale etag or a concurrent winner
+            raise PolicyConflict(self.active_number() or 0) from exc  # name the version active *now*
+
+    def _activate(
+        self, rows: list[Rule], *, author: str, message: str, if_match: str | None, kind: VersionKind,
+        rollback_of: int | None,
+    ) -> PolicyVersion:  # fmt: skip
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
             state = self._active_row(conn)
-            parent = self._get(conn, state.active_version) if state is not None else None
             if (state is None) != (if_match is None) or (
                 state is not None and if_match is not None and normalize_etag(if_match) != state.etag
             ):
                 raise PolicyConflict(state.active_version if state is not None else 0)
-            number = (
-                int(conn.execute(select(func.coalesce(func.max(policy_versions.c.version), 0))).scalar_one())
-                + 1
-            )
-            rules_digest = digest(rows)
+            last = conn.execute(select(func.coalesce(func.max(policy_versions.c.version), 0))).scalar_one()
+            number, rules_digest = int(last) + 1, digest(rows)
             etag = make_etag(number, rules_digest)
+            self._swap(conn, state, number, etag, now)  # the compare-and-swap takes the write lock first
+            parent = self._get(conn, state.active_version) if state is not None else None
             diff = diff_rules(parent.rules if parent else [], rows)
             conn.execute(insert(policy_versions).values(
                 version=number, created_at=now, author=author, message=message, kind=kind,
                 parent=parent.version if parent else None, rollback_of=rollback_of,
                 rules=[list(r) for r in rows], diff=diff.to_dict(), digest=rules_digest, etag=etag,
             ))  # fmt: skip
-            self._swap(conn, state, number, etag, now)
             CasbinAuthorizer.from_rules(self.model_text, rows).save_to(Adapter(conn, create_table=False))
             return self._get(conn, number)
 
