@@ -7,11 +7,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from copilot.store.schema import documents, resource_owners
 
 Doc = dict[str, Any]
+
+# Hot-path queries built once with bind parameters (SQLAlchemy caches their compiled form).
+_KEY = (
+    (documents.c.tenant == bindparam("tenant"))
+    & (documents.c.kind == bindparam("kind"))
+    & (documents.c.id == bindparam("id"))
+)
+_GET_DATA = select(documents.c.data).where(_KEY)
+_GET_OWNER = select(documents.c.owner).where(_KEY)
+_GET_SUB_OWNER = select(resource_owners.c.owner).where(
+    (resource_owners.c.tenant == bindparam("tenant"))
+    & (resource_owners.c.kind == bindparam("kind"))
+    & (resource_owners.c.id == bindparam("id"))
+)
 
 
 @dataclass(slots=True)
@@ -31,28 +45,18 @@ class DocumentStore:
     changes: list[Change] = field(default_factory=list)
 
     def get(self, kind: str, id_: str) -> Doc | None:
-        row = self.conn.execute(
-            select(documents.c.data).where(
-                documents.c.tenant == self.tenant, documents.c.kind == kind, documents.c.id == id_
-            )
-        ).first()
+        row = self.conn.execute(_GET_DATA, self._key(kind, id_)).first()
         return copy.deepcopy(row[0]) if row else None
+
+    def _key(self, kind: str, id_: str) -> dict[str, str]:
+        return {"tenant": self.tenant, "kind": kind, "id": id_}
 
     def owner_of(self, kind: str, id_: str) -> str | None:
         """Owner of a top-level document or of a registered sub-resource; None if it does not exist."""
-        row = self.conn.execute(
-            select(documents.c.owner).where(
-                documents.c.tenant == self.tenant, documents.c.kind == kind, documents.c.id == id_
-            )
-        ).first()
+        key = self._key(kind, id_)
+        row = self.conn.execute(_GET_OWNER, key).first()
         if row is None:
-            row = self.conn.execute(
-                select(resource_owners.c.owner).where(
-                    resource_owners.c.tenant == self.tenant,
-                    resource_owners.c.kind == kind,
-                    resource_owners.c.id == id_,
-                )
-            ).first()
+            row = self.conn.execute(_GET_SUB_OWNER, key).first()
         return row[0] if row else None
 
     def all(self, kind: str) -> Iterator[Doc]:
