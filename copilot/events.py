@@ -15,10 +15,21 @@ EventType = Literal[
     "tool.executed",
     "tool.error",
     "handoff.requested",
+    "handoff.queued",
+    "handoff.claimed",
+    "handoff.released",
+    "agent.message",
+    "message.user",
+    "approval.requested",
+    "approval.decided",
     "turn.started",
     "turn.completed",
     "error",
 ]
+
+
+STAFF_ONLY_EVENTS: frozenset[EventType] = frozenset({"approval.requested", "approval.decided"})
+"""Sent to staff streams only (a customer's stream skips them)."""
 
 
 class Event(TypedDict):

@@ -20,6 +20,9 @@ from copilot.auth import resolve_secret
 from copilot.conversations import ConversationStore
 from copilot.eventlog import EventLog
 from copilot.gateway.result import Preview
+from copilot.handoff.queue import HandoffQueue
+from copilot.handoff.service import Boundary, HandoffService
+from copilot.handoff.staff import Staff
 from copilot.principal import Principal
 from copilot.settings import Settings
 from copilot.store.database import make_engine
@@ -43,10 +46,13 @@ class Runtime:
     events: EventLog
     turns: TurnScheduler
     decider: Decider
+    handoff: HandoffService
     facts: dict[str, Any] = field(default_factory=dict)
     """Health facts: tools, kb_chunks, model."""
     waiting: PendingLookup | None = None
     """Preview ids the conversation's graph is waiting on (None: derive them from the event log)."""
+    staff: Staff | None = None
+    """Agent tools, approvals and assist (None in a runtime around a fake turn runner)."""
 
     async def pending_previews(self, conversation_id: str) -> set[str]:
         """Previews of this conversation that still await the human's decision."""
@@ -72,21 +78,29 @@ def assemble(
     engine: Engine | None = None,
     facts: dict[str, Any] | None = None,
     waiting: PendingLookup | None = None,
+    staff: Staff | None = None,
+    boundary: Boundary | None = None,
 ) -> Runtime:
     """Build a Runtime around a turn runner and a decider (tests pass fakes; `open_runtime` the real ones)."""
     secret = resolve_secret(settings)
     engine = engine or make_engine(settings.resolved_database_url)
     events = EventLog(engine)
+    conversations = ConversationStore(engine)
+    handoff = HandoffService(HandoffQueue(engine), events, conversations, boundary)
+    turns = TurnScheduler(events, handoff.wrap_runner(runner), gate=handoff.gate)
+    handoff.turns = turns
     return Runtime(
         settings=settings,
         secret=secret,
         engine=engine,
-        conversations=ConversationStore(engine),
+        conversations=conversations,
         events=events,
-        turns=TurnScheduler(events, runner),
+        turns=turns,
         decider=decider,
+        handoff=handoff,
         facts=facts or {},
         waiting=waiting,
+        staff=staff,
     )
 
 

@@ -36,9 +36,13 @@ turn.completed {status: failed} if the runner raises."""
 class TurnScheduler:
     """Starts turns in the background and refuses a second concurrent turn in the same conversation."""
 
-    def __init__(self, events: EventLog, runner: TurnRunner) -> None:
+    def __init__(
+        self, events: EventLog, runner: TurnRunner, *, gate: Callable[[str], Awaitable[None]] | None = None
+    ) -> None:
         self._events = events
         self._runner = runner
+        self._gate = gate
+        """Raises (e.g. CONFLICT while a human agent owns the conversation) to refuse a new turn."""
         self._running: dict[str, asyncio.Task[None]] = {}
 
     def is_running(self, conversation_id: str) -> bool:
@@ -52,7 +56,10 @@ class TurnScheduler:
         text: str | None = None,
         resume: dict[str, Any] | None = None,
     ) -> str:
-        """Schedule a turn and return its id; CONFLICT if one is already running in this conversation."""
+        """Schedule a turn and return its id; CONFLICT if one is already running in this conversation
+        (or the gate refuses it: a human agent owns the conversation)."""
+        if self._gate is not None:
+            await self._gate(conversation_id)
         if self.is_running(conversation_id):
             raise CopilotError(
                 ErrorCode.CONFLICT,

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from copilot.api import confirmations, conversations, events, health, policy
+from copilot.api import handoff as handoff_api
 from copilot.api.errors import install_error_handlers
 from copilot.auth import resolve_secret
 from copilot.runtime import Runtime, open_runtime
@@ -41,4 +42,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
     for module in (health, conversations, events, confirmations, policy):
         app.include_router(module.router)
+    app.include_router(handoff_api.router)
     return app

@@ -76,6 +76,9 @@ async def get_conversation(conversation: ConversationDep, runtime: RuntimeDep) -
 async def post_message(
     body: MessageIn, conversation: ConversationDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> TurnAccepted:
+    if await runtime.handoff.owner(conversation.id) is not None:  # a human owns it: record, no bot turn
+        await runtime.handoff.customer_message(conversation, body.text)
+        return TurnAccepted(turn_id=None)
     turn_id = await runtime.turns.start(conversation.id, principal, text=body.text)
     await runtime.conversations.touch(conversation.id)
     return TurnAccepted(turn_id=turn_id)

@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 MAX_MESSAGE_CHARS = 4000
 
 
+def _none(value: object) -> bool:
+    return value is None
+
+
 class ErrorBody(BaseModel):
     code: str = Field(examples=["not_found"])
     message: str = Field(
@@ -63,7 +67,10 @@ class MessageIn(BaseModel):
 
 
 class TurnAccepted(BaseModel):
-    turn_id: str = Field(examples=["turn_0f1e2d3c4b5a6978"])
+    turn_id: str | None = Field(
+        examples=["turn_0f1e2d3c4b5a6978"],
+        description="null when no bot turn runs (a human agent owns the conversation).",
+    )
 
 
 class ConfirmationIn(BaseModel):
@@ -81,10 +88,15 @@ class Citation(BaseModel):
 
 
 class TranscriptMessage(BaseModel):
-    role: Literal["user", "assistant"]
+    role: Literal["user", "assistant", "agent"]
     text: str
     turn_id: str | None = None
     citations: list[Citation] = Field(default_factory=list)
+    agent: str | None = Field(
+        default=None,
+        description="The human agent's user id (role agent only; omitted otherwise).",
+        exclude_if=_none,
+    )
 
 
 class ToolActivity(BaseModel):
@@ -107,6 +119,12 @@ class PreviewState(BaseModel):
 class HandoffState(BaseModel):
     requested: bool = False
     summary: str | None = None
+    status: Literal["none", "waiting", "claimed", "closed"] = Field(
+        default="none", description="Queue status (omitted while none).", exclude_if=lambda v: v == "none"
+    )
+    agent: str | None = Field(default=None, description="The claiming agent's user id.", exclude_if=_none)
+    team: str | None = Field(default=None, exclude_if=_none)
+    reason: str | None = Field(default=None, exclude_if=_none)
 
 
 class Transcript(BaseModel):

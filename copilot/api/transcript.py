@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from copilot.api.models import (
     Citation,
@@ -15,6 +15,11 @@ from copilot.api.models import (
 from copilot.conversations import Conversation
 from copilot.events import StoredEvent
 
+_HANDOFF_STATUS: dict[str, Literal["waiting", "claimed", "closed"]] = {
+    "handoff.queued": "waiting",
+    "handoff.claimed": "claimed",
+    "handoff.released": "closed",
+}
 _TOOL_OUTCOMES = {
     "tool.requested": "requested",
     "tool.executed": "executed",
@@ -49,7 +54,22 @@ class _Builder:
         elif kind in _TOOL_OUTCOMES:
             self._tool(kind, data, turn_id)
         elif kind == "handoff.requested":
-            self.handoff = HandoffState(requested=True, summary=_str(data.get("summary")))
+            self.handoff.requested, self.handoff.summary = True, _str(data.get("summary"))
+        elif kind in _HANDOFF_STATUS:
+            self._handoff(kind, data)
+        elif kind in ("message.user", "agent.message"):
+            role: Literal["user", "agent"] = "user" if kind == "message.user" else "agent"
+            text, agent = str(data.get("text", "")), _str(data.get("agent"))
+            self.messages.append(TranscriptMessage(role=role, text=text, turn_id=turn_id, agent=agent))
+
+    def _handoff(self, kind: str, data: dict[str, Any]) -> None:
+        state = self.handoff
+        state.requested, state.status = True, _HANDOFF_STATUS[kind]
+        state.team, state.reason = (
+            _str(data.get("team")) or state.team,
+            _str(data.get("reason")) or state.reason,
+        )
+        state.agent = _str(data.get("agent")) if kind == "handoff.claimed" else state.agent
 
     def _turn_started(self, data: dict[str, Any], turn_id: str | None) -> None:
         if isinstance(data.get("text"), str):
@@ -110,7 +130,9 @@ def build_transcript(conversation: Conversation, events: list[StoredEvent], *, r
         builder.add(event)
     return Transcript(
         id=conversation.id,
-        status="handoff" if builder.handoff.requested else conversation.status,
+        status="handoff"
+        if builder.handoff.requested and builder.handoff.status != "closed"
+        else conversation.status,
         customer=conversation.customer,
         running=running,
         last_event_id=events[-1]["seq"] if events else 0,

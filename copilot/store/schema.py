@@ -145,3 +145,40 @@ policy_state = Table(
     Column("etag", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# Human handoff queue: one row per conversation (the latest handoff); its history is in the event log.
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("customer", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("team", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("claimed_by", String(256), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+)
+
+# Writes over a staff member's limit, waiting for a supervisor; records who decided and what ran.
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("approval_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("conversation_id", String(64), nullable=True, index=True),
+    Column("requested_by", String(256), nullable=False),
+    Column("tool", String(64), nullable=False),
+    Column("arguments", JSON, nullable=False),
+    Column("amount", Float, nullable=True),
+    Column("limit", Float, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(256), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("preview_id", String(64), nullable=True),
+    Column("result", JSON, nullable=True),
+)

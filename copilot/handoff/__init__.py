@@ -1,0 +1,1 @@
+"""Human handoff: the persisted queue, claims, summaries, approvals and agent assist."""

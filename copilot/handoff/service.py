@@ -1,0 +1,196 @@
+"""Handoff ownership: request → claim → agent replies → release, each step persisted and announced on the
+conversation's event stream. While an agent owns a conversation no bot turn runs (see `gate`); on release
+a context boundary is recorded in the graph's thread so the bot starts fresh instead of looping back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from copilot.conversations import Conversation, ConversationStore
+from copilot.errors import CopilotError, ErrorCode
+from copilot.eventlog import EventLog
+from copilot.events import EventSink, EventType
+from copilot.handoff.queue import HandoffQueue, QueueItem, now, route
+from copilot.handoff.summary import build_summary, customer_texts, intent_of
+from copilot.principal import Principal
+from copilot.turns import TurnRequest, TurnRunner, TurnScheduler
+
+Boundary = Callable[[str, str], Awaitable[None]]
+"""Record a context boundary in the conversation's graph thread: (conversation_id, note)."""
+CLAIMERS = frozenset({"agent", "supervisor"})
+BOUNDARY_NOTE = (
+    "A human support agent handled the previous part of this conversation; that handoff is closed. "
+    "Answer the customer's next message on its own; do not transfer again unless they ask for a person."
+)
+IDLE_WAIT_SECONDS = 10.0
+
+
+def _conflict(message: str) -> CopilotError:
+    return CopilotError(ErrorCode.CONFLICT, message)
+
+
+class HandoffService:
+    def __init__(
+        self,
+        queue: HandoffQueue,
+        events: EventLog,
+        conversations: ConversationStore,
+        boundary: Boundary | None = None,
+    ) -> None:
+        self.queue = queue
+        self._events = events
+        self._conversations = conversations
+        self.boundary = boundary
+        self.turns: TurnScheduler | None = None
+        """Set once the scheduler exists (it runs turns through `wrap_runner`)."""
+
+    async def _emit(
+        self, cid: str, type_: EventType, data: dict[str, Any], turn_id: str | None = None
+    ) -> None:
+        await self._events.append(cid, type_, data, turn_id=turn_id)
+
+    # -- request ---------------------------------------------------------------------------------------
+    async def request(
+        self, conversation: Conversation, *, reason: str, team: str | None = None, turn_id: str | None = None
+    ) -> QueueItem:
+        """Queue the conversation for a human (idempotent while waiting or claimed)."""
+        events = await self._events.read_all(conversation.id)
+        summary = build_summary(conversation.customer, events, reason)
+        chosen = team or route(f"{reason} {intent_of(customer_texts(events), reason)}")
+        item, created = await self.queue.enqueue(
+            conversation.id, tenant=conversation.tenant, customer=conversation.customer,
+            team=chosen, reason=reason, summary=dict(summary),
+        )  # fmt: skip
+        if created:
+            await self._conversations.set_status(conversation.id, "handoff")
+            data = {"status": "waiting", "team": item.team, "reason": item.reason}
+            await self._emit(conversation.id, "handoff.queued", data, turn_id)
+        return item
+
+    # -- ownership --------------------------------------------------------------------------------------
+    async def claim(
+        self, conversation: Conversation, principal: Principal, *, force: bool = False
+    ) -> QueueItem:
+        """The agent takes the conversation over; a supervisor may take it from another agent with force."""
+        _require_claimer(principal, force)
+        item = await self.queue.get(conversation.id)
+        if item is None or item.status == "closed":
+            item = await self.request(conversation, reason="agent_takeover")
+        if item.claimed_by == principal.label():
+            return item
+        if item.status == "claimed" and not force:
+            raise _conflict(
+                f"Agent {item.claimed_user} already owns this conversation; only a supervisor can take it "
+                "over (POST .../claim?force=true)."
+            )
+        if self.turns is not None:  # let a running bot turn finish before the human speaks
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.turns.wait_idle(conversation.id), IDLE_WAIT_SECONDS)
+        claimed = await self.queue.transition(
+            conversation.id,
+            expect={"status": item.status, "claimed_by": item.claimed_by},
+            values={"status": "claimed", "claimed_by": principal.label(), "claimed_at": now()},
+        )
+        if claimed is None:
+            raise _conflict(
+                "Someone else changed this handoff at the same moment; reload the queue and retry."
+            )
+        data: dict[str, Any] = {"status": "claimed", "agent": principal.user_id, "team": claimed.team}
+        if item.status == "claimed":
+            data["taken_from"] = item.claimed_user
+        await self._emit(conversation.id, "handoff.claimed", data)
+        return claimed
+
+    async def owned(
+        self, conversation: Conversation, principal: Principal, *, force: bool = False
+    ) -> QueueItem:
+        """The claimed item if `principal` owns it (or is a supervisor forcing); 409 otherwise."""
+        _require_claimer(principal, force)
+        item = await self.queue.get(conversation.id)
+        if item is None or item.status != "claimed":
+            raise _conflict("Nobody has claimed this conversation; claim it first (POST .../claim).")
+        if item.claimed_by != principal.label() and not force:
+            raise _conflict(
+                f"Agent {item.claimed_user} owns this conversation; only they can reply or release it."
+            )
+        return item
+
+    async def reply(self, conversation: Conversation, principal: Principal, text: str) -> int:
+        """The owning agent's message, live to the customer (agent.message); returns its event id."""
+        await self.owned(conversation, principal)
+        seq = await self._events.append(
+            conversation.id, "agent.message", {"text": text, "agent": principal.user_id}
+        )
+        await self._conversations.touch(conversation.id)
+        return seq
+
+    async def release(
+        self, conversation: Conversation, principal: Principal, *, force: bool = False
+    ) -> QueueItem:
+        """Hand back to the bot: close the handoff and record the context boundary."""
+        item = await self.owned(conversation, principal, force=force)
+        closed = await self.queue.transition(
+            conversation.id,
+            expect={"status": "claimed", "claimed_by": item.claimed_by},
+            values={"status": "closed", "closed_at": now()},
+        )
+        if closed is None:
+            raise _conflict("The handoff changed at the same moment; reload and retry.")
+        if self.boundary is not None:
+            await self.boundary(conversation.id, BOUNDARY_NOTE)
+        await self._conversations.set_status(conversation.id, "open")
+        data = {"status": "closed", "agent": principal.user_id}
+        await self._emit(conversation.id, "handoff.released", data)
+        return closed
+
+    # -- the bot's side ----------------------------------------------------------------------------------
+    async def owner(self, conversation_id: str) -> QueueItem | None:
+        """The claimed item when a human owns the conversation (the bot must stay quiet)."""
+        item = await self.queue.get(conversation_id)
+        return item if item is not None and item.status == "claimed" else None
+
+    async def gate(self, conversation_id: str) -> None:
+        """Refuse a bot turn while a human agent owns the conversation."""
+        item = await self.owner(conversation_id)
+        if item is not None:
+            raise _conflict(
+                f"Agent {item.claimed_user} is handling this conversation; the assistant is paused."
+            )
+
+    async def customer_message(self, conversation: Conversation, text: str) -> int:
+        """A customer's message while a human owns the conversation: recorded, no bot turn."""
+        seq = await self._events.append(conversation.id, "message.user", {"text": text})
+        await self._conversations.touch(conversation.id)
+        return seq
+
+    def wrap_runner(self, runner: TurnRunner) -> TurnRunner:
+        """A runner whose graph handoffs (handoff.requested) also enqueue the conversation."""
+
+        async def run(request: TurnRequest, sink: EventSink) -> None:
+            await runner(request, _EnqueueingSink(self, sink, request.conversation_id))
+
+        return run
+
+
+class _EnqueueingSink:
+    def __init__(self, service: HandoffService, inner: EventSink, conversation_id: str) -> None:
+        self._service, self._inner, self._cid = service, inner, conversation_id
+
+    async def emit(self, type: EventType, data: dict[str, Any], *, turn_id: str | None = None) -> int:
+        seq = await self._inner.emit(type, data, turn_id=turn_id)
+        if type == "handoff.requested":
+            conversation = await self._service._conversations.get(self._cid)
+            if conversation is not None:
+                reason = str(data.get("reason") or "bot_handoff")
+                await self._service.request(conversation, reason=reason, turn_id=turn_id)
+        return seq
+
+
+def _require_claimer(principal: Principal, force: bool) -> None:
+    if principal.role not in CLAIMERS:
+        raise CopilotError(ErrorCode.FORBIDDEN, "Only support agents and supervisors can handle handoffs.")
+    if force and principal.role != "supervisor":
+        raise CopilotError(ErrorCode.FORBIDDEN, "Only a supervisor can take over with force=true.")
