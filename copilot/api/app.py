@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from copilot.api import confirmations, conversations, events, health, policy
+from copilot.api import confirmations, conversations, events, health, policy, sessions, web
 from copilot.api import handoff as handoff_api
 from copilot.api.errors import install_error_handlers
 from copilot.auth import resolve_secret
@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app = FastAPI(title="Support Copilot", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, conversations, events, confirmations, policy):
+    for module in (health, conversations, events, confirmations, policy, sessions):
         app.include_router(module.router)
     app.include_router(handoff_api.router)
+    web.install(app)
     return app

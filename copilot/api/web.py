@@ -1,0 +1,92 @@
+"""The web surfaces served by the app from copilot/web/ (no build step): the embeddable widget, the demo
+host page, the agent and admin consoles, static files and help-center article pages."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from copilot.api.deps import RuntimeDep
+from copilot.api.help import article_dirs, find_article, render_article
+from copilot.auth import mint_token
+from copilot.errors import CopilotError, ErrorCode
+from copilot.principal import Principal
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+router = APIRouter(tags=["web"], include_in_schema=False)
+
+
+def _page(name: str, what: str) -> FileResponse:
+    path = WEB_DIR / name
+    if not path.is_file():
+        raise CopilotError(ErrorCode.NOT_FOUND, f"The {what} is not installed ({path.name} is missing).")
+    media = "text/javascript" if name.endswith(".js") else "text/html"
+    return FileResponse(path, media_type=f"{media}; charset=utf-8", headers=NO_CACHE)
+
+
+@router.get("/widget.js")
+async def widget() -> FileResponse:
+    """The customer widget: `<script src="/widget.js" data-token="..." data-tenant="demo" defer>`."""
+    return _page("widget.js", "widget")
+
+
+@router.get("/console")
+async def console() -> FileResponse:
+    return _page("console.html", "agent console")
+
+
+@router.get("/admin")
+async def admin() -> FileResponse:
+    return _page("admin.html", "admin console")
+
+
+@router.get("/help/{doc_id}", response_class=HTMLResponse)
+async def help_article(doc_id: str, runtime: RuntimeDep) -> HTMLResponse:
+    """A help-center article (what widget citations link to)."""
+    path = find_article(article_dirs(runtime.settings), doc_id)
+    return HTMLResponse(render_article(doc_id, path.read_text(encoding="utf-8")))
+
+
+@router.get("/demo", response_class=HTMLResponse)
+async def demo(
+    runtime: RuntimeDep,
+    user: Annotated[
+        str | None, Query(max_length=64, description="Development only: sign in as this customer.")
+    ] = None,
+) -> HTMLResponse:
+    """The example host page. With ?user=ID (development only) this server plays the shop's backend and mints
+    a customer token for ID; without it the visitor is a guest."""
+    token = ""
+    if user:
+        if runtime.settings.env == "production":
+            raise CopilotError(ErrorCode.FORBIDDEN, "?user= is for development; mint tokens in your backend.")
+        principal = Principal(tenant=runtime.settings.default_tenant, role="customer", user_id=user.strip())
+        token = mint_token(runtime.secret, principal)
+    page = (WEB_DIR / "demo.html").read_text(encoding="utf-8")
+    page = page.replace("{{TOKEN}}", html.escape(token, quote=True))
+    page = page.replace("{{TENANT}}", html.escape(runtime.settings.default_tenant, quote=True))
+    page = page.replace("{{USER}}", html.escape(user or "guest"))
+    return HTMLResponse(page, headers=NO_CACHE)
+
+
+def install(app: FastAPI) -> None:
+    """Add the web routes, /static, and CORS so a host page on another origin can embed the widget.
+    CORS allows any origin without credentials: the API authenticates with bearer tokens, never cookies."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+        max_age=600,
+    )
