@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy import Engine
@@ -27,6 +27,9 @@ from copilot.principal import Principal
 from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.turns import TurnRunner, TurnScheduler
+
+if TYPE_CHECKING:
+    from copilot.wiring import System
 
 PendingLookup = Callable[[str], Awaitable[set[str]]]
 
@@ -104,9 +107,22 @@ def assemble(
     )
 
 
+def open_staff(system: System, events: EventLog) -> Staff:
+    """Agent tools, approvals and assist over the real gateway, model and knowledge base."""
+    from copilot.handoff.approvals import ApprovalService, ApprovalStore
+    from copilot.handoff.assist import Assistant
+
+    assert system.deps is not None
+    deps = system.deps
+    approvals = ApprovalService(ApprovalStore(system.engine), system.gateway, events)
+    assistant = Assistant(deps.model, deps.retriever, tools={spec.name for spec in deps.tools}, k=deps.k)
+    return Staff(gateway=system.gateway, approvals=approvals, assistant=assistant)
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None) -> AsyncIterator[Runtime]:
     """The real runtime (graph, gateway, KB); `model` overrides COPILOT_MODEL. Turns are drained on exit."""
+    from copilot.agent.boundary import mark_boundary
     from copilot.wiring import open_system
 
     resolve_secret(settings)  # fail fast (production without a secret) before any heavy work
@@ -118,7 +134,9 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
             engine=system.engine,
             facts=system.facts,
             waiting=system.pending_previews,
+            boundary=lambda cid, note: mark_boundary(system.graph, cid, note),
         )
+        runtime.staff = open_staff(system, runtime.events)
         try:
             yield runtime
         finally:

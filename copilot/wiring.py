@@ -22,6 +22,7 @@ from copilot.agent.retrieve import KnowledgeRetriever
 from copilot.agent.runner import run_turn
 from copilot.events import EventSink
 from copilot.gateway.gateway import Gateway
+from copilot.handoff.approvals import ApprovalStore
 from copilot.knowledge import KnowledgeBase, open_knowledge_base
 from copilot.llm.factory import make_chat_model
 from copilot.packs import Pack, load_pack
@@ -44,6 +45,8 @@ class System:
     kb: KnowledgeBase
     graph: SupportGraph
     facts: dict[str, Any] = field(default_factory=dict)
+    deps: AgentDeps | None = None
+    """The graph's model, retriever and tools (agent assist reuses them)."""
 
     async def runner(self, request: TurnRequest, sink: EventSink) -> None:
         """The TurnRunner of the API: one graph turn for the request."""
@@ -93,7 +96,7 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
         open_policy, engine, pack, settings.policy_dir, tenant=settings.default_tenant
     )
     ttl = timedelta(seconds=settings.confirmation_ttl_seconds)
-    gateway = Gateway(engine, pack, authorizer, confirmation_ttl=ttl)
+    gateway = Gateway(engine, pack, authorizer, confirmation_ttl=ttl, approvals=ApprovalStore(engine))
     kb = await asyncio.to_thread(open_knowledge_base, settings, [pack.articles_dir])
     chat_model = model or default_model(settings, pack)
     deps = AgentDeps(
@@ -109,6 +112,6 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
             "model": settings.model if model is None else "custom",
         }
         try:
-            yield System(settings, engine, pack, gateway, kb, build_graph(deps, saver), facts)
+            yield System(settings, engine, pack, gateway, kb, build_graph(deps, saver), facts, deps)
         finally:
             engine.dispose()

@@ -18,7 +18,7 @@ def make_plan(deps: AgentDeps) -> Any:
         principal = principal_of(config)
         schemas = [spec.openai_schema() for spec in deps.tools_for(principal)]
         model = deps.model.bind_tools(schemas) if schemas else deps.model
-        prompt = SystemMessage(content=system_prompt(principal, state.get("passages", [])))
+        prompt = SystemMessage(content=system_prompt(principal, state.get("passages", []), state.get("note")))
         reply = await model.ainvoke([prompt, *state["messages"]], config)
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=reply.content)

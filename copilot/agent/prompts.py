@@ -44,8 +44,9 @@ def context_block(principal: Principal, passages: Sequence[PassageState]) -> str
     return "\n".join(lines)
 
 
-def system_prompt(principal: Principal, passages: Sequence[PassageState]) -> str:
-    return f"{INSTRUCTIONS}\n{context_block(principal, passages)}"
+def system_prompt(principal: Principal, passages: Sequence[PassageState], note: str | None = None) -> str:
+    boundary = f"\nNote: {note}\n" if note else ""
+    return f"{INSTRUCTIONS}{boundary}\n{context_block(principal, passages)}"
 
 
 def repair_note(problems: Sequence[str]) -> str:

@@ -60,6 +60,8 @@ class SupportState(TypedDict):
     """Validation repair attempts in the current turn."""
     final: NotRequired[bool]
     """Set when a node already answered (guard refusal); routes straight to END."""
+    note: NotRequired[str | None]
+    """A context-boundary note for the system prompt (set when a human agent hands back)."""
 
 
 def principal_of(config: RunnableConfig) -> Principal:

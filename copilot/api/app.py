@@ -7,7 +7,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from copilot.api import confirmations, conversations, events, health, policy, sessions, web
+from copilot.api import (
+    agent_tools,
+    approvals,
+    assist,
+    confirmations,
+    conversations,
+    events,
+    health,
+    policy,
+    sessions,
+    web,
+)
 from copilot.api import handoff as handoff_api
 from copilot.api.errors import install_error_handlers
 from copilot.auth import resolve_secret
@@ -42,6 +53,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
     for module in (health, conversations, events, confirmations, policy, sessions):
         app.include_router(module.router)
-    app.include_router(handoff_api.router)
+    for staff_module in (handoff_api, agent_tools, approvals, assist):
+        app.include_router(staff_module.router)
     web.install(app)
     return app

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from copilot.api.deps import ConversationDep, RuntimeDep
+from copilot.api.deps import ConversationDep, PrincipalDep, RuntimeDep
 from copilot.api.errors import error_responses
 from copilot.errors import CopilotError, ErrorCode
 from copilot.eventlog import EventLog
+from copilot.events import STAFF_ONLY_EVENTS
 
 router = APIRouter(prefix="/v1/conversations", tags=["events"])
 
@@ -48,9 +49,11 @@ def _start_after(last_event_id: str | None, after: int | None) -> int:
 
 
 async def _encode(
-    events: EventLog, conversation_id: str, after: int, follow: bool
+    events: EventLog, conversation_id: str, after: int, follow: bool, staff: bool = False
 ) -> AsyncIterator[ServerSentEvent]:
     async for event in events.tail(conversation_id, after, follow=follow):
+        if not staff and event["type"] in STAFF_ONLY_EVENTS:
+            continue
         data = {**event["data"]}
         data.setdefault("turn_id", event["turn_id"])
         yield ServerSentEvent(
@@ -67,6 +70,8 @@ async def _encode(
 async def stream_events(
     conversation: ConversationDep,
     runtime: RuntimeDep,
+    *,
+    principal: PrincipalDep,
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", description="Resume after this event id.")
     ] = None,
@@ -79,7 +84,7 @@ async def stream_events(
 ) -> EventSourceResponse:
     start = _start_after(last_event_id, after)
     return EventSourceResponse(
-        _encode(runtime.events, conversation.id, start, follow),
+        _encode(runtime.events, conversation.id, start, follow, principal.is_staff),
         ping=PING_SECONDS,
         send_timeout=SEND_TIMEOUT_SECONDS,
     )

@@ -63,6 +63,7 @@ class Pending:
     idempotency_key: str
     approved: bool | None
     used: bool
+    conversation_id: str | None = None
 
     @property
     def expired(self) -> bool:
@@ -139,8 +140,9 @@ class Confirmations:
                 ErrorCode.CONFIRMATION_INVALID, "The preview was altered; ask for the change again."
             )
         return Pending(
-            preview, row.principal, row.args_hash, row.idempotency_key, row.approved, row.used_at is not None
-        )
+            preview, row.principal, row.args_hash, row.idempotency_key, row.approved, row.used_at is not None,
+            row.conversation_id,
+        )  # fmt: skip
 
     def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
         pending = self.load(principal, preview_id)

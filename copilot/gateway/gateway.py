@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 
 from copilot.errors import CopilotError, ErrorCode
+from copilot.gateway.approval import ApprovalRouter
 from copilot.gateway.audit import AuditEntry, AuditLog, AuditOutcome
 from copilot.gateway.authorization import check_limit, check_ownership, check_permission
 from copilot.gateway.authorizer import Authorizer, pinned
@@ -95,7 +96,7 @@ class _Trace:
 class Gateway:
     def __init__(
         self, engine: Engine, pack: Pack, authorizer: Authorizer, *,
-        confirmation_ttl: timedelta = timedelta(minutes=10),
+        confirmation_ttl: timedelta = timedelta(minutes=10), approvals: ApprovalRouter | None = None,
     ) -> None:  # fmt: skip
         self.engine = engine
         self.pack = pack
@@ -104,6 +105,7 @@ class Gateway:
         self._validator = Validator()
         self._audit = AuditLog(engine)
         self._confirmations = Confirmations(engine, confirmation_ttl)
+        self.approvals = approvals
 
     # -- audit + result ----------------------------------------------------------------------------------
     def _finish(
@@ -124,7 +126,7 @@ class Gateway:
         valid_args = trace.arguments if outcome != "invalid" else {}
         return GatewayResult(
             outcome=outcome, tool=trace.tool, decision_id=trace.decision_id, arguments=valid_args,
-            result=result, preview=preview, code=code, message=message,
+            result=result, preview=preview, code=code, message=message, details=error.details if error else {},
         )  # fmt: skip
 
     def _stop(self, trace: _Trace, stop: _Stop) -> GatewayResult:
@@ -188,7 +190,7 @@ class Gateway:
             store = DocumentStore(conn, principal.tenant)
             self._authorize(principal, tool, args, store)
             run = _handled(lambda: run_handler(tool, principal, store, args, dry_run=True))
-        _guarded(lambda: check_limit(self.authorizer, principal, tool.spec.name, run.amount))
+        self._check_limit(trace, tool.spec.name, args, run.amount)
         key = sha256_json(
             [principal.label(), trace.conversation_id, call_id, tool.spec.name, sha256_json(args)]
         )
@@ -196,6 +198,27 @@ class Gateway:
             principal, tool.spec.name, args, run, idempotency_key=key, conversation_id=trace.conversation_id
         )
         return self._finish(trace, "preview", preview=preview)
+
+    def _check_limit(self, trace: _Trace, tool: str, args: dict[str, Any], amount: float | None) -> None:
+        """Over the limit is a denial; an agent's also becomes an approval request for a supervisor."""
+        try:
+            _guarded(lambda: check_limit(self.authorizer, trace.principal, tool, amount))
+        except _Stop as stop:
+            if (
+                self.approvals is None
+                or trace.principal.role != "agent"
+                or stop.error.code != ErrorCode.LIMIT_EXCEEDED
+            ):
+                raise
+            details = stop.error.details
+            approval_id = self.approvals.request(
+                trace.principal, tool, args, conversation_id=trace.conversation_id, details=details
+            )
+            message = f"{stop.error.message} Approval request {approval_id} was sent to a supervisor."
+            error = CopilotError(
+                ErrorCode.LIMIT_EXCEEDED, message, details={**details, "approval_id": approval_id}
+            )
+            raise _Stop("denied", error) from stop
 
     # -- confirmation ----------------------------------------------------------------------------------------
     def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
@@ -207,6 +230,7 @@ class Gateway:
             self._finish(trace, "denied", error=exc)
             raise
         trace.tool, trace.arguments = preview.tool, preview.arguments
+        trace.conversation_id = self._confirmations.load(principal, preview_id).conversation_id
         self._finish(
             trace, "executed", audit_as="confirm" if approve else "reject", reason=f"preview {preview_id}"
         )
@@ -222,6 +246,7 @@ class Gateway:
         try:
             pending = _guarded(lambda: self._confirmations.load(principal, preview_id))
             trace.tool, trace.arguments = pending.preview.tool, pending.preview.arguments
+            trace.conversation_id = pending.conversation_id
             return self._execute(trace, pending)
         except _Stop as stop:
             return self._stop(trace, stop)

@@ -58,6 +58,8 @@ class GatewayResult:
     preview: Preview | None = None
     code: str | None = None
     message: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    """Error details (e.g. amount, limit, approval_id of a limit_exceeded denial)."""
 
     @property
     def ok(self) -> bool:

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.gateway.result import GatewayResult, Preview
 from copilot.principal import Principal
+
+if TYPE_CHECKING:
+    from copilot.handoff.approvals import ApprovalService
+    from copilot.handoff.assist import Assistant
 
 
 class StaffGateway(Protocol):
@@ -32,6 +36,8 @@ class StaffGateway(Protocol):
 @dataclass(frozen=True)
 class Staff:
     gateway: StaffGateway
+    approvals: ApprovalService
+    assistant: Assistant
 
 
 def require_staff(staff: Staff | None) -> Staff:

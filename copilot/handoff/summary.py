@@ -84,8 +84,8 @@ def _open_previews(events: Sequence[StoredEvent]) -> list[OpenPreview]:
         resume = data.get("resume") if event["type"] == "turn.started" else None
         if isinstance(resume, dict):
             previews.pop(str(resume.get("preview_id")), None)
-        if event["type"] == "handoff.released":
-            previews.clear()
+        elif event["type"] in ("turn.started", "handoff.released"):
+            previews.clear()  # a new message (or the hand-back) abandons unconfirmed previews
     return list(previews.values())
 
 

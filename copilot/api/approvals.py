@@ -1,0 +1,75 @@
+"""Approvals inbox: writes over an agent's limit, decided by a supervisor of the tenant (who is recorded)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.api.deps import RuntimeDep
+from copilot.api.errors import error_responses
+from copilot.api.handoff import StaffDep
+from copilot.handoff.approvals import Approval
+from copilot.handoff.staff import require_staff
+
+router = APIRouter(prefix="/v1/approvals", tags=["approvals"])
+
+
+class ApprovalDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"approve": True}]})
+
+    approve: bool = Field(strict=True)
+
+
+class ApprovalOut(BaseModel):
+    approval_id: str
+    conversation_id: str | None
+    requested_by: str
+    tool: str
+    arguments: dict[str, Any]
+    amount: float | None
+    limit: float | None
+    status: Literal["pending", "approved", "rejected"]
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    preview_id: str | None
+    result: dict[str, Any] | None = Field(description="What ran: {outcome, result | code, message}.")
+
+
+class ApprovalList(BaseModel):
+    approvals: list[ApprovalOut]
+
+
+def _out(approval: Approval) -> ApprovalOut:
+    data = {k: getattr(approval, k) for k in ApprovalOut.model_fields}
+    return ApprovalOut.model_validate(data)
+
+
+@router.get("", summary="Staff: the tenant's approval requests", responses=error_responses(401, 422))
+async def list_approvals(
+    principal: StaffDep,
+    runtime: RuntimeDep,
+    status: Annotated[Literal["pending", "decided", "all"], Query()] = "pending",
+) -> ApprovalList:
+    staff = require_staff(runtime.staff)
+    rows = await asyncio.to_thread(staff.approvals.store.listing, principal.tenant, status)
+    return ApprovalList(approvals=[_out(row) for row in rows])
+
+
+@router.post(
+    "/{approval_id}",
+    summary="Supervisor: approve (executes once through the gateway as you) or reject",
+    responses=error_responses(401, 404, 409, 422),
+)
+async def decide(
+    body: ApprovalDecisionIn,
+    principal: StaffDep,
+    runtime: RuntimeDep,
+    approval_id: Annotated[str, Path(max_length=64)],
+) -> ApprovalOut:
+    staff = require_staff(runtime.staff)
+    return _out(await staff.approvals.decide(principal, approval_id, body.approve))
