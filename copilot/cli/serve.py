@@ -39,7 +39,9 @@ def demo_user(settings: Settings) -> str | None:
             row = conn.execute(
                 select(documents.c.id)
                 .where(documents.c.tenant == settings.default_tenant, documents.c.kind == "user")
-                .order_by(documents.c.id)
+                .order_by(
+                    documents.c.id.not_like("demo%"), documents.c.id
+                )  # the pack's fixed demo users first
                 .limit(1)
             ).first()
         return str(row[0]) if row else None
