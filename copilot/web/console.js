@@ -11,7 +11,7 @@
 
   const state = {
     token: null, me: null, items: new Map(), selected: null, gen: 0, lastSeq: 0,
-    stream: null, timers: [], assistTimer: 0, streaming: new Map(), lastUser: null,
+    stream: null, timers: [], assistTimer: 0, streaming: new Map(), tools: new Map(), lastUser: null,
   };
   const $ = (id) => document.getElementById(id);
 
@@ -114,14 +114,9 @@
     $("app-view").hidden = false;
     $("signout").hidden = false;
     $("whoami").textContent = `${state.me.user} · ${state.me.role} · tenant ${state.me.tenant}`;
-    const approver = APPROVERS.includes(state.me.role);
-    $("tab-approvals").hidden = !approver;
-    state.timers.push(setInterval(refreshQueue, QUEUE_POLL_MS));
+    state.timers.push(setInterval(refreshQueue, QUEUE_POLL_MS), setInterval(refreshApprovals, APPROVALS_POLL_MS));
     refreshQueue();
-    if (approver) {
-      state.timers.push(setInterval(refreshApprovals, APPROVALS_POLL_MS));
-      refreshApprovals();
-    }
+    refreshApprovals();
   }
 
   function signOut(message) {
@@ -147,7 +142,7 @@
     if (team) query.set("team", team);
     try {
       const data = await api("GET", `/v1/handoffs?${query}`);
-      const items = listOf(data, "items").concat(listOf(data, "handoffs"));
+      const items = listOf(data, "handoffs");
       state.items = new Map(items.map((item) => [item.conversation_id, item]));
       renderQueue(items);
       $("queue-status-line").textContent = `Updated ${clock(new Date().toISOString())}`;
@@ -193,7 +188,7 @@
       },
       el("span", { class: "qi-top" },
         el("strong", { text: item.customer || summary.customer || "guest" }),
-        el("span", { class: "muted", text: `waiting ${ago(item.waiting_seconds || 0)}` })),
+        el("span", { class: "muted wait", text: `${item.status === "waiting" ? "waiting" : "waited"} ${ago(item.waiting_seconds || 0)}` })),
       el("span", { class: "qi-intent", text: summary.intent || item.reason || "—" }),
       el("span", { class: "qi-bottom" },
         el("span", { class: "tag", text: item.team || "general" }),
@@ -207,6 +202,7 @@
     state.stream = null;
     state.selected = null;
     state.streaming.clear();
+    state.tools.clear();
     state.lastUser = null;
     clearTimeout(state.assistTimer);
   }
@@ -221,7 +217,8 @@
     $("transcript").replaceChildren();
     $("tool-output").replaceChildren();
     showError("conv-error", null);
-    $("conv-title").textContent = `Conversation ${conversationId}`;
+    const picked = state.items.get(conversationId);
+    $("conv-title").textContent = picked ? `${picked.customer} · conversation` : "Conversation";
     document.querySelectorAll(".queue-item").forEach((b) => {
       const on = b.dataset.conversation === conversationId;
       b.classList.toggle("selected", on);
@@ -242,8 +239,7 @@
 
   /** The claiming agent's user id (the API may send `role:user@tenant` or the bare user id). */
   function claimedUser(item) {
-    const raw = (item && item.claimed_by) || "";
-    return raw.includes(":") ? raw.split(":").slice(1).join(":").replace(/@[^@]*$/, "") : raw;
+    return item && item.claimed_by ? shortPrincipal(item.claimed_by) : "";
   }
 
   function renderState() {
@@ -253,15 +249,16 @@
     const pill = $("conv-state");
     pill.textContent = item && item.status === "claimed" ? `claimed by ${claimedUser(item)}` : status;
     pill.className = `pill ${item ? item.status : ""}`;
-    $("claim-btn").disabled = !item || item.status !== "waiting";
-    $("release-btn").disabled = !mine;
+    $("claim-btn").hidden = mine;
+    $("claim-btn").disabled = Boolean(item && item.status === "claimed");
+    $("release-btn").hidden = !mine;
     $("reply-send").disabled = !mine;
     $("draft-send").disabled = !mine;
     $("reply-hint").textContent = mine ? "You own this conversation; the bot is paused."
       : "Claim the conversation to reply; the bot stays paused while you own it.";
     const summary = (item && item.summary) || {};
     $("conv-meta").textContent = [
-      `customer ${(item && item.customer) || summary.customer || "?"}`,
+      state.selected,
       item && item.team ? `team ${item.team}` : null,
       item && item.reason ? `reason: ${item.reason}` : null,
     ].filter(Boolean).join(" · ");
@@ -286,9 +283,16 @@
     return el("ul", {}, value.map((entry) => el("li", {}, typeof entry === "object" ? describeEntry(entry) : String(entry))));
   }
 
+  /** A tool result or open preview: "tool — outcome", its detail folded away (results can be long JSON). */
   function describeEntry(entry) {
-    const head = [entry.tool, entry.outcome, entry.summary || entry.detail || entry.message].filter(Boolean).join(" — ");
-    return head || JSON.stringify(entry);
+    const head = [entry.tool, entry.outcome].filter(Boolean).join(" — ") || entry.preview_id || "entry";
+    const detail = entry.summary || entry.detail || entry.message;
+    if (!detail) return head;
+    return el("details", {}, el("summary", { text: head }), el("pre", { text: prettyJson(detail) }));
+  }
+
+  function prettyJson(text) {
+    try { return JSON.stringify(JSON.parse(text), null, 1); } catch (err) { return String(text); }
   }
 
   // ---------------------------------------------------------------- live events (fetch + SSE parser)
@@ -439,15 +443,21 @@
     }));
   }
 
+  /** One line per tool call: created by tool.requested (arguments), updated in place by its outcome. */
   function addTool(type, data) {
     const outcome = type.slice("tool.".length);
+    const known = data.call_id && state.tools.get(data.call_id);
+    const details = known || el("details", {});
+    details.className = `tool ${outcome}`;
     const detail = data.summary || data.message || "";
-    const body = el("details", { class: `tool ${outcome}` },
-      el("summary", {}, el("span", { class: "tool-name", text: data.tool || "tool" }), ` ${outcome}`, detail ? ` — ${detail}` : ""),
-      type === "tool.executed" ? el("pre", { text: formatValue(data.result) }) : null,
-      type === "tool.requested" ? el("pre", { text: formatValue(data.arguments) }) : null,
-      type === "tool.preview" && data.changes ? el("pre", { text: formatValue(data.changes) }) : null);
-    appendToTranscript(el("li", { class: "activity" }, body));
+    const head = el("summary", {}, el("span", { class: "tool-name", text: data.tool || "tool" }), ` ${outcome}`,
+      detail ? ` — ${detail}` : "");
+    if (details.firstChild) details.firstChild.replaceWith(head); else details.append(head);
+    if (type === "tool.requested") details.append(el("pre", { "aria-label": "Arguments", text: formatValue(data.arguments) }));
+    if (type === "tool.executed") details.append(el("pre", { "aria-label": "Result", text: formatValue(data.result) }));
+    if (type === "tool.preview" && data.changes) details.append(el("pre", { text: formatValue(data.changes) }));
+    if (data.call_id) state.tools.set(data.call_id, details);
+    if (!known) appendToTranscript(el("li", { class: "activity" }, details));
   }
 
   function addNote(text, type) {
@@ -506,17 +516,23 @@
     try {
       const body = await api("GET", conv("/audit"));
       if (id !== state.selected) return;
-      const data = listOf(body, "rows").concat(listOf(body, "audit"), listOf(body, "items"));
+      const data = listOf(body, "entries");
       const tbody = $("audit").tBodies[0];
       tbody.replaceChildren(...data.map((r) => el("tr", {},
         el("td", { text: clock(r.at) }),
-        el("td", { text: `${r.principal || "?"}${r.role ? ` (${r.role})` : ""}` }),
+        el("td", { title: r.principal || null, text: `${shortPrincipal(r.principal)}${r.role ? ` (${r.role})` : ""}` }),
         el("td", { text: r.tool }),
         el("td", { class: `outcome ${r.outcome}`, title: r.reason || null, text: r.code ? `${r.outcome} · ${r.code}` : r.outcome }))));
       if (!data.length) tbody.append(el("tr", {}, el("td", { colspan: 4, class: "muted", text: "No gateway decisions yet." })));
     } catch (err) {
       $("audit").tBodies[0].replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "error", text: err.message })));
     }
+  }
+
+  /** `role:user@tenant` → `user`. */
+  function shortPrincipal(label) {
+    const raw = String(label || "?");
+    return raw.includes(":") ? raw.split(":").slice(1).join(":").replace(/@[^@]*$/, "") : raw;
   }
 
   // ---------------------------------------------------------------- copilot assist
@@ -588,13 +604,16 @@
     const result = normalize(raw || {});
     const out = $("tool-output");
     const title = el("h4", { text: `${result.tool || toolName}: ${result.outcome}` });
-    if (result.outcome === "preview" && result.preview) {
+    if (result.approval_id) {
+      out.replaceChildren(el("h4", { text: `${result.tool || toolName}: needs approval` }),
+        el("p", { class: "approval-note", text: `Over your limit — approval request ${result.approval_id} was sent to a supervisor.` }),
+        result.message ? el("p", { class: "muted small", text: result.message }) : null);
+    } else if (result.outcome === "preview" && result.preview) {
       out.replaceChildren(title, previewCard(result.preview));
     } else if (result.outcome === "executed") {
       out.replaceChildren(title, resultView(result.result));
-    } else if (result.approval || result.approval_id || result.outcome === "pending_approval") {
-      const approval = result.approval || result;
-      out.replaceChildren(title, el("p", { text: `Sent to a supervisor for approval (${approval.approval_id || "request"}).` }));
+    } else if (result.outcome === "rejected") {
+      out.replaceChildren(el("p", { class: "muted", text: "Cancelled; nothing changed." }));
     } else {
       out.replaceChildren(title, el("p", { class: "error", text: result.message || result.code || "Not executed." }));
     }
@@ -616,8 +635,7 @@
       confirmBtn.disabled = true;
       cancelBtn.disabled = true;
       const result = await api("POST", conv("/agent-confirmations"), { preview_id: preview.preview_id, approve });
-      if (!approve) $("tool-output").replaceChildren(el("p", { class: "muted", text: "Cancelled; nothing changed." }));
-      else renderToolResult(result, preview.tool);
+      renderToolResult(result, preview.tool);
       loadAudit();
     }, "conv-error");
     confirmBtn.addEventListener("click", () => decide(true));
@@ -654,13 +672,14 @@
 
   // ---------------------------------------------------------------- approvals inbox
   async function refreshApprovals() {
-    if (!state.me || !APPROVERS.includes(state.me.role)) return;
+    if (!state.me) return;
     const status = $("approvals-status").value;
     try {
       const data = await api("GET", `/v1/approvals?status=${status}`);
-      const items = listOf(data, "approvals").concat(listOf(data, "items"));
+      const items = listOf(data, "approvals");
       if (status === "pending") $("approvals-count").textContent = String(items.length);
-      $("approvals-note").textContent = items.length ? "" : `No ${status} approval requests.`;
+      const who = APPROVERS.includes(state.me.role) ? "" : " Only supervisors can approve or reject.";
+      $("approvals-note").textContent = (items.length ? "" : `No ${status} approval requests.`) + who;
       $("approvals-list").replaceChildren(...items.map(approvalRow));
     } catch (err) {
       $("approvals-note").textContent = `Approvals unavailable: ${err.message}`;
@@ -671,18 +690,18 @@
     const id = item.approval_id || item.id;
     const decided = item.status && item.status !== "pending";
     const head = el("div", { class: "approval-head" },
-      el("strong", { text: item.summary || item.tool }),
+      el("strong", { text: `${item.tool}${item.amount !== null && item.amount !== undefined ? ` · ${item.amount}` : ""}` }),
       el("span", { class: `pill ${item.status || "pending"}`, text: item.status || "pending" }));
     const facts = {
-      tool: item.tool, amount: item.amount, arguments: item.arguments, conversation: item.conversation_id,
       "requested by": item.requested_by, "requested at": item.created_at && clock(item.created_at),
+      amount: item.amount, "requester's limit": item.limit, arguments: item.arguments, conversation: item.conversation_id,
     };
     if (decided) {
-      Object.assign(facts, { "decided by": item.decided_by || item.approved_by, decision: item.approved ? "approved" : "rejected" });
-      if (item.result !== undefined) facts.result = item.result;
+      Object.assign(facts, { "decided by": item.decided_by, "decided at": item.decided_at && clock(item.decided_at) });
+      if (item.result) facts.result = item.result;
     }
     const row = el("li", { class: "card approval", "data-approval": id }, head, keyValues(facts));
-    if (!decided) {
+    if (!decided && APPROVERS.includes(state.me.role)) {
       const approve = el("button", { type: "button", class: "primary", text: "Approve" });
       const reject = el("button", { type: "button", text: "Reject" });
       const decide = async (ok, button) => {

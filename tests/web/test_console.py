@@ -1,0 +1,218 @@
+"""The agent console in real Chromium: queue → claim → live reply to the customer's widget → hand back; copilot
+assist actions through the gateway with the agent's own permissions; the supervisors' approvals inbox."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, select, update
+
+from copilot.principal import Role
+from copilot.store.schema import documents
+from tests.web.conftest import LiveServer
+from tests.web.support import console_errors
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+pytestmark = pytest.mark.browser
+
+CUSTOMER = "demo_customer_0001"
+TIMEOUT_MS = 15_000
+
+
+class Pages:
+    """Opens each actor's page in its own browser context; closes them all at teardown."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.contexts: list[BrowserContext] = []
+
+    def new(self, width: int, height: int) -> Page:
+        context = self.browser.new_context(viewport={"width": width, "height": height})
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        return page
+
+
+@pytest.fixture
+def pages(browser: Browser) -> Iterator[Pages]:
+    opened = Pages(browser)
+    yield opened
+    for context in opened.contexts:
+        context.close()
+
+
+def open_console(pages: Pages, server: LiveServer, role: Role = "agent", user: str = "alice") -> Page:
+    """A fresh browser context signed in to /console with a pasted staff token."""
+    page = pages.new(1440, 900)
+    page.goto(f"{server.url}/console")
+    page.get_by_label("Staff token").fill(server.token(role, user))
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("tab", name=re.compile("Queue")).wait_for()
+    return page
+
+
+class Customer:
+    """A customer talking to the API directly (the widget's own flows are tested with the widget)."""
+
+    def __init__(self, server: LiveServer, user: str = CUSTOMER) -> None:
+        self.http = httpx.Client(base_url=server.url, headers=server.headers("customer", user), timeout=10)
+        self.id = str(self.http.post("/v1/conversations").raise_for_status().json()["id"])
+
+    def say(self, text: str) -> None:
+        self.http.post(f"/v1/conversations/{self.id}/messages", json={"text": text}).raise_for_status()
+        self.wait_idle()
+
+    def wait_idle(self) -> dict[str, Any]:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            transcript: dict[str, Any] = (
+                self.http.get(f"/v1/conversations/{self.id}").raise_for_status().json()
+            )
+            if not transcript["running"]:
+                return transcript
+            time.sleep(0.1)
+        raise AssertionError("the bot turn did not finish within 15 s")
+
+    def hand_off(self, reason: str = "customer asked for a person") -> None:
+        self.http.post(f"/v1/conversations/{self.id}/handoff", json={"reason": reason}).raise_for_status()
+
+
+@pytest.fixture
+def customer(live_server: LiveServer) -> Iterator[Customer]:
+    talking = Customer(live_server)
+    yield talking
+    talking.http.close()
+
+
+def select_and_claim(page: Page, customer: str) -> None:
+    page.locator(".queue-item", has_text=customer).first.click()
+    page.get_by_role("button", name="Claim").click()
+    page.locator("#conv-state", has_text="claimed by").wait_for()
+
+
+def open_widget(pages: Pages, server: LiveServer, user: str = CUSTOMER) -> Page:
+    """The demo host page signed in as `user` (the dev server mints the token), chat panel open."""
+    page = pages.new(420, 800)
+    page.goto(f"{server.url}/demo?user={user}")
+    page.get_by_role("button", name="Help").click()
+    page.get_by_label("Message").wait_for()
+    return page
+
+
+def widget_say(page: Page, text: str) -> None:
+    page.get_by_label("Message").fill(text)
+    page.get_by_role("button", name="Send", exact=True).click()
+
+
+def test_handoff_claim_live_reply_and_hand_back_across_widget_and_console(
+    live_server: LiveServer, pages: Pages, artifacts: Path
+) -> None:
+    widget = open_widget(pages, live_server)
+    widget_errors = console_errors(widget)
+    widget_say(widget, "Where is my order #W0000001?")
+    widget.locator(".msg.bot").first.wait_for()
+    widget.get_by_role("button", name="Talk to a human").click()
+    widget.get_by_text("Waiting for a human agent").wait_for()
+
+    agent = open_console(pages, live_server)
+    agent_errors = console_errors(agent)
+    row = agent.locator(".queue-item", has_text=CUSTOMER)
+    row.wait_for()
+    assert "waiting" in row.inner_text()
+    select_and_claim(agent, CUSTOMER)
+    widget.get_by_text("alice joined the conversation").wait_for()
+    transcript = agent.locator("#transcript")
+    transcript.locator(".msg.user", has_text="Where is my order #W0000001?").wait_for()
+
+    agent.get_by_label("Reply to the customer").fill("Hi, I'm Alice from support. Let me check that order.")
+    agent.get_by_role("button", name="Send reply").click()
+    widget.locator(".msg.agent", has_text="Let me check that order").wait_for()
+
+    widget_say(widget, "Thanks, is it shipped yet?")
+    transcript.locator(".msg.user", has_text="is it shipped yet").wait_for()  # live over SSE, no bot reply
+    agent.screenshot(path=str(artifacts / "console-claimed.png"))
+
+    agent.get_by_role("button", name="Hand back to bot").click()
+    widget.get_by_text("back with the virtual assistant").wait_for()
+    bot_answers = widget.locator(".msg.bot").count()
+    widget_say(widget, "How long do refunds take?")
+    widget.locator(".msg.bot").nth(bot_answers).locator("a").first.wait_for()  # a cited help-center answer
+    answer = widget.locator(".msg.bot").nth(bot_answers).inner_text()
+    assert "human" not in answer.lower()
+    transcript.locator(".msg.assistant", has_text=answer.split("\n")[0][:40]).wait_for()
+    assert widget_errors == []
+    assert agent_errors == []
+
+
+def test_agent_runs_a_suggested_read_action_and_sees_the_result_and_audit(
+    live_server: LiveServer, pages: Pages, customer: Customer, artifacts: Path
+) -> None:
+    customer.say("Where is my order #W0000001?")
+    customer.hand_off()
+    page = open_console(pages, live_server)
+    errors = console_errors(page)
+    page.reload()
+    page.get_by_role("tab", name=re.compile("Queue")).wait_for()
+
+    select_and_claim(page, CUSTOMER)
+    page.locator("#assist-actions button", has_text="Look up order #W0000001").click()
+    output = page.locator("#tool-output")
+    output.get_by_text("get_order_details: executed").wait_for()
+    assert "#W0000001" in output.inner_text()
+    audit = page.locator("#audit tbody")
+    audit.locator("tr", has_text="get_order_details").filter(has_text="agent").first.wait_for()
+    page.screenshot(path=str(artifacts / "console-assist.png"), full_page=True)
+    assert errors == []
+
+
+def _order(server: LiveServer, order_id: str, *, paid: float | None = None) -> dict[str, Any]:
+    """Read the order from the live server's store; with `paid`, first make its payment that large."""
+    engine = create_engine(server.settings.resolved_database_url)
+    where = (documents.c.kind == "order", documents.c.id == order_id)
+    try:
+        with engine.begin() as conn:
+            data: dict[str, Any] = conn.execute(select(documents.c.data).where(*where)).scalar_one()
+            if paid is not None:
+                for payment in data["payment_history"]:
+                    payment["amount"] = paid
+                conn.execute(update(documents).where(*where).values(data=data))
+    finally:
+        engine.dispose()
+    return data
+
+
+def test_over_limit_write_goes_to_the_approvals_inbox_and_a_supervisor_approves(
+    live_server: LiveServer, pages: Pages, customer: Customer, artifacts: Path
+) -> None:
+    _order(live_server, "#W0000001", paid=6000.0)  # agent limit 5000, supervisor 25000
+    customer.say("Please cancel order #W0000001, I no longer need it.")
+    customer.hand_off()
+
+    agent = open_console(pages, live_server)
+    select_and_claim(agent, CUSTOMER)
+    agent.locator("#assist-actions button", has_text="Cancel order #W0000001").click()
+    agent.locator("#tool-output .approval-note", has_text="sent to a supervisor").wait_for()
+    assert _order(live_server, "#W0000001")["status"] == "pending"
+
+    supervisor = open_console(pages, live_server, role="supervisor", user="sue")
+    errors = console_errors(supervisor)
+    supervisor.get_by_role("tab", name=re.compile("Approvals")).click()
+    request = supervisor.locator(".approval", has_text="cancel_pending_order")
+    request.get_by_text("agent:alice@demo").wait_for()
+    supervisor.screenshot(path=str(artifacts / "console-approvals.png"))
+    request.get_by_role("button", name="Approve").click()
+    supervisor.get_by_label("Show", exact=True).last.select_option("decided")
+    decided = supervisor.locator(".approval", has_text="cancel_pending_order")
+    decided.get_by_text("supervisor:sue@demo").wait_for()
+    assert "approved" in decided.inner_text()
+    assert _order(live_server, "#W0000001")["status"] == "cancelled"
+    assert errors == []
