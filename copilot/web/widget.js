@@ -18,6 +18,7 @@
 :host { all: initial; position: fixed; right: 20px; bottom: 20px; z-index: 2147483000;
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2933; }
 *, *::before, *::after { box-sizing: border-box; }
+[hidden] { display: none !important; }
 button, textarea { font: inherit; }
 :focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -255,6 +256,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
         this.cid = sessionStorage.getItem(`${this.key}:conversation`);
         if (!this.cid) await this.createConversation();
         this.stream();
+        if (this.queued) { this.queued = false; this.send(); }
       } catch (err) {
         this.error(err.message || "The support chat could not start. Reload the page to try again.");
       }
@@ -326,8 +328,8 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
         case "tool.requested": return this.typing(`Working on it: ${words(d.tool).toLowerCase()}…`);
         case "tool.preview": return this.preview(d);
         case "tool.executed": return this.executed(d);
-        case "tool.denied": case "tool.invalid": case "tool.error":
-          return this.note(`${words(d.tool)}: not done${d.code ? ` (${d.code.replace(/_/g, " ")})` : ""}.`, "warn");
+        case "tool.denied": return this.note(`${words(d.tool)} is not available to you here — a human agent can help.`, "warn");
+        case "tool.invalid": case "tool.error": return this.note(`${words(d.tool)}: not done.`, "warn");
         case "handoff.requested": case "handoff.queued": return this.setHandoff("waiting");
         case "handoff.claimed": return this.setHandoff("agent", d.agent);
         case "handoff.released": return this.setHandoff("none");
@@ -529,8 +531,8 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
     // ---------- actions ----------
     async send() {
       const text = this.input.value.trim();
-      if (!text || !this.cid) return;
-      if (this.busy) { this.queued = true; return; }
+      if (!text) return;
+      if (this.busy || !this.cid) { this.queued = true; return; } // sent once the turn ends / the chat started
       this.input.value = "";
       this.setBusy(this.handoff !== "agent");
       const response = await this.call("POST", `/v1/conversations/${encodeURIComponent(this.cid)}/messages`, { text });

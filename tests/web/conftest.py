@@ -5,18 +5,23 @@ missing; in CI (CI=true) they never skip."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
 from copilot.api.app import create_app
 from copilot.auth import mint_token
 from copilot.principal import Principal, Role
 from copilot.settings import Settings
-from tests.api.support import SECRET, serve_in_thread
+from tests.api.support import SECRET, free_port
 from tests.conftest import IN_CI
 
 if TYPE_CHECKING:
@@ -45,11 +50,32 @@ class LiveServer:
         return {"Authorization": f"Bearer {self.token(role, user)}"}
 
 
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """uvicorn in a thread on a free port; open SSE streams get 1 s to finish at shutdown (browsers keep them)."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", ws="none", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     """A real uvicorn server in a thread on a free port; fresh data dir seeded with the demo store."""
     settings = Settings(data_dir=tmp_path / "data", secret=SECRET, env="development", model="offline")
-    with serve_in_thread(create_app(settings)) as url:
+    with serve(create_app(settings)) as url:
         yield LiveServer(url=url, settings=settings)
 
 
