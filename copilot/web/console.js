@@ -451,11 +451,11 @@
     details.className = `tool ${outcome}`;
     const detail = data.summary || data.message || "";
     const head = el("summary", {}, el("span", { class: "tool-name", text: data.tool || "tool" }), ` ${outcome}`,
-      detail ? ` — ${detail}` : "");
+      detail ? ` — ${short(detail, 120)}` : "");
     if (details.firstChild) details.firstChild.replaceWith(head); else details.append(head);
     if (type === "tool.requested") details.append(el("pre", { "aria-label": "Arguments", text: formatValue(data.arguments) }));
     if (type === "tool.executed") details.append(el("pre", { "aria-label": "Result", text: formatValue(data.result) }));
-    if (type === "tool.preview" && data.changes) details.append(el("pre", { text: formatValue(data.changes) }));
+    if (type === "tool.preview") details.append(el("p", { class: "small", text: detail }), changesView(data.changes) || "");
     if (data.call_id) state.tools.set(data.call_id, details);
     if (!known) appendToTranscript(el("li", { class: "activity" }, details));
   }
@@ -603,6 +603,7 @@
   function renderToolResult(raw, toolName) {
     const result = normalize(raw || {});
     const out = $("tool-output");
+    requestAnimationFrame(() => out.scrollIntoView({ block: "nearest" }));
     const title = el("h4", { text: `${result.tool || toolName}: ${result.outcome}` });
     if (result.approval_id) {
       out.replaceChildren(el("h4", { text: `${result.tool || toolName}: needs approval` }),
@@ -626,9 +627,10 @@
 
   function previewCard(preview) {
     const card = el("div", { class: "preview", role: "group", "aria-label": "Preview of the change" },
-      el("p", { class: "preview-summary", text: preview.summary || preview.tool }),
+      el("p", { class: "preview-summary", text: `Please confirm: ${preview.tool} ${formatArgs(preview.arguments)}` }),
       preview.amount !== null && preview.amount !== undefined ? el("p", { text: `Amount: ${preview.amount}` }) : null,
-      changesView(preview.changes));
+      changesView(preview.changes),
+      preview.summary ? el("details", {}, el("summary", { text: "Full summary" }), el("p", { class: "small", text: preview.summary })) : null);
     const confirmBtn = el("button", { type: "button", class: "primary", text: "Confirm" });
     const cancelBtn = el("button", { type: "button", text: "Cancel" });
     const decide = (approve) => runAction(approve ? confirmBtn : cancelBtn, async () => {
@@ -644,6 +646,10 @@
     return card;
   }
 
+  function formatArgs(args) {
+    return Object.entries(args || {}).map(([key, value]) => `${key}=${short(value, 40)}`).join(", ");
+  }
+
   function changesView(changes) {
     if (!Array.isArray(changes) || !changes.length) return null;
     return el("ul", { class: "changes" }, changes.map((change) => el("li", {},
@@ -652,9 +658,9 @@
         el("li", { text: `${field}: ${short(pair[0])} → ${short(pair[1])}` }))))));
   }
 
-  function short(value) {
+  function short(value, max = 60) {
     const text = typeof value === "object" ? JSON.stringify(value) : String(value);
-    return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
   }
 
   async function draftSend() {

@@ -171,6 +171,37 @@ def test_agent_runs_a_suggested_read_action_and_sees_the_result_and_audit(
     audit = page.locator("#audit tbody")
     audit.locator("tr", has_text="get_order_details").filter(has_text="agent").first.wait_for()
     page.screenshot(path=str(artifacts / "console-assist.png"), full_page=True)
+
+    draft = page.locator("#assist-draft .draft-text").inner_text()
+    page.get_by_role("button", name="Edit draft").click()
+    assert page.get_by_label("Reply to the customer").input_value() == draft
+    page.get_by_role("button", name="Discard draft").click()
+    page.locator("#assist-draft", has_text="No draft.").wait_for()
+    assert errors == []
+
+
+def test_agent_confirms_a_previewed_write_from_a_suggested_action(
+    live_server: LiveServer, pages: Pages, artifacts: Path
+) -> None:
+    sam = Customer(live_server, user="demo_customer_0002")
+    try:
+        sam.say("Please cancel order #W0000004, I no longer need it.")
+        sam.hand_off()
+    finally:
+        sam.http.close()
+    page = open_console(pages, live_server)
+    errors = console_errors(page)
+    select_and_claim(page, "demo_customer_0002")
+    page.locator("#assist-actions button", has_text="Cancel order #W0000004").click()
+    preview = page.get_by_role("group", name="Preview of the change")
+    preview.wait_for()
+    assert "#W0000004" in preview.inner_text()
+    assert _order(live_server, "#W0000004")["status"] == "pending"  # a preview changes nothing
+    page.screenshot(path=str(artifacts / "console-preview.png"))
+    preview.get_by_role("button", name="Confirm").click()
+    page.locator("#tool-output").get_by_text("cancel_pending_order: executed").wait_for()
+    assert _order(live_server, "#W0000004")["status"] == "cancelled"
+    page.locator("#audit tbody tr", has_text="alice").filter(has_text="cancel_pending_order").first.wait_for()
     assert errors == []
 
 
