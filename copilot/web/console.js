@@ -124,6 +124,9 @@
     state.timers.forEach(clearInterval);
     state.timers = [];
     closeConversation();
+    $("conv-body").hidden = true;
+    $("side").hidden = true;
+    $("conv-empty").hidden = false;
     state.token = null;
     state.me = null;
     $("app-view").hidden = true;
@@ -384,7 +387,8 @@
     if (TOOL_EVENTS.includes(type)) { addTool(type, data); loadAudit(); return; }
     if (NOTES[type]) {
       addNote(NOTES[type](data), type);
-      if (type.startsWith("handoff.") || type.startsWith("approval.")) refreshQueue();
+      if (type.startsWith("handoff.")) refreshQueue();
+      if (type.startsWith("approval.")) refreshApprovals();
     }
   }
 

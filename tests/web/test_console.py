@@ -236,7 +236,11 @@ def test_over_limit_write_goes_to_the_approvals_inbox_and_a_supervisor_approves(
 
     supervisor = open_console(pages, live_server, role="supervisor", user="sue")
     errors = console_errors(supervisor)
-    supervisor.get_by_role("tab", name=re.compile("Approvals")).click()
+    supervisor.get_by_role("tab", name=re.compile("Queue")).focus()
+    supervisor.keyboard.press("ArrowRight")  # tabs are keyboard-operable
+    assert (
+        supervisor.get_by_role("tab", name=re.compile("Approvals")).get_attribute("aria-selected") == "true"
+    )
     request = supervisor.locator(".approval", has_text="cancel_pending_order")
     request.get_by_text("agent:alice@demo").wait_for()
     supervisor.screenshot(path=str(artifacts / "console-approvals.png"))
