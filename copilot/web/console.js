@@ -190,7 +190,7 @@
         "aria-current": selected ? "true" : null, onclick: () => select(item.conversation_id),
       },
       el("span", { class: "qi-top" },
-        el("strong", { text: item.customer || summary.customer || "guest" }),
+        el("strong", { title: item.customer || null, text: item.customer || summary.customer || "guest" }),
         el("span", { class: "muted wait", text: `${item.status === "waiting" ? "waiting" : "waited"} ${ago(item.waiting_seconds || 0)}` })),
       el("span", { class: "qi-intent", text: summary.intent || item.reason || "—" }),
       el("span", { class: "qi-bottom" },
