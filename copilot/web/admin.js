@@ -37,7 +37,7 @@
       else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, value === true ? "" : String(value));
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child !== null && child !== undefined && child !== false) {
         node.append(child instanceof Node ? child : document.createTextNode(String(child)));
       }
@@ -243,10 +243,12 @@
   function renderRows() {
     const filter = $("rule-filter").value.trim().toLowerCase();
     const body = $("rules-table").tBodies[0];
-    body.replaceChildren(...state.draft.map((rule, index) => {
+    const rows = state.draft.map((rule, index) => {
       if (filter && !ruleText(rule).toLowerCase().includes(filter)) return null;
       return ruleRow(rule, index);
-    }).filter(Boolean));
+    }).filter(Boolean);
+    if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 7, class: "muted empty-row", text: filter ? `No rule matches “${filter}”.` : "No rules." })));
+    body.replaceChildren(...rows);
   }
 
   function ruleRow(rule, index) {
@@ -359,9 +361,13 @@
   /** Render a refused write (save or rollback) into `out`; `retry` re-sends after the admin ticks warnings. */
   function refused(out, exc) {
     if (exc.status === 412) {
+      const { added, removed } = changes();
+      const mine = { added: added.map((k) => k.split(",")), removed: removed.map((k) => k.split(",")) };
       out.replaceChildren(el("div", { class: "conflict" },
-        el("p", { text: "The policy changed since you loaded it — reload. Someone saved a newer version; reloading " +
-          "discards your edits so you can re-apply them on top of it." }),
+        el("p", { class: "conflict-title", text: "The policy changed since you loaded it — reload." }),
+        el("p", { text: `Someone else saved ${(/version \d+/.exec(exc.message) || ["a newer version"])[0]} after you `
+          + "started editing. Reload discards the edits below; re-apply them on top of it." }),
+        added.length + removed.length ? [el("p", { class: "small", text: "Your unsaved changes:" }), diffList(mine)] : null,
         el("button", { type: "button", class: "primary", text: "Reload", onclick: async () => {
           await loadPolicy(); resetDraft(); refreshAll(); toast(`Reloaded version ${state.policy.version}`);
         } })));

@@ -1,0 +1,218 @@
+"""The policy admin console in real Chromium against a live server: an admin takes `cancel_pending_order` away
+from customers (the simulator shows deny on the unsaved rules), saves, a customer's next cancel request is denied;
+the admin rolls back and it is allowed again. Plus: admins only, edit conflicts, keyboard tabs, audit filters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from copilot.principal import Role
+from tests.api.support import Sse, parse_sse
+from tests.web.conftest import LiveServer
+from tests.web.support import console_errors
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+
+CUSTOMER, ORDER = "demo_customer_0001", "#W0000001"
+CANCEL_RULE = "p, customer, *, cancel_pending_order, call, allow"
+TIMEOUT_MS = 15_000
+
+
+def cancel_request(server: LiveServer) -> list[str]:
+    """A customer asks (in a new conversation, over HTTP + SSE) to cancel their pending order; the outcomes of
+    the gateway for cancel_pending_order in that turn (`tool.preview` = allowed, `tool.denied` = refused)."""
+    with httpx.Client(base_url=server.url, headers=server.headers("customer", CUSTOMER), timeout=30) as http:
+        cid = http.post("/v1/conversations").raise_for_status().json()["id"]
+        sent = http.post(
+            f"/v1/conversations/{cid}/messages",
+            json={"text": f"Please cancel order {ORDER}, I no longer need it."},
+        )
+        assert sent.status_code == 202, sent.text
+        frames: list[Sse] = []
+        with http.stream("GET", f"/v1/conversations/{cid}/events") as stream:
+            block = ""
+            for line in stream.iter_lines():
+                if line:
+                    block += line + "\n"
+                    continue
+                frames += parse_sse(block + "\n")
+                block = ""
+                if frames and frames[-1].event == "turn.completed":
+                    break
+    kinds = {"tool.preview", "tool.denied", "tool.executed", "tool.invalid", "tool.error"}
+    return [f.event for f in frames if f.event in kinds and f.data.get("tool") == "cancel_pending_order"]
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    opened = context.new_page()
+    opened.set_default_timeout(TIMEOUT_MS)
+    yield opened
+    context.close()
+
+
+def sign_in(page: Page, server: LiveServer, role: Role = "admin", user: str = "root") -> None:
+    page.goto(f"{server.url}/admin")
+    page.get_by_label("Admin token").fill(server.token(role, user))
+    page.get_by_role("button", name="Sign in").click()
+
+
+def active_version(page: Page, number: int) -> None:
+    page.locator("#active-badge").filter(has_text=f"Active: version {number}").wait_for()
+
+
+def remove_and_validate(page: Page, artifacts: Path) -> None:
+    """Edit: remove the customer's cancel rule; Validate shows the decision that changes."""
+    page.get_by_role("tab", name=re.compile("Edit rules")).click()
+    page.get_by_placeholder("Filter rows").fill("cancel_pending")
+    page.get_by_role("button", name=f"Remove rule {CANCEL_RULE}").click()
+    assert page.locator("#dirty-badge").is_visible()
+    page.get_by_role("button", name="Validate").click()
+    out = page.locator("#validate-out")
+    change = out.locator("tr", has_text="cancel_pending_order")
+    change.wait_for()
+    assert out.get_by_text(re.compile(r"^Valid")).is_visible()
+    assert change.locator("td").all_inner_texts()[:4] == ["customer", "cancel_pending_order", "allow", "deny"]
+    page.get_by_placeholder("Filter rows").fill("")
+    page.screenshot(path=artifacts / "admin-edit.png", full_page=True)
+
+
+def simulate_active_then_proposed(page: Page, artifacts: Path) -> None:
+    """The simulator: allowed on the active version, denied on the proposed (unsaved) rules."""
+    page.get_by_role("tab", name="What-if simulator").click()
+    page.locator("#sim-role").select_option("customer")
+    page.get_by_label("User id").fill(CUSTOMER)
+    page.locator("#sim-tool").select_option("cancel_pending_order")
+    assert ORDER in page.get_by_label("Arguments (JSON)").input_value()
+    page.get_by_role("button", name="Simulate").click()
+    page.locator("#sim-decision").filter(has_text="ALLOW").wait_for()
+    assert page.locator("#sim-result").get_by_text("scope own").is_visible()  # ownership check passed
+    page.get_by_label("Proposed (unsaved) rules").check()
+    page.get_by_role("button", name="Simulate").click()
+    page.locator("#sim-decision").filter(has_text="DENY").wait_for()
+    assert page.locator("#sim-rule").inner_text() == "none (default deny)"
+    page.get_by_role("button", name="Compare").click()
+    page.locator("#ddiff-out tr", has_text="cancel_pending_order").wait_for()
+    page.screenshot(path=artifacts / "admin-simulator.png", full_page=True)
+
+
+def save(page: Page, message: str, version: int) -> None:
+    page.get_by_role("tab", name=re.compile("Edit rules")).click()
+    page.get_by_label("Change message (why)").fill(message)
+    page.get_by_role("button", name="Save new version").click()
+    page.locator("#save-out").get_by_text(f"Saved as version {version}").wait_for()
+    active_version(page, version)
+    assert page.locator("#dirty-badge").is_hidden()
+
+
+def roll_back_to_v1(page: Page, artifacts: Path) -> None:
+    page.get_by_role("tab", name="History").click()
+    page.locator("#version-2").get_by_text("no self-service cancels").wait_for()
+    page.locator("#version-2 details summary").click()
+    assert page.locator("#version-2 .rule-diff .removed").inner_text().endswith(CANCEL_RULE)
+    page.screenshot(path=artifacts / "admin-history.png", full_page=True)
+    page.get_by_role("button", name="Roll back to version 1").click()
+    page.get_by_role("button", name="Confirm rollback").click()
+    active_version(page, 3)
+    page.locator("#version-3").get_by_text("rollback of v1").wait_for()
+
+
+def audit_shows_changes_and_the_denial(page: Page, artifacts: Path) -> None:
+    page.get_by_role("tab", name="Audit log").click()
+    changes = page.locator("#changes-table tbody tr")
+    changes.nth(2).wait_for()
+    assert changes.count() == 3 and "admin:root@demo" in changes.first.inner_text()
+    page.locator("#f-tool").select_option("cancel_pending_order")
+    page.get_by_label("Outcome").select_option("deny")
+    page.get_by_label("Principal").fill(f"customer:{CUSTOMER}@demo")
+    page.get_by_role("button", name="Apply").click()
+    page.locator("#audit-status").filter(has_text="of 1 decisions").wait_for()
+    denied = page.locator("#audit-table tbody tr")
+    assert denied.count() == 1 and re.search(r"\bdeny\b.*\bv2/", denied.inner_text().replace("\n", " "))
+    page.screenshot(path=artifacts / "admin-audit.png", full_page=True)
+
+
+def test_revoke_simulate_save_deny_then_roll_back(
+    page: Page, live_server: LiveServer, artifacts: Path
+) -> None:
+    errors = console_errors(page)
+    sign_in(page, live_server)
+    active_version(page, 1)
+    assert page.get_by_label("customer cancel_pending_order: allow").is_visible()
+    page.screenshot(path=artifacts / "admin-roles.png", full_page=True)
+    assert cancel_request(live_server) == ["tool.preview"]
+
+    remove_and_validate(page, artifacts)
+    simulate_active_then_proposed(page, artifacts)
+    assert cancel_request(live_server) == ["tool.preview"]  # nothing saved yet
+
+    save(page, "no self-service cancels", 2)
+    assert (
+        page.get_by_label("customer cancel_pending_order: no rule, denied").count() == 1
+    )  # the roles table follows
+    assert cancel_request(live_server) == ["tool.denied"]  # the customer's next cancel request
+
+    roll_back_to_v1(page, artifacts)
+    assert cancel_request(live_server) == ["tool.preview"]  # allowed again
+    audit_shows_changes_and_the_denial(page, artifacts)
+    assert errors == []
+
+
+def test_non_admins_get_a_clear_admins_only_message(page: Page, live_server: LiveServer) -> None:
+    errors = console_errors(page)
+    sign_in(page, live_server, role="supervisor", user="sam")
+    alert = page.get_by_role("alert").filter(has_text="Admins only")
+    alert.wait_for()
+    assert "supervisor:sam@demo" in alert.inner_text()
+    assert page.locator("#app-view").is_hidden()
+    assert errors == [e for e in errors if "403" in e]  # only the refused API call itself
+
+
+def test_a_stale_save_shows_the_conflict_and_reload_keyboard_tabs(
+    page: Page, live_server: LiveServer, artifacts: Path
+) -> None:
+    sign_in(page, live_server)
+    active_version(page, 1)
+    roles = page.get_by_role("tab", name="Roles")
+    roles.focus()
+    page.keyboard.press("ArrowRight")
+    edit = page.get_by_role("tab", name=re.compile("Edit rules"))
+    assert edit.get_attribute("aria-selected") == "true" and edit.evaluate(
+        "e => e === document.activeElement"
+    )
+
+    # another admin saves first (over HTTP)
+    with httpx.Client(base_url=live_server.url, headers=live_server.headers("admin", "ann")) as http:
+        current = http.get("/v1/policy")
+        rules = [r for r in current.json()["rules"] if r != ["p", "guest", "*", "calculate", "call", "allow"]]
+        body = {"rules": rules, "message": "guests: no calculator"}
+        saved = http.put("/v1/policy", json=body, headers={"If-Match": current.headers["ETag"]})
+        assert saved.status_code == 200, saved.text
+
+    page.get_by_label("CSV text").check()  # edit as policy.csv text this time
+    csv = page.get_by_label(re.compile("Rules in policy.csv format"))
+    assert CANCEL_RULE in csv.input_value()
+    csv.fill(csv.input_value().replace(CANCEL_RULE + "\n", ""))
+    assert page.locator("#dirty-badge").is_visible()
+    page.get_by_label("Change message (why)").fill("no self-service cancels")
+    page.get_by_role("button", name="Save new version").click()
+    conflict = page.locator("#save-out").get_by_text(
+        "policy changed since you loaded it — reload", exact=False
+    )
+    conflict.wait_for()
+    page.screenshot(path=artifacts / "admin-conflict.png", full_page=True)
+    page.locator("#save-out").get_by_role("button", name="Reload").click()
+    active_version(page, 2)
+    assert page.locator("#dirty-badge").is_hidden()
+    with httpx.Client(base_url=live_server.url, headers=live_server.headers("admin", "ann")) as http:
+        assert http.get("/v1/policy").json()["message"] == "guests: no calculator"  # no lost update
