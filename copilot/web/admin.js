@@ -373,9 +373,11 @@
         } })));
       return;
     }
-    const parts = [el("p", { class: "error", text: exc.message })];
-    if (exc.details.warnings) parts.push(findingsList(exc.details.warnings, true),
-      el("p", { class: "muted small", text: "Tick the warnings you accept, then try again." }));
+    const text = exc.code === "policy_unacknowledged"
+      ? "Not saved: this change grants more than before. Tick each warning you accept, then try again."
+      : exc.message;
+    const parts = [el("p", { class: "error", text })];
+    if (exc.details.warnings) parts.push(findingsList(exc.details.warnings, true));
     if (exc.details.findings) parts.push(findingsList(exc.details.findings, false));
     if (exc.details.failures) parts.push(...testsBlock({ passed: false, failures: exc.details.failures }));
     out.replaceChildren(...parts);

@@ -216,3 +216,24 @@ def test_a_stale_save_shows_the_conflict_and_reload_keyboard_tabs(
     assert page.locator("#dirty-badge").is_hidden()
     with httpx.Client(base_url=live_server.url, headers=live_server.headers("admin", "ann")) as http:
         assert http.get("/v1/policy").json()["message"] == "guests: no calculator"  # no lost update
+
+
+def test_a_broader_grant_saves_only_after_its_warning_is_acknowledged(
+    page: Page, live_server: LiveServer
+) -> None:
+    sign_in(page, live_server)
+    active_version(page, 1)
+    page.get_by_role("tab", name=re.compile("Edit rules")).click()
+    page.get_by_role("button", name="Add rule").click()
+    page.get_by_label(re.compile(r"Rule \d+ role$")).last.fill("supervisor")
+    page.get_by_label(re.compile(r"Rule \d+ tool or pattern$")).last.fill("*")
+    page.get_by_label("Change message (why)").fill("supervisors: every tool")
+    page.get_by_role("button", name="Save new version").click()
+    warning = page.locator("#save-out .finding.warning", has_text="wildcard_tool:supervisor")
+    warning.wait_for()
+    assert page.locator("#save-out").get_by_text("Not saved").is_visible()
+    active_version(page, 1)  # refused: nothing changed
+    warning.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Save new version").click()
+    page.locator("#save-out").get_by_text("Saved as version 2").wait_for()
+    active_version(page, 2)
