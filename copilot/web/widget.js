@@ -451,7 +451,8 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
 
     /** A write waiting for the customer: what will change (before → after), Confirm / Cancel. */
     preview(d) {
-      this.setBusy(false);
+      const typing = this.log.querySelector(".typing");
+      if (typing) typing.remove(); // the turn ends (turn.completed) right after its preview
       const card = el("div", "card");
       card.setAttribute("role", "group");
       const title = el("h3", "", `Please confirm: ${words(d.tool)}`);
@@ -493,6 +494,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
     async decide(previewId, approve, state) {
       if (state.decided) return; // one decision per preview; the server refuses a second one anyway
       state.finish(approve ? "Confirmed — working on it…" : "Cancelled. Nothing was changed.");
+      for (let i = 0; this.busy && i < 100; i++) await sleep(100); // the API takes a decision once the turn ended
       const response = await this.call("POST", `/v1/conversations/${encodeURIComponent(this.cid)}/confirmations`,
         { preview_id: previewId, approve });
       if (!response.ok) state.finish(this.message(response, "This confirmation could not be recorded."));
@@ -546,11 +548,6 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       const path = `/v1/conversations/${encodeURIComponent(this.cid)}/handoff`;
       const response = await this.call("POST", path, { reason: "customer_request" });
       if (response.ok) { this.setHandoff(this.handoff === "agent" ? "agent" : "waiting"); return; }
-      if (response.status === 404 && this.message(response, "") === "Not Found") { // a server without the handoff API
-        this.input.value = "I want to talk to a human";
-        this.humanButton.disabled = false;
-        return this.send();
-      }
       this.humanButton.disabled = false;
       this.error(this.message(response, "We could not reach a human right now; please try again."));
     }
