@@ -18,6 +18,11 @@ _ERRORS = {
     "not_executed": "Nothing was changed: {message}",
 }
 
+_ROLE_DENIED = (
+    "I can't do that in this chat. If you have an account, sign in to manage your orders, "
+    "or I can connect you with a human agent."
+)
+
 
 def summarize(tool: str, content: str, side_effect: str) -> str:
     """One short paragraph about one tool result."""
@@ -31,6 +36,8 @@ def summarize(tool: str, content: str, side_effect: str) -> str:
         raw = body.get("error")
         error: dict[str, Any] = raw if isinstance(raw, dict) else {}
         code, message = str(error.get("code", "error")), str(error.get("message", "something went wrong"))
+        if code == "denied" and "role may not call" in message:
+            return _ROLE_DENIED  # the gateway's reason is addressed to the model, not the customer
         template = _ERRORS.get(code, "That didn't work ({code}): {message}")
         return template.format(code=code, message=message.rstrip(".") + ".")
     if body.get("status") == "awaiting_confirmation":

@@ -8,6 +8,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Sys
 from langchain_core.runnables import Runnable
 
 from copilot.llm.offline import OfflineChatModel
+from copilot.llm.summaries import summarize
 from tests.llm.conftest import only_call
 
 Model = Runnable[LanguageModelInput, AIMessage]
@@ -121,3 +122,18 @@ def test_a_single_shared_word_is_not_an_answer(bound: Model) -> None:
     )
     reply = bound.invoke([system, HumanMessage("what is the meaning of life")])
     assert "[fees#3]" not in reply.text and "human agent?" in reply.text
+
+
+def test_a_role_denial_is_explained_to_the_customer_not_echoed() -> None:
+    content = json.dumps(
+        {
+            "ok": False,
+            "error": {
+                "code": "denied",
+                "message": "The guest role may not call get_order_details. Offer another way to help.",
+            },
+        }
+    )
+    text = summarize("get_order_details", content, "read")
+    assert "sign in" in text and "human agent" in text
+    assert "get_order_details" not in text and "role" not in text
