@@ -200,13 +200,13 @@ class Gateway:
         return self._finish(trace, "preview", preview=preview)
 
     def _check_limit(self, trace: _Trace, tool: str, args: dict[str, Any], amount: float | None) -> None:
-        """Over the limit is a denial; an agent's also becomes an approval request for a supervisor."""
+        """Over the limit is a denial; an agent's or customer's also becomes a supervisor approval request."""
         try:
             _guarded(lambda: check_limit(self.authorizer, trace.principal, tool, amount))
         except _Stop as stop:
             if (
                 self.approvals is None
-                or trace.principal.role != "agent"
+                or trace.principal.role not in ("agent", "customer")
                 or stop.error.code != ErrorCode.LIMIT_EXCEEDED
             ):
                 raise
