@@ -17,6 +17,7 @@ from copilot.api import (
     health,
     policy,
     sessions,
+    tools,
     web,
 )
 from copilot.api import handoff as handoff_api
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app = FastAPI(title="Support Copilot", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, conversations, events, confirmations, policy, sessions):
+    for module in (health, conversations, events, confirmations, policy, sessions, tools):
         app.include_router(module.router)
     for staff_module in (handoff_api, agent_tools, approvals, assist):
         app.include_router(staff_module.router)

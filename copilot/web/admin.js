@@ -12,17 +12,12 @@
     g: ["role", "parent role", "tenant (* = all)"],
     p2: ["role", "tenant (* = all)", "key (scope|max_refund)", "value"],
   };
-  const EXAMPLES = {
-    cancel_pending_order: { order_id: "#W0000001", reason: "no longer needed" },
-    get_order_details: { order_id: "#W0000001" },
-    get_user_details: { user_id: "demo_customer_0001" },
-    return_delivered_order_items: { order_id: "#W0000002", item_ids: [], payment_method_id: "" },
-    calculate: { expression: "2 + 2" },
-    transfer_to_human_agents: { summary: "customer asks for a human" },
-  };
+  /** Simulator templates are built from each tool's JSON Schema (GET /v1/tools?all=true); these demo-store
+      values fill arguments of that name in any tool (the "User id" field wins for user_id). */
+  const SAMPLE_VALUES = { order_id: "#W0000001", user_id: "demo_customer_0001" };
 
   const state = {
-    token: null, me: null, policy: null, etag: null, tools: [], draft: [], mode: "rows", ack: new Set(),
+    token: null, me: null, policy: null, etag: null, tools: [], schemas: new Map(), draft: [], mode: "rows", ack: new Set(),
     auditOffset: 0, lastExample: "", seq: 0,
   };
   const $ = (id) => document.getElementById(id);
@@ -124,6 +119,7 @@
 
   function showSignIn(message) {
     state.token = null;
+    state.schemas = new Map();
     sessionStorage.removeItem(TOKEN_KEY);
     $("app-view").hidden = true;
     $("signout").hidden = true;
@@ -135,11 +131,22 @@
   }
 
   // ---------------------------------------------------------------- active policy + roles table
+  /** Every pack tool with its schema (policy administrators may list them all), for simulator templates. */
+  async function loadSchemas() {
+    if (state.schemas.size) return;
+    try {
+      const { data } = await api("GET", "/v1/tools?all=true");
+      state.schemas = new Map((data.tools || []).map((tool) => [tool.name, tool]));
+    } catch (exc) {
+      state.schemas = new Map();  // not an admin (sign-in says so) or no gateway: templates fall back to {}
+    }
+  }
+
   async function loadPolicy() {
-    const { data, etag } = await api("GET", "/v1/policy");
+    const [{ data, etag }] = await Promise.all([api("GET", "/v1/policy"), loadSchemas()]);
     state.policy = data;
     state.etag = etag || data.etag;
-    const tools = new Set();
+    const tools = new Set(state.schemas.keys());
     for (const row of data.table) { row.tools.forEach((t) => tools.add(t)); row.denied.forEach((t) => tools.add(t)); }
     for (const rule of data.rules) if (rule[0] === "p" && !rule[3].includes("*") && rule[3] !== "policy") tools.add(rule[3]);
     state.tools = [...tools].sort();
@@ -413,7 +420,9 @@
 
   // ---------------------------------------------------------------- simulator + decision diff
   function setExample() {
-    const example = JSON.stringify(EXAMPLES[$("sim-tool").value] || {}, null, 2);
+    const tool = state.schemas.get($("sim-tool").value);
+    const hints = { ...SAMPLE_VALUES, user_id: $("sim-user").value.trim() || SAMPLE_VALUES.user_id };
+    const example = tool ? window.CopilotToolArgs.text(tool.parameters, hints) : "{}";
     const current = $("sim-args").value.trim();
     if (!current || current === state.lastExample.trim()) $("sim-args").value = example;
     state.lastExample = example;

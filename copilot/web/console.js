@@ -12,6 +12,7 @@
   const state = {
     token: null, me: null, items: new Map(), selected: null, gen: 0, lastSeq: 0,
     stream: null, timers: [], assistTimer: 0, streaming: new Map(), tools: new Map(), lastUser: null,
+    catalog: new Map(), lastTemplate: "",
   };
   const $ = (id) => document.getElementById(id);
 
@@ -117,6 +118,7 @@
     state.timers.push(setInterval(refreshQueue, QUEUE_POLL_MS), setInterval(refreshApprovals, APPROVALS_POLL_MS));
     refreshQueue();
     refreshApprovals();
+    loadCatalog();
   }
 
   function signOut(message) {
@@ -129,6 +131,8 @@
     $("conv-empty").hidden = false;
     state.token = null;
     state.me = null;
+    state.catalog = new Map();
+    $("run-tool").replaceChildren();
     $("app-view").hidden = true;
     $("signout").hidden = true;
     $("whoami").textContent = "";
@@ -219,7 +223,9 @@
     $("side").hidden = false;
     $("transcript").replaceChildren();
     $("tool-output").replaceChildren();
+    $("run-output").replaceChildren();
     showError("conv-error", null);
+    showError("run-error", null);
     const picked = state.items.get(conversationId);
     $("conv-title").textContent = picked ? `${picked.customer} · conversation` : "Conversation";
     document.querySelectorAll(".queue-item").forEach((b) => {
@@ -228,6 +234,7 @@
       if (on) b.setAttribute("aria-current", "true"); else b.removeAttribute("aria-current");
     });
     renderState();
+    refreshTemplate(true);
     const gen = state.gen;
     const controller = new AbortController();
     state.stream = controller;
@@ -433,6 +440,7 @@
       el("p", { class: "text", text }),
       citationList(opts.citations));
     appendToTranscript(item);
+    if (text) refreshTemplate(false);
     return item;
   }
 
@@ -583,18 +591,23 @@
     }
     box.replaceChildren(...actions.map((action) => el("button", {
       type: "button", class: "suggestion", title: `${action.tool} ${JSON.stringify(action.arguments || {})}`,
-      onclick: (event) => runTool(event.currentTarget, action),
+      onclick: (event) => runTool(event.currentTarget, action, $("tool-output"), "conv-error"),
     }, action.label || action.tool)));
   }
 
-  async function runTool(button, action) {
+  /** Call a tool with the agent's own principal; the outcome (result, preview, denial) is rendered into `out`. */
+  async function runTool(button, action, out, errorBox) {
     await runAction(button, async () => {
-      const out = $("tool-output");
       out.replaceChildren(el("p", { class: "muted", text: `Running ${action.tool}…` }));
-      const result = await api("POST", conv("/agent-tools"), { tool: action.tool, arguments: action.arguments || {} });
-      renderToolResult(result, action.tool);
+      try {
+        const result = await api("POST", conv("/agent-tools"), { tool: action.tool, arguments: action.arguments || {} });
+        renderToolResult(result, action.tool, out);
+      } catch (err) {
+        out.replaceChildren();
+        throw err;
+      }
       loadAudit();
-    }, "conv-error");
+    }, errorBox);
     button.disabled = false;
   }
 
@@ -604,9 +617,8 @@
     return { ...result, outcome, preview };
   }
 
-  function renderToolResult(raw, toolName) {
+  function renderToolResult(raw, toolName, out) {
     const result = normalize(raw || {});
-    const out = $("tool-output");
     requestAnimationFrame(() => out.scrollIntoView({ block: "nearest" }));
     const title = el("h4", { text: `${result.tool || toolName}: ${result.outcome}` });
     if (result.approval_id) {
@@ -614,7 +626,7 @@
         el("p", { class: "approval-note", text: `Over your limit — approval request ${result.approval_id} was sent to a supervisor.` }),
         result.message ? el("p", { class: "muted small", text: result.message }) : null);
     } else if (result.outcome === "preview" && result.preview) {
-      out.replaceChildren(title, previewCard(result.preview));
+      out.replaceChildren(title, previewCard(result.preview, out));
     } else if (result.outcome === "executed") {
       out.replaceChildren(title, resultView(result.result));
     } else if (result.outcome === "rejected") {
@@ -629,7 +641,7 @@
     return el("pre", { text: formatValue(value) });
   }
 
-  function previewCard(preview) {
+  function previewCard(preview, out) {
     const card = el("div", { class: "preview", role: "group", "aria-label": "Preview of the change" },
       el("p", { class: "preview-summary", text: `Please confirm: ${preview.tool} ${formatArgs(preview.arguments)}` }),
       preview.amount !== null && preview.amount !== undefined ? el("p", { text: `Amount: ${preview.amount}` }) : null,
@@ -641,7 +653,7 @@
       confirmBtn.disabled = true;
       cancelBtn.disabled = true;
       const result = await api("POST", conv("/agent-confirmations"), { preview_id: preview.preview_id, approve });
-      renderToolResult(result, preview.tool);
+      renderToolResult(result, preview.tool, out);
       loadAudit();
     }, "conv-error");
     confirmBtn.addEventListener("click", () => decide(true));
@@ -678,6 +690,71 @@
   function draftEdit() {
     $("reply-text").value = $("assist-draft").dataset.text || "";
     $("reply-text").focus();
+  }
+
+  // ---------------------------------------------------------------- run a tool
+  /** The tools this agent's role may call (GET /v1/tools), for the Run-a-tool panel. */
+  async function loadCatalog() {
+    const select = $("run-tool");
+    try {
+      const data = await api("GET", "/v1/tools");
+      const tools = listOf(data, "tools");
+      state.catalog = new Map(tools.map((tool) => [tool.name, tool]));
+      select.replaceChildren(...tools.map((tool) => el("option", { value: tool.name,
+        text: tool.side_effect === "write" ? `${tool.name} (write, previewed)` : tool.name })));
+      refreshTemplate(true);
+    } catch (err) {
+      $("run-tool-help").textContent = `Tools unavailable: ${err.message}`;
+    }
+  }
+
+  /** Argument hints from the selected conversation: its customer's user id, and for each `*_id` argument with a
+      pattern (e.g. order ids) the last value mentioned in the transcript's messages. */
+  function argumentHints(tool) {
+    const item = currentItem();
+    const customer = item && (item.customer || (item.summary && item.summary.customer));
+    const hints = {};
+    const said = [...document.querySelectorAll("#transcript .msg .text")].map((n) => n.textContent).join("\n");
+    for (const [name, schema] of Object.entries((tool.parameters && tool.parameters.properties) || {})) {
+      if (!name.endsWith("_id") || !schema || typeof schema.pattern !== "string") continue;
+      let found = null;
+      try { found = said.match(new RegExp(schema.pattern.replace(/^\^/, "").replace(/\$$/, ""), "g")); } catch (err) { found = null; }
+      if (found && found.length) hints[name] = found[found.length - 1];
+    }
+    if (customer && customer !== "guest" && !String(customer).startsWith("guest_")) hints.user_id = customer;
+    return hints;
+  }
+
+  /** Fill the arguments box from the tool's schema; unless `force`, only while the agent has not edited it. */
+  function refreshTemplate(force) {
+    const tool = state.catalog.get($("run-tool").value);
+    const box = $("run-args");
+    $("run-tool-help").textContent = tool
+      ? `${tool.description}${tool.side_effect === "write" ? " You confirm the preview before anything changes." : ""}`
+      : "";
+    if (!tool || !state.selected) return;
+    if (!force && box.value.trim() && box.value !== state.lastTemplate) return;
+    box.value = window.CopilotToolArgs.text(tool.parameters, argumentHints(tool));
+    state.lastTemplate = box.value;
+  }
+
+  async function onRunTool(event) {
+    event.preventDefault();
+    showError("run-error", null);
+    const tool = $("run-tool").value;
+    let args;
+    try {
+      args = JSON.parse($("run-args").value.trim() || "{}");
+      if (typeof args !== "object" || args === null || Array.isArray(args)) throw new Error("expected an object like {\"order_id\": \"#W0000001\"}");
+    } catch (err) {
+      $("run-args").setAttribute("aria-invalid", "true");
+      showError("run-error", new Error(`Arguments must be a JSON object: ${err.message}`));
+      $("run-args").focus();
+      return;
+    }
+    $("run-args").removeAttribute("aria-invalid");
+    if (!tool) { showError("run-error", new Error("Pick a tool first.")); return; }
+    await runTool($("run-btn"), { tool, arguments: args }, $("run-output"), "run-error");
   }
 
   // ---------------------------------------------------------------- approvals inbox
@@ -771,6 +848,13 @@
     $("draft-edit").addEventListener("click", draftEdit);
     $("draft-discard").addEventListener("click", () => renderDraft(null));
     $("approvals-status").addEventListener("change", refreshApprovals);
+    $("run-form").addEventListener("submit", onRunTool);
+    $("run-tool").addEventListener("change", () => {
+      showError("run-error", null);
+      $("run-args").removeAttribute("aria-invalid");
+      refreshTemplate(true);
+    });
+    $("run-reset").addEventListener("click", () => refreshTemplate(true));
     for (const tab of document.querySelectorAll("[role=tab]")) {
       tab.addEventListener("click", () => showTab(tab));
       tab.addEventListener("keydown", onTabKey);

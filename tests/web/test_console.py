@@ -3,6 +3,7 @@ assist actions through the gateway with the agent's own permissions; the supervi
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -25,6 +26,10 @@ pytestmark = pytest.mark.browser
 
 CUSTOMER = "demo_customer_0001"
 TIMEOUT_MS = 15_000
+SHOW_RUN_PANEL = """side => {
+  const card = document.getElementById("run-h").closest(".card");
+  side.scrollTop += card.getBoundingClientRect().top - side.getBoundingClientRect().top;
+}"""
 
 
 class Pages:
@@ -250,4 +255,43 @@ def test_over_limit_write_goes_to_the_approvals_inbox_and_a_supervisor_approves(
     decided.get_by_text("supervisor:sue@demo").wait_for()
     assert "approved" in decided.inner_text()
     assert _order(live_server, "#W0000001")["status"] == "cancelled"
+    assert errors == []
+
+
+def test_agent_runs_any_allowed_tool_from_the_run_a_tool_panel(
+    live_server: LiveServer, pages: Pages, customer: Customer, artifacts: Path
+) -> None:
+    customer.say("Where is my order #W0000001?")
+    customer.hand_off()
+    page = open_console(pages, live_server)
+    errors = console_errors(page)
+    page.locator(".queue-item", has_text=CUSTOMER).first.click()
+    page.locator("#transcript .msg.user", has_text="#W0000001").wait_for()
+
+    tools = page.get_by_label("Tool", exact=True)
+    assert tools.locator("option").count() == 16  # every tool the agent's role may call, not only suggestions
+    arguments = page.get_by_label("Arguments (JSON)")
+    tools.select_option("get_order_details")
+    assert json.loads(arguments.input_value()) == {"order_id": "#W0000001"}  # mentioned in the conversation
+    tools.select_option("get_user_details")
+    assert json.loads(arguments.input_value()) == {"user_id": CUSTOMER}  # the conversation's customer
+    page.get_by_role("button", name="Run tool").click()
+    output = page.locator("#run-output")
+    output.get_by_text("get_user_details: executed").wait_for()
+    assert "demo_customer_0001" in output.inner_text() and "payment_methods" in output.inner_text()
+    page.locator("#audit tbody tr", has_text="get_user_details").filter(has_text="alice").first.wait_for()
+    page.locator("#side").evaluate(SHOW_RUN_PANEL)
+    page.screenshot(path=str(artifacts / "console-run-tool.png"))
+
+    arguments.fill('{"user_id": "demo_customer_0001"')  # missing brace: never sent
+    page.get_by_role("button", name="Run tool").click()
+    alert = page.locator("#run-error")
+    alert.get_by_text("Arguments must be a JSON object").wait_for()
+    assert arguments.get_attribute("aria-invalid") == "true"
+    assert "get_user_details: executed" in output.inner_text()  # the last result stays
+
+    arguments.fill('{"user_id": "Not A User"}')  # valid JSON, refused by the gateway's schema check
+    page.get_by_role("button", name="Run tool").click()
+    output.get_by_text("get_user_details: invalid").wait_for()
+    assert alert.inner_text() == ""
     assert errors == []
