@@ -131,29 +131,41 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
     return String(value);
   }
 
-  /** Incremental Server-Sent-Events parser: feed text chunks, get {id, event, data} for complete frames. */
-  function sseParser(onEvent) {
+  // A verbatim copy (minus `export`) of sseParser in shared/sse.js: this file must stay one classic script
+  // (no import on third-party pages). Change both together.
+  /** Incremental SSE parser: feed text chunks; onFrame({id, event, data}) runs for each complete frame that has
+      an id (`event` defaults to "message"; `data` is the joined data lines). A CRLF split across chunks is held. */
+  function sseParser(onFrame) {
     let buffer = "";
     return (chunk) => {
-      buffer += chunk.replace(/\r\n?/g, "\n");
-      let end;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = { data: [] };
+      buffer += chunk;
+      const held = buffer.endsWith("\r") ? "\r" : "";
+      buffer = buffer.slice(0, buffer.length - held.length).replace(/\r\n?/g, "\n");
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const frame = { id: null, event: "message", data: [] };
         for (const line of block.split("\n")) {
           if (!line || line.startsWith(":")) continue; // comment / ping
           const colon = line.indexOf(":");
-          const key = colon < 0 ? line : line.slice(0, colon);
+          const field = colon < 0 ? line : line.slice(0, colon);
           const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-          if (key === "data") fields.data.push(value); else fields[key] = value;
+          if (field === "id") frame.id = value;
+          else if (field === "event") frame.event = value;
+          else if (field === "data") frame.data.push(value);
         }
-        if (fields.id === undefined || !fields.event) continue;
-        let data = {};
-        try { data = JSON.parse(fields.data.join("\n") || "{}"); } catch (_err) { /* keep {} */ }
-        onEvent({ seq: Number(fields.id), type: fields.event, data });
+        if (frame.id !== null) onFrame({ ...frame, data: frame.data.join("\n") });
       }
+      buffer += held;
     };
+  }
+
+  /** A conversation event from an SSE frame: {seq, type, data} (data {} when it is not JSON). */
+  function toEvent(frame) {
+    let data = {};
+    try { data = JSON.parse(frame.data || "{}"); } catch (_err) { /* keep {} */ }
+    return { seq: Number(frame.id), type: frame.event, data };
   }
 
   class SupportCopilot extends HTMLElement {
@@ -290,7 +302,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
           if (!response.ok || !response.body) throw new Error(`events: HTTP ${response.status}`);
           delay = 500;
           const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-          const feed = sseParser((event) => this.apply(event));
+          const feed = sseParser((frame) => this.apply(toEvent(frame)));
           for (;;) {
             const { value, done } = await reader.read();
             if (done) break;
