@@ -1,9 +1,15 @@
 """Gateway benchmark: one authorization decision at 10k policy rules — our authorizer (decisions cached per
 policy version) vs raw pycasbin `enforce` on the same enforcer and rules — plus one full gateway `.call` of
-a read tool (validate + authorize + execute in a rolled-back transaction + audit row on SQLite)."""
+a read tool (validate + authorize + execute in a rolled-back transaction + audit row on SQLite).
+
+Live reload: production wires the DB-backed `LiveAuthorizer` (copilot/policy/reload.py), which reads the active
+version stamp before every decision. Measured: a pinned decision reading the stamp on a fresh pooled connection
+(what the gateway did before), on the gateway call's already open connection (what it does now), and a full
+`.call` with the live authorizer."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from collections.abc import Sequence
@@ -12,8 +18,11 @@ from pathlib import Path
 
 from bench.stats import Stats, summarize, time_sync
 from bench.system import CUSTOMER, OWN_ORDER, DemoSystem
+from copilot.gateway.authorizer import pinned
 from copilot.gateway.casbin_authorizer import CasbinAuthorizer
 from copilot.gateway.gateway import Gateway
+from copilot.policy.reload import LiveAuthorizer
+from copilot.policy.service import open_policy
 from copilot.settings import PROJECT_ROOT
 
 RULES = 10_000
@@ -35,6 +44,12 @@ class GatewayResultSet:
     raw: Stats
     call: Stats
     policy_version: str
+    live_own: Stats
+    """Live authorizer: stamp read on its own pooled connection + cached decision."""
+    live_shared: Stats
+    """Live authorizer: stamp read on the gateway's open connection + cached decision."""
+    live_call: Stats
+    """Full gateway .call with the live authorizer (what production runs)."""
 
     @property
     def ratio_p95(self) -> float:
@@ -109,6 +124,32 @@ def bench_call(gateway: Gateway, iterations: int, warmup: int) -> Stats:
     return summarize("gateway .call (read)", time_sync(call, iterations, warmup))
 
 
+def bench_live(live: LiveAuthorizer, system: DemoSystem, iterations: int) -> tuple[Stats, Stats]:
+    """(stamp on an own connection, stamp on an open connection), each + one cached decision."""
+    request = (CUSTOMER.role, CUSTOMER.tenant, "get_order_details")
+    if not live.allows(*request):
+        raise DecisionMismatch(f"the seed policy should allow {request}")
+
+    def own(i: int) -> object:
+        with pinned(live):
+            return live.allows(*request)
+
+    with system.engine.connect() as conn:
+
+        def shared(i: int) -> object:
+            with pinned(live, conn):
+                decision = live.allows(*request)
+            conn.rollback()  # the gateway ends the stamp read's implicit transaction the same way
+            return decision
+
+        shared_ms = time_sync(shared, iterations, warmup=50)
+    own_ms = time_sync(own, iterations, warmup=50)
+    return (
+        summarize("live: stamp on own connection", own_ms),
+        summarize("live: stamp on gateway's connection", shared_ms),
+    )
+
+
 def run_gateway_bench(
     system: DemoSystem,
     *,
@@ -124,7 +165,18 @@ def run_gateway_bench(
     miss, ours, raw = bench_decisions(authorizer, requests, iterations, raw_iterations)
     gateway = Gateway(system.engine, system.pack, authorizer)
     call = bench_call(gateway, call_iterations, warmup)
-    return GatewayResultSet(RULES + seed_rules(), len(requests), miss, ours, raw, call, authorizer.version)
+    _, live = open_policy(system.engine, system.pack, POLICIES, tenant=CUSTOMER.tenant)
+    live_own, live_shared = bench_live(live, system, call_iterations)
+    live_gateway = Gateway(system.engine, system.pack, live)
+    live_call = bench_call(live_gateway, call_iterations, warmup)
+    return GatewayResultSet(
+        RULES + seed_rules(), len(requests), miss, ours, raw, call, authorizer.version,
+        live_own, live_shared, replace_name(live_call, "gateway .call (read, live policy)"),
+    )  # fmt: skip
+
+
+def replace_name(stats: Stats, name: str) -> Stats:
+    return dataclasses.replace(stats, name=name)
 
 
 def seed_rules() -> int:

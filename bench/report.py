@@ -41,6 +41,9 @@ def table(report: Report) -> Table:
     for stats in (gw.ours, gw.miss, gw.raw):
         row(f"decision @{gw.rules} rules", stats)
     row("gateway .call", gw.call)
+    for stats in (gw.live_shared, gw.live_own):
+        row("decision, live reload", stats)
+    row("gateway .call", gw.live_call)
     return out
 
 
@@ -67,6 +70,15 @@ def call_line(gw: GatewayResultSet) -> str:
     )
 
 
+def live_line(gw: GatewayResultSet) -> str:
+    return (
+        f"gateway decision with live policy reload (stamp read before every decision): p95 "
+        f"{_ms(gw.live_shared.p95_ms)} ms on the gateway's connection (own connection: "
+        f"{_ms(gw.live_own.p95_ms)} ms); gateway .call with the live authorizer: mean {gw.live_call.mean_ms:.2f} ms, "
+        f"p95 {gw.live_call.p95_ms:.2f} ms"
+    )
+
+
 def details(report: Report) -> list[str]:
     """Plain lines with the context behind the ratios."""
     lines = []
@@ -86,7 +98,8 @@ def details(report: Report) -> list[str]:
 
 
 def summary(report: Report) -> list[str]:
-    return [*(turn_line(t) for t in report.turns), decision_line(report.gateway), call_line(report.gateway)]
+    gw = report.gateway
+    return [*(turn_line(t) for t in report.turns), decision_line(gw), call_line(gw), live_line(gw)]
 
 
 def render(report: Report, console: Console) -> None:
@@ -124,6 +137,9 @@ def to_json(report: Report) -> dict[str, Any]:
             "raw": gw.raw.to_dict(),
             "ratio_p95": gw.ratio_p95,
             "call": gw.call.to_dict(),
+            "live_own": gw.live_own.to_dict(),
+            "live_shared": gw.live_shared.to_dict(),
+            "live_call": gw.live_call.to_dict(),
         },
         "summary": summary(report),
     }

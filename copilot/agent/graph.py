@@ -6,9 +6,11 @@ handoff ← guard (user asks) | act (transfer_to_human_agents) | validate (faile
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from langchain_core.messages import AIMessage
+from langgraph._internal._runnable import RunnableCallable
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -60,6 +62,14 @@ async def after_validate(state: SupportState) -> Literal["handoff", "plan", "__e
     return "__end__" if state.get("final") else "plan"
 
 
+def _route(router: Callable[[SupportState], Awaitable[str]]) -> RunnableCallable:
+    """A router as an untraced runnable. A plain function is coerced with tracing on, so each of the ~5
+    routings per turn opened a callback run (start/end events to every handler, a child callback manager and
+    an extra asyncio task): ~0.15 ms each. Routers are pure reads of state, nothing to trace. The branch
+    targets are still read from the Literal return type, so the drawn graph is unchanged."""
+    return RunnableCallable(None, router, name=router.__name__, trace=False)
+
+
 def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[str] | None = None) -> SupportGraph:
     """Compile the support graph. Without a checkpointer (LangGraph platform) the platform supplies one;
     interrupts (confirmations) need one."""
@@ -73,12 +83,12 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[str] | None =
     builder.add_node("validate", validate)
     builder.add_node("handoff", handoff)
     builder.add_edge(START, "guard")
-    builder.add_conditional_edges("guard", after_guard)
+    builder.add_conditional_edges("guard", _route(after_guard))
     builder.add_edge("retrieve", "plan")
-    builder.add_conditional_edges("plan", after_plan)
-    builder.add_conditional_edges("act", after_act)
-    builder.add_conditional_edges("confirm", after_confirm)
-    builder.add_conditional_edges("execute", after_execute)
-    builder.add_conditional_edges("validate", after_validate)
+    builder.add_conditional_edges("plan", _route(after_plan))
+    builder.add_conditional_edges("act", _route(after_act))
+    builder.add_conditional_edges("confirm", _route(after_confirm))
+    builder.add_conditional_edges("execute", _route(after_execute))
+    builder.add_conditional_edges("validate", _route(after_validate))
     builder.add_edge("handoff", END)
     return builder.compile(checkpointer=checkpointer, name="support")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Connection, Engine, insert
 
 from copilot.principal import Principal
 from copilot.store.schema import audit_log
@@ -75,7 +75,9 @@ class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def record(self, entry: AuditEntry) -> None:
+    def record(self, entry: AuditEntry, conn: Connection | None = None) -> None:
+        """Commit the row in its own transaction; on `conn` (the gateway call's connection, whose handler
+        transaction has ended) when given, which saves a pool checkout per call."""
         row = {
             "decision_id": entry.decision_id,
             "at": datetime.now(UTC),
@@ -91,5 +93,11 @@ class AuditLog:
             "policy_version": entry.policy_version,
             "latency_ms": entry.latency_ms,
         }
-        with self._engine.begin() as conn:
+        if conn is None or conn.invalidated:
+            with self._engine.begin() as own:
+                own.execute(_INSERT, row)
+            return
+        if conn.in_transaction():  # only ever a read (the stamp) or an already rolled-back handler
+            conn.rollback()
+        with conn.begin():
             conn.execute(_INSERT, row)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from typing import Literal, Protocol, cast
 
+from sqlalchemy import Connection
+
 Scope = Literal["own", "tenant", "none"]
 """own: only resources the principal owns; tenant: any resource of the tenant; none: no owned resources."""
 
@@ -31,8 +33,11 @@ class Authorizer(Protocol):
         ...
 
 
-def pinned(authorizer: Authorizer) -> AbstractContextManager[object]:
+def pinned(authorizer: Authorizer, conn: Connection | None = None) -> AbstractContextManager[object]:
     """Pin one policy version for a whole gateway decision when the authorizer reloads live
-    (copilot/policy/reload.py); a no-op for a static authorizer."""
+    (copilot/policy/reload.py); a no-op for a static authorizer. `conn`: read the live version stamp on
+    this (already checked-out) connection instead of a fresh one."""
     pin = getattr(authorizer, "pinned", None)
-    return cast(AbstractContextManager[object], pin()) if callable(pin) else nullcontext()
+    if not callable(pin):
+        return nullcontext()
+    return cast(AbstractContextManager[object], pin(conn) if conn is not None else pin())

@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -22,7 +23,7 @@ from copilot.gateway.authorization import check_limit, check_ownership, check_pe
 from copilot.gateway.authorizer import Authorizer, pinned
 from copilot.gateway.confirmation import Confirmations, Pending
 from copilot.gateway.result import GatewayResult, Outcome, Preview
-from copilot.gateway.sandbox import Run, rolled_back, run_handler, sha256_json
+from copilot.gateway.sandbox import Run, rolled_back, rolled_back_on, run_handler, sha256_json
 from copilot.gateway.spec import Tool
 from copilot.gateway.validation import Validator
 from copilot.packs import Pack
@@ -91,6 +92,11 @@ class _Trace:
     arguments: dict[str, Any] = field(default_factory=dict)
     decision_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.perf_counter)
+    conn: Connection | None = None
+    """The call's own connection (stamp read, rolled-back handler transaction, audit row); None: fresh ones."""
+
+    def sandbox(self, engine: Engine) -> AbstractContextManager[Connection]:
+        return rolled_back_on(self.conn) if self.conn is not None else rolled_back(engine)
 
 
 class Gateway:
@@ -121,7 +127,8 @@ class Gateway:
                 policy_version=self.authorizer.version,
                 latency_ms=(time.perf_counter() - trace.started) * 1000, code=code,
                 reason=reason or message, conversation_id=trace.conversation_id,
-            )
+            ),
+            trace.conn,
         )  # fmt: skip
         valid_args = trace.arguments if outcome != "invalid" else {}
         return GatewayResult(
@@ -138,14 +145,15 @@ class Gateway:
         conversation_id: str | None = None,
     ) -> GatewayResult:  # fmt: skip
         """One tool call as emitted by a model: executed (reads), preview (writes), denied, invalid or error."""
-        with pinned(self.authorizer):  # the whole decision runs on one policy version
-            return self._call(principal, tool, arguments, call_id=call_id, conversation_id=conversation_id)
+        # One connection for the whole call: the live policy stamp read, the rolled-back handler transaction
+        # and the audit row (each its own transaction) — one pool checkout instead of three. The whole
+        # decision runs on the policy version pinned here.
+        with self.engine.connect() as conn, pinned(self.authorizer, conn):
+            trace = _Trace(principal, tool, conversation_id, _auditable(arguments), conn=conn)
+            return self._call(trace, arguments, call_id=call_id)
 
-    def _call(
-        self, principal: Principal, tool: str, arguments: object, *, call_id: str,
-        conversation_id: str | None = None,
-    ) -> GatewayResult:  # fmt: skip
-        trace = _Trace(principal, tool, conversation_id, _auditable(arguments))
+    def _call(self, trace: _Trace, arguments: object, *, call_id: str) -> GatewayResult:
+        principal, tool = trace.principal, trace.tool
         try:
             handler = self._tools.get(tool)
             if handler is None:
@@ -178,7 +186,7 @@ class Gateway:
         _guarded(lambda: check_ownership(self.authorizer, principal, tool.spec, args, store))
 
     def _read(self, trace: _Trace, tool: Tool, args: dict[str, Any]) -> GatewayResult:
-        with rolled_back(self.engine) as conn:
+        with trace.sandbox(self.engine) as conn:
             store = DocumentStore(conn, trace.principal.tenant)
             self._authorize(trace.principal, tool, args, store)
             run = _handled(lambda: run_handler(tool, trace.principal, store, args, dry_run=True))
@@ -186,7 +194,7 @@ class Gateway:
 
     def _preview(self, trace: _Trace, tool: Tool, args: dict[str, Any], call_id: str) -> GatewayResult:
         principal = trace.principal
-        with rolled_back(self.engine) as conn:
+        with trace.sandbox(self.engine) as conn:
             store = DocumentStore(conn, principal.tenant)
             self._authorize(principal, tool, args, store)
             run = _handled(lambda: run_handler(tool, principal, store, args, dry_run=True))

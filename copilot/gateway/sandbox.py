@@ -66,12 +66,21 @@ def diff(changes: list[Change]) -> tuple[FieldChange, ...]:
 @contextmanager
 def rolled_back(engine: Engine) -> Iterator[Connection]:
     """A connection inside a transaction that is rolled back whatever happens."""
-    with engine.connect() as conn:
-        trans = conn.begin()
-        try:
-            yield conn
-        finally:
-            trans.rollback()
+    with engine.connect() as conn, rolled_back_on(conn):
+        yield conn
+
+
+@contextmanager
+def rolled_back_on(conn: Connection) -> Iterator[Connection]:
+    """A transaction on an open connection that is rolled back whatever happens (the connection stays open
+    for the caller, e.g. for the audit row)."""
+    if conn.in_transaction():  # e.g. the implicit one of the policy stamp read: nothing was written
+        conn.rollback()
+    trans = conn.begin()
+    try:
+        yield conn
+    finally:
+        trans.rollback()
 
 
 def run_handler(

@@ -19,6 +19,9 @@ from copilot.policy.rules import Rule, RuleDiff, diff_rules, digest, normalize
 from copilot.store.schema import policy_state, policy_versions
 
 VersionKind = Literal["seed", "change", "rollback"]
+_ACTIVE_STAMP = select(policy_state.c.active_version).where(policy_state.c.id == 1)
+"""Built once: every gateway decision runs it, and a prebuilt statement skips SQLAlchemy's per-call
+construction and cache-key work (~0.1 ms of the ~0.3 ms stamp read)."""
 
 
 class PolicyConflict(CopilotError):
@@ -102,11 +105,14 @@ class PolicyStore:
         Adapter(engine)  # creates the casbin_rule table (idempotent)
 
     # -- reads ------------------------------------------------------------------------------------------------
-    def active_number(self) -> int | None:
-        """The cheap stamp every worker compares before a decision (one indexed single-row read)."""
-        with self.engine.connect() as conn:
-            value = conn.execute(select(policy_state.c.active_version).where(policy_state.c.id == 1))
-            return value.scalar_one_or_none()
+    def active_number(self, conn: Connection | None = None) -> int | None:
+        """The cheap stamp every worker compares before a decision (one indexed single-row read), on
+        `conn` when the caller already holds one (the gateway: no extra pool checkout)."""
+        if conn is not None:
+            stamp: int | None = conn.execute(_ACTIVE_STAMP).scalar_one_or_none()
+            return stamp
+        with self.engine.connect() as own:
+            return own.execute(_ACTIVE_STAMP).scalar_one_or_none()
 
     def _active_row(self, conn: Connection) -> Any:
         return conn.execute(select(policy_state).where(policy_state.c.id == 1)).one_or_none()

@@ -65,6 +65,13 @@ def test_gateway_benchmark_runs_at_ten_thousand_rules(run: Run) -> None:
     assert len(gw["policy_version"]) == 16
 
 
+def test_gateway_benchmark_measures_the_live_authorizer(run: Run) -> None:
+    gw = run.data["gateway"]
+    for key in ("live_own", "live_shared", "live_call"):
+        _check_stats(gw[key], QUICK.call_iterations)
+    assert gw["live_call"]["name"] == "gateway .call (read, live policy)"
+
+
 def test_output_has_table_and_summary_block(run: Run) -> None:
     assert "Support Copilot benchmarks" in run.stdout
     summary = run.stdout.split("== summary ==", 1)[1].strip().splitlines()
@@ -73,6 +80,7 @@ def test_output_has_table_and_summary_block(run: Run) -> None:
     assert summary[1].startswith("turn (sqlite): ours ")
     assert summary[2].startswith(f"gateway decision @{run.data['gateway']['rules']} rules: ours p95 ")
     assert summary[3].startswith("gateway .call get_order_details")
+    assert summary[4].startswith("gateway decision with live policy reload")
 
 
 def test_synthetic_rules_are_distinct_and_span_tenants() -> None:

@@ -65,3 +65,27 @@ def test_another_process_sees_the_change_through_the_db_stamp(service: PolicySer
     assert not other.allows("customer", "demo", "cancel_pending_order")
     assert lazy.allows("customer", "demo", "cancel_pending_order")  # polls at most once a minute
     assert other.active_number == 2 and lazy.active_number == 1
+
+
+def test_a_gateway_in_another_process_reads_the_stamp_on_its_own_connection(
+    service: PolicyService, engine: Engine, pack: Pack
+) -> None:
+    """Gateway.call reads the stamp on the connection it opens for the call (no extra pool checkout);
+    an un-notified worker must still apply the new version before its very next decision."""
+    user, order = pending_order(engine)
+    other = LiveAuthorizer(service.store, LocalNotifier(), poll_ms=0)  # never notified in-process
+    gateway = Gateway(engine, pack, other)
+    customer = Principal("demo", "customer", user)
+    args = {"order_id": order, "reason": "no longer needed"}
+    assert gateway.call(customer, "cancel_pending_order", args, call_id="p1").outcome == "preview"
+    version = _revoke_cancel(service)
+    denied = gateway.call(customer, "cancel_pending_order", args, call_id="p2")
+    assert denied.outcome == "denied" and other.reloads == 1
+    read = gateway.call(customer, "get_order_details", {"order_id": order}, call_id="p3")
+    assert read.outcome == "executed" and read.result["order_id"] == order
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_log.c.outcome, audit_log.c.policy_version).order_by(audit_log.c.seq)
+        ).all()
+    assert [r.outcome for r in rows] == ["preview", "deny", "execute"]
+    assert [r.policy_version.split("/")[0] for r in rows] == ["v1", f"v{version}", f"v{version}"]
