@@ -76,6 +76,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 _DESCRIPTIONS = {
     401: "Missing, invalid or expired bearer token (code `unauthenticated`).",
+    403: "Your role may not do this (code `forbidden`); use a token of a role that may.",
     404: "No such conversation for this caller (code `not_found`).",
     409: "Conflict: a turn is running, or the confirmation is invalid/used/mismatched.",
     410: "The preview expired (code `confirmation_expired`); ask again for a fresh preview.",

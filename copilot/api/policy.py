@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from copilot.api.deps import PrincipalDep, RuntimeDep
+from copilot.api.errors import error_responses
 from copilot.api.policy_models import DiffIn, PolicyWrite, RollbackIn, RuleSetIn, SimulateIn
 from copilot.errors import CopilotError, ErrorCode
 from copilot.packs import load_pack
@@ -22,7 +23,7 @@ from copilot.policy.service import PolicyService, findings_dict, open_policy
 from copilot.policy.testing import failures
 from copilot.principal import Principal
 
-router = APIRouter(tags=["policy"])
+router = APIRouter(tags=["policy"], responses=error_responses(401, 403))
 
 
 def _policy(request: Request, runtime: RuntimeDep) -> tuple[PolicyService, LiveAuthorizer]:
