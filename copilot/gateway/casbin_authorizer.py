@@ -19,6 +19,10 @@ from casbin.util import key_match
 
 from copilot.gateway.authorizer import CALL, Scope
 
+# Casbin compiles matchers with `ast.parse` on a cache miss; CPython 3.11's parser is not safe to run from two
+# threads at once ("AST constructor recursion depth mismatch"), so evaluations of every authorizer take turns.
+_EVALUATION = threading.Lock()
+
 _SCOPES: frozenset[str] = frozenset({"own", "tenant", "none"})
 
 
@@ -79,7 +83,7 @@ class CasbinAuthorizer:
 
     def explain(self, role: str, tenant: str, obj: str, act: str = CALL) -> tuple[bool, list[str]]:
         """Uncached `enforce_ex`: the decision and the rule that decided it (empty: nothing matched)."""
-        with self._lock:
+        with self._lock, _EVALUATION:
             allowed, rule = self._enforcer.enforce_ex(role, tenant, obj, act)
         return bool(allowed), [str(v) for v in rule]
 
@@ -118,7 +122,8 @@ class CasbinAuthorizer:
 
     def enforce_uncached(self, role: str, tenant: str, obj: str, act: str = CALL) -> bool:
         """Raw Casbin enforce, bypassing the cache (tests and benchmarks compare against it)."""
-        return bool(self._enforcer.enforce(role, tenant, obj, act))
+        with _EVALUATION:
+            return bool(self._enforcer.enforce(role, tenant, obj, act))
 
     def allows(self, role: str, tenant: str, obj: str, act: str = CALL) -> bool:
         key = (self._version, role, tenant, obj, act)

@@ -16,16 +16,23 @@ export function scheduleAssist() {
 export async function loadAssist() {
   if (!state.selected) return;
   const id = state.selected;
+  const run = ++state.assistRun; // a later load or a discard makes this answer stale
   const draftBox = $("assist-draft");
   draftBox.replaceChildren(el("p", { class: "muted", text: "Drafting…" }));
   try {
     const data = await api("GET", conv("/assist"));
-    if (id !== state.selected) return;
+    if (id !== state.selected || run !== state.assistRun) return;
     renderDraft(data.draft || null);
     renderSuggestions(data.suggested_actions || []);
   } catch (err) {
     draftBox.replaceChildren(el("p", { class: "error", text: `Assist unavailable: ${err.message}` }));
   }
+}
+
+/** Drop the draft; an assist answer still in flight must not bring it back. */
+export function discardDraft() {
+  state.assistRun += 1;
+  renderDraft(null);
 }
 
 /** Show `draft` ({text, citations}) or "No draft." (null) and enable its buttons accordingly. */

@@ -6,7 +6,7 @@ import { wireSignIn } from "../shared/session.js";
 import { wireTabs } from "../shared/tabs.js";
 import { setUnauthorizedHandler } from "./api.js";
 import { refreshApprovals } from "./approvals.js";
-import { draftEdit, draftSend, loadAssist, renderDraft } from "./assist.js";
+import { discardDraft, draftEdit, draftSend, loadAssist } from "./assist.js";
 import { refreshQueue } from "./queue.js";
 import { claim, onReply, release } from "./reply.js";
 import { onRunTool, refreshTemplate } from "./runner.js";
@@ -27,7 +27,7 @@ function wire() {
   $("assist-refresh").addEventListener("click", loadAssist);
   $("draft-send").addEventListener("click", draftSend);
   $("draft-edit").addEventListener("click", draftEdit);
-  $("draft-discard").addEventListener("click", () => renderDraft(null));
+  $("draft-discard").addEventListener("click", discardDraft);
   $("approvals-status").addEventListener("change", refreshApprovals);
   $("run-form").addEventListener("submit", onRunTool);
   $("run-tool").addEventListener("change", () => {

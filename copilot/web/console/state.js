@@ -13,6 +13,7 @@ export const state = {
   stream: null, // AbortController of the open conversation's event stream
   timers: [], // queue + approvals polling intervals
   assistTimer: 0,
+  assistRun: 0, // bumped by each assist load and by a discard (a stale answer is dropped)
   streaming: new Map(), // message_id/turn_id -> assistant bubble being streamed
   tools: new Map(), // call_id -> <details> line of a tool call
   lastUser: null, // {text, seq} of the last message.user (turn.started dedupe)
