@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from copilot.events import EventType, StoredEvent
@@ -75,24 +75,14 @@ class EventLog:
         for _ in range(_APPEND_RETRIES):
             try:
                 with self._engine.begin() as conn:
-                    last = conn.execute(
-                        select(func.max(events.c.seq)).where(events.c.conversation_id == conversation_id)
-                    ).scalar_one()
-                    seq = int(last or 0) + 1
-                    conn.execute(
-                        insert(events).values(
-                            conversation_id=conversation_id,
-                            seq=seq,
-                            type=type,
-                            turn_id=turn_id,
-                            data=data,
-                            at=datetime.now(UTC),
-                        )
-                    )
-                return seq
+                    return insert_event(conn, conversation_id, type, data, turn_id)
             except IntegrityError:
                 continue
         raise RuntimeError(f"could not append to the event log of {conversation_id}: seq contention")
+
+    def notify(self, conversation_id: str) -> None:
+        """Wake the conversation's tails (after committing `insert_event` in a caller's transaction)."""
+        self._notifier.notify(conversation_id)
 
     async def read_after(self, conversation_id: str, seq: int, *, limit: int = 1000) -> list[StoredEvent]:
         """Events with seq > `seq`, oldest first."""
@@ -138,6 +128,28 @@ class EventLog:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(signal.wait(), timeout=poll)
+
+
+def insert_event(
+    conn: Connection, conversation_id: str, type: EventType, data: dict[str, Any], turn_id: str | None = None
+) -> int:
+    """Append one event inside the caller's transaction and return its seq. A concurrent append of the same
+    seq raises IntegrityError: the caller retries its whole transaction, then calls `EventLog.notify`."""
+    last = conn.execute(
+        select(func.max(events.c.seq)).where(events.c.conversation_id == conversation_id)
+    ).scalar_one()
+    seq = int(last or 0) + 1
+    conn.execute(
+        insert(events).values(
+            conversation_id=conversation_id,
+            seq=seq,
+            type=type,
+            turn_id=turn_id,
+            data=data,
+            at=datetime.now(UTC),
+        )
+    )
+    return seq
 
 
 class ConversationSink:
