@@ -1,7 +1,8 @@
 """The conversation event log: durable, per-conversation increasing `seq`, and tails that wake immediately.
 
-Appends go to the `events` table; the seq is assigned as max(seq)+1 inside a transaction under a
-per-conversation lock, retried on IntegrityError so several processes can share one database. Waiters are
+Appends go to the `events` table in batches (one transaction and one thread hop for every append waiting
+at that moment); the seq is assigned as max(seq)+1 inside the transaction, and the batch is retried on
+IntegrityError so several processes can share one database. Waiters are
 woken in-process by a `Notifier`; a Redis-backed notifier can replace `LocalNotifier` for multi-worker fan-out.
 """
 
@@ -9,17 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Connection, Engine, func, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from copilot.events import EventType, StoredEvent
+from copilot.eventwriter import BatchWriter
 from copilot.store.schema import events
-
-_APPEND_RETRIES = 8
 
 
 class Notifier(Protocol):
@@ -48,12 +47,16 @@ class LocalNotifier:
 
 
 class EventLog:
-    """Append and read the `events` table; `tail` follows a conversation live."""
+    """Append and read the `events` table; `tail` follows a conversation live.
+
+    Appends are group-committed by one `BatchWriter` per EventLog (copilot/eventwriter.py): every append
+    waiting while a transaction runs goes into the next one. `aclose()` commits what is pending and
+    refuses later appends."""
 
     def __init__(self, engine: Engine, notifier: Notifier | None = None) -> None:
         self._engine = engine
         self._notifier: Notifier = notifier or LocalNotifier()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._writer = BatchWriter(engine, self._notify_all)
 
     def sink(self, conversation_id: str) -> ConversationSink:
         """An `EventSink` bound to one conversation (what a running turn writes to)."""
@@ -62,23 +65,16 @@ class EventLog:
     async def append(
         self, conversation_id: str, type: EventType, data: dict[str, Any], *, turn_id: str | None = None
     ) -> int:
-        """Append one event and return its seq (1, 2, 3... per conversation)."""
-        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
-        async with lock:
-            seq = await asyncio.to_thread(self._insert, conversation_id, type, data, turn_id)
-        self._notifier.notify(conversation_id)
-        return seq
+        """Append one event and return its seq (1, 2, 3... per conversation) once it is committed."""
+        return await self._writer.append(conversation_id, type, data, turn_id)
 
-    def _insert(
-        self, conversation_id: str, type: EventType, data: dict[str, Any], turn_id: str | None
-    ) -> int:
-        for _ in range(_APPEND_RETRIES):
-            try:
-                with self._engine.begin() as conn:
-                    return insert_event(conn, conversation_id, type, data, turn_id)
-            except IntegrityError:
-                continue
-        raise RuntimeError(f"could not append to the event log of {conversation_id}: seq contention")
+    async def aclose(self) -> None:
+        """Commit every pending append, then stop (later appends raise RuntimeError)."""
+        await self._writer.aclose()
+
+    def _notify_all(self, conversation_ids: Iterable[str]) -> None:
+        for conversation_id in conversation_ids:
+            self._notifier.notify(conversation_id)
 
     def notify(self, conversation_id: str) -> None:
         """Wake the conversation's tails (after committing `insert_event` in a caller's transaction)."""

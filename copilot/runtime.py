@@ -141,3 +141,4 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
             yield runtime
         finally:
             await runtime.turns.aclose()
+            await runtime.events.aclose()

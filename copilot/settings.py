@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     data_path: Path | None = Field(default=None, description="τ²-format db.json to load instead of demo data")
     kb_path: Path | None = Field(default=None, description="Extra knowledge to ingest (md/html/jsonl)")
     confirmation_ttl_seconds: int = 600
+    delta_flush_ms: int = Field(
+        default=40, ge=0, description="Streamed token deltas are merged and appended at most this often."
+    )
+    delta_flush_chars: int = Field(default=256, ge=1, description="...or once this many characters wait.")
     host: str = "127.0.0.1"
     port: int = 8000
     redis_url: str | None = None

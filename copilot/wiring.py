@@ -20,6 +20,7 @@ from copilot.agent.deps import AgentDeps
 from copilot.agent.graph import SupportGraph, build_graph
 from copilot.agent.retrieve import KnowledgeRetriever
 from copilot.agent.runner import run_turn
+from copilot.coalesce import FlushPolicy
 from copilot.events import EventSink
 from copilot.gateway.gateway import Gateway
 from copilot.handoff.approvals import ApprovalStore
@@ -58,6 +59,7 @@ class System:
             sink=sink,
             text=request.text,
             resume=request.resume,
+            flush=FlushPolicy(self.settings.delta_flush_ms / 1000, self.settings.delta_flush_chars),
         )
 
     async def pending_previews(self, conversation_id: str) -> set[str]:

@@ -19,6 +19,7 @@ from langgraph.errors import GraphRecursionError
 from langgraph.pregel import Pregel
 from langgraph.types import Command, Durability
 
+from copilot.coalesce import DeltaCoalescer, FlushPolicy
 from copilot.errors import CopilotError, ErrorCode
 from copilot.events import Event, EventSink
 from copilot.principal import Principal
@@ -107,9 +108,11 @@ async def run_turn(
     sink: EventSink,
     text: str | None = None,
     resume: dict[str, Any] | None = None,
+    flush: FlushPolicy | None = None,
 ) -> None:
     """Run one turn: `text` starts it, `resume` ({"preview_id", "approved"}) continues a confirmation.
     Always ends with turn.completed {status}; failures emit error {code, message} first."""
+    sink = DeltaCoalescer(sink, flush)  # merges token deltas; flushed before every other event
     config = turn_config(conversation_id, turn_id, principal)
     payload: Any = Command(resume=resume) if resume is not None else {"messages": [HumanMessage(text or "")]}
     try:
