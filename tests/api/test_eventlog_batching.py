@@ -1,0 +1,126 @@
+"""Group commit: random interleavings of concurrent appends from several tasks through two EventLog
+instances (two engines, as two worker processes) on one SQLite file and on PostgreSQL. Every conversation
+gets seqs 1..n, each writer's events keep its order, nothing acknowledged is lost, and the returned seq is
+the stored one. Plus: refused events fail alone, the database failing fails its batch, close flushes."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from copilot.eventlog import EventLog
+from copilot.store.database import make_engine
+from copilot.store.schema import events
+from tests.api.pg import fresh_postgres
+
+# A writer: the (log, conversation, yields-before) of each of its appends, awaited one after another.
+WRITER = st.lists(st.tuples(st.integers(0, 1), st.integers(0, 2), st.integers(0, 3)), min_size=1, max_size=12)
+SCENARIO = st.lists(WRITER, min_size=1, max_size=6)
+_examples = itertools.count()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def engines(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[Engine]]:
+    """Two engines (two connection pools, like two processes) on one database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('batching') / 'events.db'}"
+        pair = [make_engine(url), make_engine(url)]
+        yield pair
+        for engine in pair:
+            engine.dispose()
+        return
+    with fresh_postgres() as url:
+        pair = [make_engine(url), make_engine(url)]
+        yield pair
+        for engine in pair:
+            engine.dispose()
+
+
+async def _scenario(engines: list[Engine], writers: list[list[tuple[int, int, int]]]) -> None:
+    logs = [EventLog(engine) for engine in engines]
+    prefix = f"ex{next(_examples)}-"
+    returned: dict[tuple[int, int], int] = {}
+
+    async def write(w: int, steps: list[tuple[int, int, int]]) -> None:
+        for i, (log, conversation, yields) in enumerate(steps):
+            for _ in range(yields):
+                await asyncio.sleep(0)
+            data = {"w": w, "i": i}
+            returned[w, i] = await logs[log].append(f"{prefix}{conversation}", "message.delta", data)
+
+    await asyncio.gather(*(write(w, steps) for w, steps in enumerate(writers)))
+    for log in logs:
+        await log.aclose()
+    total = 0
+    for conversation in range(3):
+        stored = await logs[0].read_all(f"{prefix}{conversation}")
+        total += len(stored)
+        assert [e["seq"] for e in stored] == list(range(1, len(stored) + 1))
+        for w in range(len(writers)):
+            mine = [e["data"]["i"] for e in stored if e["data"]["w"] == w]
+            assert mine == sorted(mine)
+        assert all(returned[e["data"]["w"], e["data"]["i"]] == e["seq"] for e in stored)
+    assert total == sum(len(steps) for steps in writers) == len(returned)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(writers=SCENARIO)
+def test_interleaved_appends_get_contiguous_seqs_in_writer_order(
+    engines: list[Engine], writers: list[list[tuple[int, int, int]]]
+) -> None:
+    asyncio.run(_scenario(engines, writers))
+
+
+async def test_one_batch_commits_many_concurrent_appends(tmp_path: Path) -> None:
+    log = EventLog(make_engine(f"sqlite:///{tmp_path / 'e.db'}"))
+    seqs = await asyncio.gather(*(log.append(f"c{i % 4}", "message.delta", {"i": i}) for i in range(100)))
+    assert sorted(seqs) == sorted(list(range(1, 26)) * 4)
+    writer = log._writer
+    assert writer.appends == 100 and writer.batches <= 2  # the first append's batch, then the 99 queued
+
+
+async def test_a_refused_event_fails_alone(tmp_path: Path) -> None:
+    log = EventLog(make_engine(f"sqlite:///{tmp_path / 'e.db'}"))
+    results = await asyncio.gather(
+        log.append("c", "message.delta", {"i": 0}),
+        log.append("c", "message.delta", {"i": 1}),
+        log.append("c", "message.delta", {"bad": object()}),  # not JSON
+        log.append("c", "message.delta", {"i": 3}),
+        return_exceptions=True,
+    )
+    assert results[:2] == [1, 2] and results[3] == 3
+    assert isinstance(results[2], Exception)
+    assert [e["data"]["i"] for e in await log.read_all("c")] == [0, 1, 3]
+
+
+async def test_a_failing_database_fails_every_caller_and_the_writer_recovers(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'e.db'}")
+    log = EventLog(engine)
+    assert await log.append("c", "turn.started", {}) == 1
+    events.drop(engine)
+    failed = await asyncio.gather(
+        *(log.append("c", "message.delta", {}) for _ in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(r, OperationalError) for r in failed), failed
+    events.create(engine)
+    assert await log.append("c", "turn.completed", {}) == 1
+
+
+async def test_close_commits_pending_appends_then_refuses_more(tmp_path: Path) -> None:
+    log = EventLog(make_engine(f"sqlite:///{tmp_path / 'e.db'}"))
+    pending = [asyncio.ensure_future(log.append("c", "message.delta", {"i": i})) for i in range(10)]
+    await asyncio.sleep(0)  # queued, not yet committed
+    await log.aclose()
+    assert [task.result() for task in pending] == list(range(1, 11))
+    with pytest.raises(RuntimeError, match="closed"):
+        await log.append("c", "turn.completed", {})
