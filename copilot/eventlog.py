@@ -14,11 +14,21 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 
 from copilot.events import EventType, StoredEvent
 from copilot.eventwriter import BatchWriter
 from copilot.store.schema import events
+
+# Built once: constructing a statement costs more than executing it (its cache key is recomputed per build).
+_READ_AFTER = (
+    select(events.c.seq, events.c.type, events.c.turn_id, events.c.data)
+    .where(events.c.conversation_id == bindparam("cid"), events.c.seq > bindparam("after"))
+    .order_by(events.c.seq)
+    .limit(bindparam("limit"))
+)
+_LAST_SEQ = select(func.max(events.c.seq)).where(events.c.conversation_id == bindparam("cid"))
+_INSERT = insert(events)
 
 
 class Notifier(Protocol):
@@ -93,12 +103,7 @@ class EventLog:
 
     def _select(self, conversation_id: str, seq: int, limit: int) -> list[StoredEvent]:
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(events.c.seq, events.c.type, events.c.turn_id, events.c.data)
-                .where(events.c.conversation_id == conversation_id, events.c.seq > seq)
-                .order_by(events.c.seq)
-                .limit(limit)
-            ).all()
+            rows = conn.execute(_READ_AFTER, {"cid": conversation_id, "after": seq, "limit": limit}).all()
         return [
             StoredEvent(seq=row.seq, type=cast(EventType, row.type), turn_id=row.turn_id, data=row.data)
             for row in rows
@@ -131,20 +136,10 @@ def insert_event(
 ) -> int:
     """Append one event inside the caller's transaction and return its seq. A concurrent append of the same
     seq raises IntegrityError: the caller retries its whole transaction, then calls `EventLog.notify`."""
-    last = conn.execute(
-        select(func.max(events.c.seq)).where(events.c.conversation_id == conversation_id)
-    ).scalar_one()
+    last = conn.execute(_LAST_SEQ, {"cid": conversation_id}).scalar_one()
     seq = int(last or 0) + 1
-    conn.execute(
-        insert(events).values(
-            conversation_id=conversation_id,
-            seq=seq,
-            type=type,
-            turn_id=turn_id,
-            data=data,
-            at=datetime.now(UTC),
-        )
-    )
+    row = {"conversation_id": conversation_id, "seq": seq, "type": type, "turn_id": turn_id, "data": data}
+    conn.execute(_INSERT, {**row, "at": datetime.now(UTC)})
     return seq
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from copilot.events import EventType
@@ -34,6 +34,14 @@ from copilot.store.schema import events
 
 RETRIES = 8
 """Attempts per transaction when another writer takes the same seq."""
+
+# Built once: constructing a statement costs more than executing it (its cache key is recomputed per build).
+_LAST_SEQS = (
+    select(events.c.conversation_id, func.max(events.c.seq))
+    .where(events.c.conversation_id.in_(bindparam("ids", expanding=True)))
+    .group_by(events.c.conversation_id)
+)
+_INSERT = insert(events)
 
 
 @dataclass(slots=True)
@@ -155,12 +163,7 @@ def _with_retries(engine: Engine, batch: Sequence[PendingAppend]) -> list[int]:
 def insert_batch(conn: Connection, batch: Sequence[PendingAppend]) -> list[int]:
     """Insert the batch with contiguous seqs per conversation after its current max(seq); return them."""
     ids = sorted({item.conversation_id for item in batch})
-    rows = conn.execute(
-        select(events.c.conversation_id, func.max(events.c.seq))
-        .where(events.c.conversation_id.in_(ids))
-        .group_by(events.c.conversation_id)
-    ).all()
-    last: dict[str, int] = {cid: int(seq) for cid, seq in rows}
+    last: dict[str, int] = {cid: int(seq) for cid, seq in conn.execute(_LAST_SEQS, {"ids": ids})}
     seqs: list[int] = []
     values: list[dict[str, Any]] = []
     for item in batch:
@@ -176,5 +179,5 @@ def insert_batch(conn: Connection, batch: Sequence[PendingAppend]) -> list[int]:
                 "at": item.at,
             }
         )
-    conn.execute(insert(events), values)
+    conn.execute(_INSERT, values)
     return seqs
