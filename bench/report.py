@@ -8,12 +8,15 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.gateway import GatewayResultSet
+from bench.http import QUESTIONS, SERVERS, HttpResult
 from bench.run import Report
 from bench.stats import Stats
 from bench.turn import TurnResult
 
 TURN_GOAL = 1.0
 DECISION_GOAL_MS = 0.2
+HTTP_THROUGHPUT_GOAL = 0.7
+HTTP_P95_GOAL_MS = 1000.0
 
 
 def _ms(value: float) -> str:
@@ -35,7 +38,7 @@ def table(report: Report) -> Table:
         out.add_row(bench, stats.name, str(stats.n), _ms(stats.mean_ms), _ms(stats.p50_ms), _ms(stats.p95_ms))
 
     for turn in report.turns:
-        for stats in (turn.ours, turn.bare, turn.bare_exit):
+        for stats in (turn.ours, turn.bare, turn.bare_async):
             row(f"turn ({turn.saver})", stats)
     gw = report.gateway
     for stats in (gw.ours, gw.miss, gw.raw):
@@ -44,15 +47,43 @@ def table(report: Report) -> Table:
     for stats in (gw.live_shared, gw.live_own):
         row("decision, live reload", stats)
     row("gateway .call", gw.live_call)
+    http = report.http
+    for server in SERVERS:
+        row(f"HTTP turn @{http.budget.latency_concurrency} ({http.database})", http.latency_stats(server))
     return out
 
 
 def turn_line(turn: TurnResult) -> str:
     return (
-        f"turn ({turn.saver}): ours {turn.ours.mean_ms:.1f} ms vs bare {turn.bare.mean_ms:.1f} ms "
-        f"→ ratio {turn.ratio:.2f} (p50 ratio {turn.ratio_p50:.2f}; goal ≤ {TURN_GOAL:.1f}: "
-        f"{_met(turn.ratio <= TURN_GOAL)})"
+        f"turn ({turn.saver}): ours {turn.ours.mean_ms:.1f} ms vs bare {turn.bare.mean_ms:.1f} ms, both "
+        f"durability={turn.durability} → ratio {turn.ratio:.2f} (p50 ratio {turn.ratio_p50:.2f}; goal ≤ "
+        f"{TURN_GOAL:.1f}: {_met(turn.ratio <= TURN_GOAL)})"
     )
+
+
+def http_lines(http: HttpResult) -> list[str]:
+    b = http.budget
+    lines = [
+        f"HTTP ({http.database}): one uvicorn worker each; events per turn after coalescing: "
+        + ", ".join(f"{kind} {n}" for kind, n in http.events.items())
+        + " (the bare FastAPI + sse-starlette server writes the same events, one transaction each, same "
+        "engine and durability settings)"
+    ]
+    for kind in QUESTIONS:
+        ratio = http.ratio(kind)
+        lines.append(
+            f"HTTP {kind} turns @{b.concurrency} conversations: copilot {http.turns_per_s('copilot', kind):.1f} "
+            f"turns/s, {http.cpu_ms_per_turn('copilot', kind):.1f} ms server CPU/turn vs bare "
+            f"{http.turns_per_s('bare', kind):.1f} turns/s, {http.cpu_ms_per_turn('bare', kind):.1f} ms → "
+            f"throughput ratio {ratio:.2f} (goal ≥ {HTTP_THROUGHPUT_GOAL}: {_met(ratio >= HTTP_THROUGHPUT_GOAL)})"
+        )
+    ours, bare = http.latency_stats("copilot"), http.latency_stats("bare")
+    lines.append(
+        f"HTTP p95 turn latency @{b.latency_concurrency} concurrent conversations (closed loop, help + order): "
+        f"copilot {ours.p95_ms:.0f} ms (p50 {ours.p50_ms:.0f}) vs bare {bare.p95_ms:.0f} ms (p50 "
+        f"{bare.p50_ms:.0f}) (goal copilot ≤ {HTTP_P95_GOAL_MS:.0f} ms: {_met(ours.p95_ms <= HTTP_P95_GOAL_MS)})"
+    )
+    return lines
 
 
 def decision_line(gw: GatewayResultSet) -> str:
@@ -85,9 +116,10 @@ def details(report: Report) -> list[str]:
     for turn in report.turns:
         lines.append(
             f"turn ({turn.saver}): ours p50 {turn.ours.p50_ms:.1f} / p95 {turn.ours.p95_ms:.1f} ms "
-            f"(durability={turn.ours_durability}); bare p50 {turn.bare.p50_ms:.1f} / p95 {turn.bare.p95_ms:.1f} ms "
-            f"(durability=async, the default); bare with durability=exit mean {turn.bare_exit.mean_ms:.1f} ms "
-            f"→ ours/bare-exit {turn.ours.mean_ms / turn.bare_exit.mean_ms:.2f}"
+            f"(durability={turn.durability}); bare p50 {turn.bare.p50_ms:.1f} / p95 {turn.bare.p95_ms:.1f} ms "
+            f"(durability={turn.durability}); bare with durability=async (LangGraph's default, a checkpoint "
+            f"per step) mean {turn.bare_async.mean_ms:.1f} ms → ours/bare-async "
+            f"{turn.ours.mean_ms / turn.bare_async.mean_ms:.2f}"
         )
     gw = report.gateway
     lines.append(
@@ -99,7 +131,13 @@ def details(report: Report) -> list[str]:
 
 def summary(report: Report) -> list[str]:
     gw = report.gateway
-    return [*(turn_line(t) for t in report.turns), decision_line(gw), call_line(gw), live_line(gw)]
+    return [
+        *(turn_line(t) for t in report.turns),
+        decision_line(gw),
+        call_line(gw),
+        live_line(gw),
+        *http_lines(report.http),
+    ]
 
 
 def render(report: Report, console: Console) -> None:
@@ -121,10 +159,10 @@ def to_json(report: Report) -> dict[str, Any]:
                 "saver": t.saver,
                 "ours": t.ours.to_dict(),
                 "bare": t.bare.to_dict(),
-                "bare_exit": t.bare_exit.to_dict(),
+                "bare_async": t.bare_async.to_dict(),
                 "ratio": t.ratio,
                 "ratio_p50": t.ratio_p50,
-                "ours_durability": t.ours_durability,
+                "durability": t.durability,
             }
             for t in report.turns
         ],
@@ -141,5 +179,25 @@ def to_json(report: Report) -> dict[str, Any]:
             "live_shared": gw.live_shared.to_dict(),
             "live_call": gw.live_call.to_dict(),
         },
+        "http": http_json(report.http),
         "summary": summary(report),
+    }
+
+
+def http_json(http: HttpResult) -> dict[str, Any]:
+    return {
+        "database": http.database,
+        "events_per_turn": dict(http.events),
+        "throughput": {
+            f"{server}/{kind}": {
+                "turns_per_s": http.turns_per_s(server, kind),
+                "cpu_ms_per_turn": http.cpu_ms_per_turn(server, kind),
+            }
+            for server in SERVERS
+            for kind in QUESTIONS
+        },
+        "ratio": {kind: http.ratio(kind) for kind in QUESTIONS},
+        "latency": {server: http.latency_stats(server).to_dict() for server in SERVERS},
+        "concurrency": http.budget.concurrency,
+        "latency_concurrency": http.budget.latency_concurrency,
     }

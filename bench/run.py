@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.gateway import GatewayResultSet, run_gateway_bench
+from bench.http import DatabaseUrls, HttpBudget, HttpResult, run_http_bench
 from bench.system import open_demo
 from bench.turn import TurnResult, run_turn_bench
 
@@ -23,16 +24,19 @@ class Budget:
     distinct_requests: int
     call_iterations: int
     call_warmup: int
+    http: HttpBudget
 
 
 DEFAULT = Budget(
     turn_iterations=150, turn_warmup=20, sqlite_iterations=80, sqlite_warmup=10,
     decision_iterations=20_000, raw_iterations=20, distinct_requests=16, call_iterations=300, call_warmup=20,
+    http=HttpBudget(warmup=10, turns=60, concurrency=8, rounds=3, latency_turns=150, latency_concurrency=50),
 )  # fmt: skip
-"""`make bench`: about a minute on two cores."""
+"""`make bench`: about three minutes on two cores."""
 QUICK = Budget(
     turn_iterations=4, turn_warmup=1, sqlite_iterations=3, sqlite_warmup=1,
     decision_iterations=200, raw_iterations=2, distinct_requests=3, call_iterations=5, call_warmup=1,
+    http=HttpBudget(warmup=1, turns=3, concurrency=2, rounds=1, latency_turns=4, latency_concurrency=3),
 )  # fmt: skip
 """`--quick`: a smoke run (the figures are not meaningful)."""
 
@@ -41,6 +45,7 @@ QUICK = Budget(
 class Report:
     turns: tuple[TurnResult, ...]
     gateway: GatewayResultSet
+    http: HttpResult
     quick: bool
 
 
@@ -62,8 +67,12 @@ async def _turns(workdir: Path, budget: Budget) -> tuple[tuple[TurnResult, ...],
     return (memory, sqlite), gateway
 
 
-def collect(budget: Budget, *, quick: bool = False) -> Report:
-    """Run every benchmark in a fresh temporary data directory."""
+def collect(budget: Budget, *, quick: bool = False, database_urls: DatabaseUrls | None = None) -> Report:
+    """Run every benchmark in a fresh temporary data directory (the HTTP one on `database_urls`, default
+    SQLite files there)."""
     with tempfile.TemporaryDirectory(prefix="copilot-bench-") as tmp:
         turns, gateway = asyncio.run(_turns(Path(tmp), budget))
-    return Report(turns, gateway, quick)
+        http = run_http_bench(
+            Path(tmp) / "http", budget.http, database_urls or {"copilot": None, "bare": None}
+        )
+    return Report(turns, gateway, http, quick)

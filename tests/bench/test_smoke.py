@@ -46,11 +46,12 @@ def test_turn_benchmarks_cover_both_savers(run: Run) -> None:
     turns = run.data["turns"]
     assert [t["saver"] for t in turns] == ["in-memory", "sqlite"]
     for turn, n in zip(turns, (QUICK.turn_iterations, QUICK.sqlite_iterations), strict=True):
-        for variant in ("ours", "bare", "bare_exit"):
+        for variant in ("ours", "bare", "bare_async"):
             _check_stats(turn[variant], n)
         assert turn["ratio"] == pytest.approx(turn["ours"]["mean_ms"] / turn["bare"]["mean_ms"])
         assert turn["ratio_p50"] == pytest.approx(turn["ours"]["p50_ms"] / turn["bare"]["p50_ms"])
-        assert turn["ours_durability"] == "exit"
+        assert turn["durability"] == "exit"
+        assert turn["bare"]["name"] == "bare, durability=exit"  # the goal compares like with like
 
 
 def test_gateway_benchmark_runs_at_ten_thousand_rules(run: Run) -> None:
@@ -72,6 +73,21 @@ def test_gateway_benchmark_measures_the_live_authorizer(run: Run) -> None:
     assert gw["live_call"]["name"] == "gateway .call (read, live policy)"
 
 
+def test_http_benchmark_compares_the_copilot_with_a_bare_server_writing_the_same_events(run: Run) -> None:
+    http = run.data["http"]
+    assert http["database"] == "sqlite"
+    assert set(http["events_per_turn"]) == {"help", "order"}
+    assert all(n >= 4 for n in http["events_per_turn"].values())
+    for key, figures in http["throughput"].items():
+        assert figures["turns_per_s"] > 0 and figures["cpu_ms_per_turn"] > 0, key
+    for kind, ratio in http["ratio"].items():
+        copilot, bare = http["throughput"][f"copilot/{kind}"], http["throughput"][f"bare/{kind}"]
+        assert ratio == pytest.approx(copilot["turns_per_s"] / bare["turns_per_s"])
+    for server in ("copilot", "bare"):
+        _check_stats(http["latency"][server], QUICK.http.latency_turns * QUICK.http.rounds)
+    assert http["latency_concurrency"] == QUICK.http.latency_concurrency
+
+
 def test_output_has_table_and_summary_block(run: Run) -> None:
     assert "Support Copilot benchmarks" in run.stdout
     summary = run.stdout.split("== summary ==", 1)[1].strip().splitlines()
@@ -81,6 +97,10 @@ def test_output_has_table_and_summary_block(run: Run) -> None:
     assert summary[2].startswith(f"gateway decision @{run.data['gateway']['rules']} rules: ours p95 ")
     assert summary[3].startswith("gateway .call get_order_details")
     assert summary[4].startswith("gateway decision with live policy reload")
+    assert summary[5].startswith("HTTP (sqlite): one uvicorn worker each; events per turn after coalescing")
+    assert "throughput ratio" in summary[6] and "throughput ratio" in summary[7]
+    assert summary[8].startswith("HTTP p95 turn latency")
+    assert "durability=exit" in summary[1]
 
 
 def test_synthetic_rules_are_distinct_and_span_tenants() -> None:
