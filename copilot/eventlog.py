@@ -29,6 +29,7 @@ _READ_AFTER = (
 )
 _LAST_SEQ = select(func.max(events.c.seq)).where(events.c.conversation_id == bindparam("cid"))
 _INSERT = insert(events)
+READ_LIMIT = 1000
 
 
 class Notifier(Protocol):
@@ -90,7 +91,9 @@ class EventLog:
         """Wake the conversation's tails (after committing `insert_event` in a caller's transaction)."""
         self._notifier.notify(conversation_id)
 
-    async def read_after(self, conversation_id: str, seq: int, *, limit: int = 1000) -> list[StoredEvent]:
+    async def read_after(
+        self, conversation_id: str, seq: int, *, limit: int = READ_LIMIT
+    ) -> list[StoredEvent]:
         """Events with seq > `seq`, oldest first."""
         return await asyncio.to_thread(self._select, conversation_id, seq, limit)
 
@@ -114,17 +117,19 @@ class EventLog:
     ) -> AsyncIterator[StoredEvent]:
         """Yield events after `after`; with follow, keep waiting for new ones until cancelled.
 
-        `poll` bounds the wait when another process appends (no in-process notification then).
+        `poll` bounds the wait when another process appends (no in-process notification then). A short
+        batch is not followed by another read: the signal was taken before it, so anything committed since
+        has set it already.
         """
         last = after
         while True:
             signal = self._notifier.signal(conversation_id)
-            batch = await self.read_after(conversation_id, last)
+            batch = await self.read_after(conversation_id, last, limit=READ_LIMIT)
             for event in batch:
                 last = event["seq"]
                 yield event
-            if batch:
-                continue
+            if len(batch) == READ_LIMIT:
+                continue  # maybe more already committed
             if not follow:
                 return
             with contextlib.suppress(TimeoutError):

@@ -21,7 +21,7 @@ bearer = HTTPBearer(
 )
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:  # async: a sync dependency costs a thread hop
     runtime: Runtime | None = getattr(request.app.state, "runtime", None)
     if runtime is None:
         raise CopilotError(ErrorCode.INTERNAL, "The server is still starting; retry in a moment.")
@@ -31,7 +31,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_principal(
+async def get_principal(
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
