@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections import OrderedDict
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 
 from copilot.events import EventType, StoredEvent
-from copilot.eventwriter import BatchWriter
+from copilot.eventwriter import BatchWriter, Committed
 from copilot.store.schema import events
 
 # Built once: constructing a statement costs more than executing it (its cache key is recomputed per build).
@@ -57,6 +58,42 @@ class LocalNotifier:
         return self._signals.setdefault(conversation_id, asyncio.Event())
 
 
+class RecentEvents:
+    """The last events this process committed, per conversation (bounded; least recently appended
+    conversations dropped first). A tail takes the events after its seq from here when the next one is
+    here, without a query; anything else (other processes' events, older history) is read from the table."""
+
+    def __init__(self, per_conversation: int = 64, conversations: int = 512) -> None:
+        self._per_conversation = per_conversation
+        self._conversations = conversations
+        self._events: OrderedDict[str, list[StoredEvent]] = OrderedDict()
+
+    def add(self, conversation_id: str, event: StoredEvent) -> None:
+        recent = self._events.setdefault(conversation_id, [])
+        self._events.move_to_end(conversation_id)
+        recent.append(event)
+        if len(recent) > self._per_conversation:
+            del recent[: len(recent) - self._per_conversation]
+        if len(self._events) > self._conversations:
+            self._events.popitem(last=False)
+
+    def after(self, conversation_id: str, seq: int) -> tuple[list[StoredEvent], bool] | None:
+        """The run of consecutive seqs seq+1, seq+2... held here, and whether later ones are held past a
+        gap; None when seq+1 is not held."""
+        recent = self._events.get(conversation_id)
+        if not recent:
+            return None
+        start = next((i for i, event in enumerate(recent) if event["seq"] == seq + 1), None)
+        if start is None:
+            return None
+        run = [recent[start]]
+        for event in recent[start + 1 :]:
+            if event["seq"] != run[-1]["seq"] + 1:
+                return run, True
+            run.append(event)
+        return run, False
+
+
 class EventLog:
     """Append and read the `events` table; `tail` follows a conversation live.
 
@@ -67,7 +104,8 @@ class EventLog:
     def __init__(self, engine: Engine, notifier: Notifier | None = None) -> None:
         self._engine = engine
         self._notifier: Notifier = notifier or LocalNotifier()
-        self._writer = BatchWriter(engine, self._notify_all)
+        self._recent = RecentEvents()
+        self._writer = BatchWriter(engine, self._committed)
 
     def sink(self, conversation_id: str) -> ConversationSink:
         """An `EventSink` bound to one conversation (what a running turn writes to)."""
@@ -83,8 +121,10 @@ class EventLog:
         """Commit every pending append, then stop (later appends raise RuntimeError)."""
         await self._writer.aclose()
 
-    def _notify_all(self, conversation_ids: Iterable[str]) -> None:
-        for conversation_id in conversation_ids:
+    def _committed(self, committed: list[Committed]) -> None:
+        for conversation_id, event in committed:
+            self._recent.add(conversation_id, event)
+        for conversation_id in dict.fromkeys(cid for cid, _ in committed):
             self._notifier.notify(conversation_id)
 
     def notify(self, conversation_id: str) -> None:
@@ -119,17 +159,19 @@ class EventLog:
 
         `poll` bounds the wait when another process appends (no in-process notification then). A short
         batch is not followed by another read: the signal was taken before it, so anything committed since
-        has set it already.
+        has set it already. Events this process just committed come from `RecentEvents` (shared objects:
+        consumers must not mutate them).
         """
         last = after
         while True:
             signal = self._notifier.signal(conversation_id)
-            batch = await self.read_after(conversation_id, last, limit=READ_LIMIT)
+            recent = self._recent.after(conversation_id, last)
+            batch, more = recent or (await self.read_after(conversation_id, last, limit=READ_LIMIT), False)
             for event in batch:
                 last = event["seq"]
                 yield event
-            if len(batch) == READ_LIMIT:
-                continue  # maybe more already committed
+            if more or len(batch) == READ_LIMIT:
+                continue  # more is committed already
             if not follow:
                 return
             with contextlib.suppress(TimeoutError):

@@ -19,9 +19,10 @@ database that is down fails the whole batch; every caller gets the exception. An
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from copilot.events import EventType
+from copilot.events import EventType, StoredEvent
 from copilot.store.schema import events
 
 RETRIES = 8
@@ -57,11 +58,15 @@ class PendingAppend:
 Outcome = int | BaseException
 
 
-class BatchWriter:
-    """Queue + one writer task per event log (per process); `on_commit(conversation_ids)` runs in the
-    event loop after each committed batch (it wakes the tails)."""
+Committed = tuple[str, StoredEvent]
+"""(conversation_id, the event as stored: its data round-tripped through JSON like a read would return)."""
 
-    def __init__(self, engine: Engine, on_commit: Callable[[Iterable[str]], None]) -> None:
+
+class BatchWriter:
+    """Queue + one writer task per event log (per process); `on_commit(events)` runs in the event loop
+    after each batch with the events it committed (it wakes the tails)."""
+
+    def __init__(self, engine: Engine, on_commit: Callable[[list[Committed]], None]) -> None:
         self._engine = engine
         self._on_commit = on_commit
         self._queue: list[PendingAppend] = []
@@ -101,19 +106,17 @@ class BatchWriter:
     async def _write(self, batch: list[PendingAppend]) -> None:
         self.batches += 1
         self.appends += len(batch)
+        committed: list[Committed] = []
         try:
-            outcomes = await asyncio.to_thread(write_batch, self._engine, batch)
+            outcomes, committed = await asyncio.to_thread(_write_and_copy, self._engine, batch)
         except Exception as exc:  # the database failed the whole batch: every caller gets the error
             outcomes = [exc] * len(batch)
         except BaseException:  # cancelled (loop shutdown): the thread may still commit the batch
             for item in batch:
                 _settle(item, RuntimeError("the event log writer was cancelled during this append"))
             raise
-        committed: set[str] = set()
         for item, outcome in zip(batch, outcomes, strict=True):
             _settle(item, outcome)
-            if not isinstance(outcome, BaseException):
-                committed.add(item.conversation_id)
         self._on_commit(committed)
 
 
@@ -124,6 +127,21 @@ def _settle(item: PendingAppend, outcome: Outcome) -> None:
         item.done.set_exception(outcome)
     else:
         item.done.set_result(outcome)
+
+
+def _write_and_copy(engine: Engine, batch: Sequence[PendingAppend]) -> tuple[list[Outcome], list[Committed]]:
+    outcomes = write_batch(engine, batch)
+    committed: list[Committed] = []
+    for item, outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, int):
+            data = json.loads(json.dumps(item.data))
+            committed.append(
+                (
+                    item.conversation_id,
+                    StoredEvent(seq=outcome, type=item.type, turn_id=item.turn_id, data=data),
+                )
+            )
+    return outcomes, committed
 
 
 def write_batch(engine: Engine, batch: Sequence[PendingAppend]) -> list[Outcome]:

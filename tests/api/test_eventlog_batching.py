@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from copilot.eventlog import EventLog
+from copilot.eventlog import EventLog, RecentEvents
+from copilot.events import StoredEvent
 from copilot.store.database import make_engine
 from copilot.store.schema import events
 from tests.api.pg import fresh_postgres
@@ -58,9 +59,24 @@ async def _scenario(engines: list[Engine], writers: list[list[tuple[int, int, in
             data = {"w": w, "i": i}
             returned[w, i] = await logs[log].append(f"{prefix}{conversation}", "message.delta", data)
 
+    async def follow(log: EventLog, into: list[StoredEvent]) -> None:
+        async for event in log.tail(f"{prefix}0", poll=0.05):
+            into.append(event)
+
+    tailed: list[list[StoredEvent]] = [[], []]
+    tails = [asyncio.create_task(follow(log, into)) for log, into in zip(logs, tailed, strict=True)]
     await asyncio.gather(*(write(w, steps) for w, steps in enumerate(writers)))
     for log in logs:
         await log.aclose()
+    expected = await logs[0].read_all(f"{prefix}0")
+    for _ in range(200):  # the tails see exactly the stored events, in order (own appends + polled ones)
+        if all(len(into) >= len(expected) for into in tailed):
+            break
+        await asyncio.sleep(0.01)
+    for task in tails:
+        task.cancel()
+    await asyncio.gather(*tails, return_exceptions=True)
+    assert tailed == [expected, expected]
     total = 0
     for conversation in range(3):
         stored = await logs[0].read_all(f"{prefix}{conversation}")
@@ -124,3 +140,37 @@ async def test_close_commits_pending_appends_then_refuses_more(tmp_path: Path) -
     assert [task.result() for task in pending] == list(range(1, 11))
     with pytest.raises(RuntimeError, match="closed"):
         await log.append("c", "turn.completed", {})
+
+
+async def test_a_tail_fills_a_gap_left_by_another_process_without_waiting_for_the_poll(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    here, there = EventLog(make_engine(url)), EventLog(make_engine(url))
+    received: list[int] = []
+
+    async def follow() -> None:
+        async for event in here.tail("c", poll=30):
+            received.append(event["seq"])
+            if len(received) == 3:
+                return
+
+    task = asyncio.create_task(follow())
+    assert await here.append("c", "turn.started", {}) == 1
+    assert await there.append("c", "message.user", {}) == 2  # another process: no wake-up here
+    assert await here.append("c", "turn.completed", {}) == 3  # held in memory after a gap
+    await asyncio.wait_for(task, timeout=2)
+    assert received == [1, 2, 3]
+
+
+def test_recent_events_are_bounded_and_only_serve_a_consecutive_run() -> None:
+    recent = RecentEvents(per_conversation=3, conversations=2)
+    for seq in (1, 2, 3, 4, 6):
+        recent.add("a", StoredEvent(seq=seq, type="message.delta", turn_id=None, data={}))
+    assert recent.after("a", 1) is None  # 2 was dropped (3 per conversation): read from the table
+    run = recent.after("a", 3)
+    assert run is not None and [e["seq"] for e in run[0]] == [4] and run[1] is True  # 6 past a gap
+    assert recent.after("a", 6) is None
+    recent.add("b", StoredEvent(seq=1, type="turn.started", turn_id=None, data={}))
+    recent.add("c", StoredEvent(seq=1, type="turn.started", turn_id=None, data={}))
+    assert recent.after("a", 3) is None and recent.after("c", 0) is not None  # "a" appended least recently
