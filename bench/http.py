@@ -93,18 +93,27 @@ def _free_port() -> int:
 
 @contextmanager
 def server_process(kind: ServerKind, workdir: Path, database_url: str | None) -> Iterator[Server]:
-    """Start `python -m bench.servers KIND`, wait for /healthz, stop it (SIGTERM: graceful) afterwards."""
+    """Start `python -m bench.servers KIND`, wait for /healthz, stop it (SIGTERM: graceful) afterwards.
+    Its output goes to `<workdir>/<kind>.log`, shown when it fails."""
     port = _free_port()
     data_dir = workdir / kind
+    data_dir.mkdir(parents=True, exist_ok=True)
     args = [sys.executable, "-m", "bench.servers", kind, "--port", str(port), "--data-dir", str(data_dir)]
     if database_url:
         args += ["--database-url", database_url]
     env = {**os.environ, "COPILOT_ENV": "development"}
-    proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    log_path = workdir / f"{kind}.log"
+    with log_path.open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(proc, url)
+        _wait_healthy(proc, url, log_path)
         yield Server(kind, proc.pid, url)
+    except BaseException:
+        print(
+            f"--- {kind} server output (last 3000 chars) ---\n{log_path.read_text()[-3000:]}", file=sys.stderr
+        )
+        raise
     finally:
         proc.terminate()
         try:
@@ -112,15 +121,13 @@ def server_process(kind: ServerKind, workdir: Path, database_url: str | None) ->
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
-def _wait_healthy(proc: subprocess.Popen[str], url: str) -> None:
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"bench server exited: {proc.stderr.read() if proc.stderr else ''}")
+            raise RuntimeError(f"bench server exited: {log_path.read_text()[-3000:]}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return

@@ -73,7 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = args.database_url or f"sqlite:///{args.data_dir / 'bare.db'}"
     app = copilot_app(args.data_dir, args.database_url) if args.kind == "copilot" else bare_app(url)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", ws="none", access_log=False)
+    # keep-alive well past the client's (httpx: 5 s), so an idle pooled connection is never closed under it
+    uvicorn.run(
+        app, host="127.0.0.1", port=args.port, log_level="warning", ws="none", access_log=False,
+        timeout_keep_alive=120,
+    )  # fmt: skip
     return 0
 
 
