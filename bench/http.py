@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -92,19 +93,26 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server_process(kind: ServerKind, workdir: Path, database_url: str | None) -> Iterator[Server]:
+def server_process(
+    kind: ServerKind, workdir: Path, database_url: str | None, src: Path | None = None
+) -> Iterator[Server]:
     """Start `python -m bench.servers KIND`, wait for /healthz, stop it (SIGTERM: graceful) afterwards.
-    Its output goes to `<workdir>/<kind>.log`, shown when it fails."""
+    Its output goes to `<workdir>/<kind>.log`, shown when it fails. With `src`, the server imports
+    `copilot` from that checkout instead (e.g. main, for a before/after comparison)."""
     port = _free_port()
     data_dir = workdir / kind
     data_dir.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, "-m", "bench.servers", kind, "--port", str(port), "--data-dir", str(data_dir)]
+    options = [kind, "--port", str(port), "--data-dir", str(data_dir)]
     if database_url:
-        args += ["--database-url", database_url]
+        options += ["--database-url", database_url]
     env = {**os.environ, "COPILOT_ENV": "development"}
+    args, cwd = [sys.executable, "-m", "bench.servers", *options], PROJECT_ROOT
+    if src is not None:
+        script = shutil.copy(PROJECT_ROOT / "bench" / "servers.py", workdir / f"{kind}_server.py")
+        args, cwd, env["PYTHONPATH"] = [sys.executable, str(script), *options], src, str(src)
     log_path = workdir / f"{kind}.log"
     with log_path.open("w", encoding="utf-8") as log:
-        proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(proc, url, log_path)
@@ -223,13 +231,19 @@ class Bench:
 DatabaseUrls = dict[ServerKind, str | None]
 
 
-def run_http_bench(workdir: Path, budget: HttpBudget, database_urls: DatabaseUrls) -> HttpResult:
-    """Start both servers, measure, stop them. `database_urls`: None = a SQLite file in the workdir."""
+def run_http_bench(
+    workdir: Path, budget: HttpBudget, database_urls: DatabaseUrls, *, copilot_src: Path | None = None
+) -> HttpResult:
+    """Start both servers, measure, stop them. `database_urls`: None = a SQLite file in the workdir;
+    `copilot_src`: run the copilot server from another checkout."""
     database = "postgres" if database_urls["copilot"] else "sqlite"
     result = HttpResult(database, budget)
     with ExitStack() as stack:
         servers = {
-            kind: stack.enter_context(server_process(kind, workdir, database_urls[kind])) for kind in SERVERS
+            kind: stack.enter_context(
+                server_process(kind, workdir, database_urls[kind], copilot_src if kind == "copilot" else None)
+            )
+            for kind in SERVERS
         }
 
         async def main() -> None:
@@ -241,3 +255,31 @@ def run_http_bench(workdir: Path, budget: HttpBudget, database_urls: DatabaseUrl
 
         asyncio.run(main())
     return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.http [--quick] [--copilot-src PATH]`: only the HTTP benchmark."""
+    import argparse
+    import tempfile
+
+    from bench.report import http_lines
+    from bench.run import DEFAULT, QUICK
+
+    parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--copilot-src", type=Path, help="a checkout to run the copilot server from")
+    args = parser.parse_args(argv)
+    budget = (QUICK if args.quick else DEFAULT).http
+    with tempfile.TemporaryDirectory(prefix="copilot-bench-http-") as tmp:
+        result = run_http_bench(
+            Path(tmp), budget, {"copilot": None, "bare": None}, copilot_src=args.copilot_src
+        )
+    if args.copilot_src is not None:
+        print(f"copilot server from {args.copilot_src}")
+    for line in http_lines(result):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -72,9 +72,17 @@ def serve(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """A real uvicorn server in a thread on a free port; fresh data dir seeded with the demo store."""
-    settings = Settings(data_dir=tmp_path / "data", secret=SECRET, env="development", model="offline")
+def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """A real uvicorn server in a thread on a free port; fresh data dir seeded with the demo store.
+    Parametrize it indirectly with a number to set COPILOT_DELTA_FLUSH_CHARS (1: a delta per token)."""
+    flush_chars = int(getattr(request, "param", Settings.model_fields["delta_flush_chars"].default))
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        secret=SECRET,
+        env="development",
+        model="offline",
+        delta_flush_chars=flush_chars,
+    )
     with serve(create_app(settings)) as url:
         yield LiveServer(url=url, settings=settings)
 
