@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 
@@ -105,7 +106,9 @@ class EventLog:
         self._engine = engine
         self._notifier: Notifier = notifier or LocalNotifier()
         self._recent = RecentEvents()
-        self._writer = BatchWriter(engine, self._committed)
+        self._writers: WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = WeakKeyDictionary()
+        """One writer per event loop (a server has one; tests may drive a log from several)."""
+        self._closed = False
 
     def sink(self, conversation_id: str) -> ConversationSink:
         """An `EventSink` bound to one conversation (what a running turn writes to)."""
@@ -115,11 +118,30 @@ class EventLog:
         self, conversation_id: str, type: EventType, data: dict[str, Any], *, turn_id: str | None = None
     ) -> int:
         """Append one event and return its seq (1, 2, 3... per conversation) once it is committed."""
-        return await self._writer.append(conversation_id, type, data, turn_id)
+        return await self._writer().append(conversation_id, type, data, turn_id)
 
     async def aclose(self) -> None:
         """Commit every pending append, then stop (later appends raise RuntimeError)."""
-        await self._writer.aclose()
+        self._closed = True
+        running = asyncio.get_running_loop()
+        for loop, writer in list(self._writers.items()):
+            writer.refuse()
+            if loop is running:  # another loop's writer drains in that loop
+                await writer.aclose()
+
+    def stats(self) -> tuple[int, int]:
+        """(batches, appends) written so far: appends / batches is the mean batch size."""
+        writers = list(self._writers.values())
+        return sum(w.batches for w in writers), sum(w.appends for w in writers)
+
+    def _writer(self) -> BatchWriter:
+        loop = asyncio.get_running_loop()
+        writer = self._writers.get(loop)
+        if writer is None:
+            if self._closed:
+                raise RuntimeError("the event log is closed; no more appends")
+            writer = self._writers[loop] = BatchWriter(self._engine, self._committed)
+        return writer
 
     def _committed(self, committed: list[Committed]) -> None:
         for conversation_id, event in committed:

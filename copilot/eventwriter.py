@@ -87,6 +87,10 @@ class BatchWriter:
             self._task = asyncio.get_running_loop().create_task(self._drain(), name="event log writer")
         return await done
 
+    def refuse(self) -> None:
+        """Refuse new appends (RuntimeError); what is queued is still written."""
+        self._closed = True
+
     async def aclose(self) -> None:
         """Refuse new appends, then wait until everything already queued is committed."""
         self._closed = True
