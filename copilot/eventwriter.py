@@ -42,6 +42,7 @@ _LAST_SEQS = (
     .where(events.c.conversation_id.in_(bindparam("ids", expanding=True)))
     .group_by(events.c.conversation_id)
 )
+_LAST_SEQ = select(func.max(events.c.seq)).where(events.c.conversation_id == bindparam("cid"))
 _INSERT = insert(events)
 
 
@@ -185,7 +186,11 @@ def _with_retries(engine: Engine, batch: Sequence[PendingAppend]) -> list[int]:
 def insert_batch(conn: Connection, batch: Sequence[PendingAppend]) -> list[int]:
     """Insert the batch with contiguous seqs per conversation after its current max(seq); return them."""
     ids = sorted({item.conversation_id for item in batch})
-    last: dict[str, int] = {cid: int(seq) for cid, seq in conn.execute(_LAST_SEQS, {"ids": ids})}
+    if len(ids) == 1:  # the common case of a quiet log; an expanding IN is rendered per execution
+        seq = conn.execute(_LAST_SEQ, {"cid": ids[0]}).scalar_one()
+        last = {ids[0]: int(seq)} if seq is not None else {}
+    else:
+        last = {cid: int(seq) for cid, seq in conn.execute(_LAST_SEQS, {"ids": ids})}
     seqs: list[int] = []
     values: list[dict[str, Any]] = []
     for item in batch:
