@@ -75,9 +75,10 @@ class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def record(self, entry: AuditEntry, conn: Connection | None = None) -> None:
+    def record(self, entry: AuditEntry, conn: Connection | None = None, *, join: bool = False) -> None:
         """Commit the row in its own transaction; on `conn` (the gateway call's connection, whose handler
-        transaction has ended) when given, which saves a pool checkout per call."""
+        transaction has ended) when given, which saves a pool checkout per call. With `join`, the row is
+        written in `conn`'s open transaction and commits (or rolls back) with it."""
         row = {
             "decision_id": entry.decision_id,
             "at": datetime.now(UTC),
@@ -93,6 +94,9 @@ class AuditLog:
             "policy_version": entry.policy_version,
             "latency_ms": entry.latency_ms,
         }
+        if join and conn is not None:
+            conn.execute(_INSERT, row)
+            return
         if conn is None or conn.invalidated:
             with self._engine.begin() as own:
                 own.execute(_INSERT, row)

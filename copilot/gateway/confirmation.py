@@ -144,8 +144,11 @@ class Confirmations:
             row.conversation_id,
         )  # fmt: skip
 
-    def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
-        pending = self.load(principal, preview_id)
+    def decide(
+        self, principal: Principal, preview_id: str, approve: bool, conn: Connection | None = None
+    ) -> Pending:
+        """Record the decision (on `conn`, in the caller's transaction, when given)."""
+        pending = self.load(principal, preview_id, conn)
         if pending.approved is not None or pending.used:
             raise CopilotError(
                 ErrorCode.CONFIRMATION_USED, "This preview was already decided; ask for a new one."
@@ -154,17 +157,21 @@ class Confirmations:
             raise CopilotError(
                 ErrorCode.CONFIRMATION_EXPIRED, "This preview expired; ask for the change again."
             )
-        with self._engine.begin() as conn:
-            claimed = conn.execute(
-                update(previews)
-                .where(previews.c.preview_id == preview_id, previews.c.decided_at.is_(None))
-                .values(approved=approve, approved_by=principal.label(), decided_at=now())
-            ).rowcount
+        decision = (
+            update(previews)
+            .where(previews.c.preview_id == preview_id, previews.c.decided_at.is_(None))
+            .values(approved=approve, approved_by=principal.label(), decided_at=now())
+        )
+        if conn is None:
+            with self._engine.begin() as own:
+                claimed = own.execute(decision).rowcount
+        else:
+            claimed = conn.execute(decision).rowcount
         if claimed != 1:
             raise CopilotError(
                 ErrorCode.CONFIRMATION_USED, "This preview was already decided; ask for a new one."
             )
-        return pending.preview
+        return pending
 
     @staticmethod
     def claim(conn: Connection, preview_id: str) -> bool:

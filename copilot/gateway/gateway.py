@@ -94,6 +94,8 @@ class _Trace:
     started: float = field(default_factory=time.perf_counter)
     conn: Connection | None = None
     """The call's own connection (stamp read, rolled-back handler transaction, audit row); None: fresh ones."""
+    joined: bool = False
+    """`conn` is in the caller's open transaction: the audit row joins it."""
 
     def sandbox(self, engine: Engine) -> AbstractContextManager[Connection]:
         return rolled_back_on(self.conn) if self.conn is not None else rolled_back(engine)
@@ -128,7 +130,7 @@ class Gateway:
                 latency_ms=(time.perf_counter() - trace.started) * 1000, code=code,
                 reason=reason or message, conversation_id=trace.conversation_id,
             ),
-            trace.conn,
+            trace.conn, join=trace.joined,
         )  # fmt: skip
         valid_args = trace.arguments if outcome != "invalid" else {}
         return GatewayResult(
@@ -229,20 +231,24 @@ class Gateway:
             raise _Stop("denied", error) from stop
 
     # -- confirmation ----------------------------------------------------------------------------------------
-    def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
-        """The human's decision on a preview (from the API only). Raises CopilotError CONFIRMATION_*."""
+    def decide(
+        self, principal: Principal, preview_id: str, approve: bool, *, conn: Connection | None = None
+    ) -> Preview:
+        """The human's decision on a preview (from the API only). Raises CopilotError CONFIRMATION_*. On
+        `conn`, the decision and its audit row join the caller's open transaction (committed with it); a
+        refusal's audit row is written on its own so it survives the caller's rollback."""
         trace = _Trace(principal, "?", None)
         try:
-            preview = self._confirmations.decide(principal, preview_id, approve)
+            pending = self._confirmations.decide(principal, preview_id, approve, conn)
         except CopilotError as exc:
             self._finish(trace, "denied", error=exc)
             raise
-        trace.tool, trace.arguments = preview.tool, preview.arguments
-        trace.conversation_id = self._confirmations.load(principal, preview_id).conversation_id
+        trace.tool, trace.arguments = pending.preview.tool, pending.preview.arguments
+        trace.conversation_id, trace.conn, trace.joined = pending.conversation_id, conn, conn is not None
         self._finish(
             trace, "executed", audit_as="confirm" if approve else "reject", reason=f"preview {preview_id}"
         )
-        return preview
+        return pending.preview
 
     def execute(self, principal: Principal, preview_id: str) -> GatewayResult:
         """Run an approved preview exactly once; a repeat returns the stored result without re-running."""
