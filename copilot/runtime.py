@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from copilot.auth import resolve_secret
 from copilot.conversations import ConversationStore
 from copilot.eventlog import EventLog
+from copilot.faults import crash_point
 from copilot.gateway.result import Preview
 from copilot.handoff.queue import HandoffQueue
 from copilot.handoff.service import Boundary, HandoffService
@@ -89,6 +90,7 @@ class Runtime:
                 return self.turns.enqueue_on(conn, conversation_id, principal, resume=resume)
 
         turn_id = await asyncio.to_thread(commit)
+        crash_point("confirm.committed")
         self.turns.kick()
         return turn_id
 

@@ -118,8 +118,9 @@ async def _recovery_payload(
     if resume is not None:
         if resume.get("preview_id") in {p.get("preview_id") for p in waiting}:
             return Command(resume=resume)
-        return None if snapshot.next and not waiting else _FINISHED
-    if snapshot.next and not waiting:
+        return None if snapshot.tasks and not waiting else _FINISHED
+    # `tasks`, not `next`: a task whose writes were saved before the crash is no longer in `next`
+    if snapshot.tasks and not waiting:
         return None  # cut mid-run (turns of a conversation are serial, so the run is this turn's)
     if snapshot.values.get("turn_id") == turn_id:
         return _FINISHED

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.eventlog import EventLog
+from copilot.faults import crash_point
 from copilot.principal import Principal
 from copilot.turns.queue import Claimed, TurnQueue
 from copilot.turns.request import TurnRequest, TurnRunner, TurnStatus, new_turn_id
@@ -131,6 +132,7 @@ class TurnScheduler:
 
     async def _run(self, request: TurnRequest) -> None:
         sink = self._events.sink(request.conversation_id)
+        crash_point("turn.claimed")
         try:
             status: TurnStatus = await self._runner(request, sink)
         except Exception as exc:
@@ -142,6 +144,7 @@ class TurnScheduler:
             )
             await sink.emit("error", error, turn_id=request.turn_id)
             status = "failed"
+        crash_point("turn.finishing")
         try:
             finished = await asyncio.to_thread(self.queue.finish, request, self.worker, status)
         except Exception:  # the database is down: the lease runs out and another worker ends the turn
