@@ -152,12 +152,10 @@ class ApprovalService:
 
     def _execute(self, principal: Principal, approval: Approval) -> tuple[str | None, dict[str, Any]]:
         gateway = self._gateway
-        call_id = f"approval:{approval.approval_id}"
         previewed = gateway.call(
             principal,
             approval.tool,
             approval.arguments,
-            call_id=call_id,
             conversation_id=approval.conversation_id,
         )
         if previewed.outcome != "preview" or previewed.preview is None:
