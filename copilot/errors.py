@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     POLICY_INVALID = "policy_invalid"
     POLICY_UNACKNOWLEDGED = "policy_unacknowledged"
     POLICY_TESTS_FAILED = "policy_tests_failed"
+    TURN_ABANDONED = "turn_abandoned"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -54,6 +55,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.POLICY_INVALID: 422,
     ErrorCode.POLICY_UNACKNOWLEDGED: 422,
     ErrorCode.POLICY_TESTS_FAILED: 422,
+    ErrorCode.TURN_ABANDONED: 503,
 }
 
 

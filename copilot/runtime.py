@@ -11,10 +11,11 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from copilot.auth import resolve_secret
 from copilot.conversations import ConversationStore
@@ -26,7 +27,7 @@ from copilot.handoff.staff import Staff
 from copilot.principal import Principal
 from copilot.settings import Settings
 from copilot.store.database import make_engine
-from copilot.turns import TurnRunner, TurnScheduler
+from copilot.turns import TurnQueue, TurnRunner, TurnScheduler
 
 if TYPE_CHECKING:
     from copilot.wiring import System
@@ -35,9 +36,12 @@ PendingLookup = Callable[[str], Awaitable[set[str]]]
 
 
 class Decider(Protocol):
-    """The human's confirmation of a preview (the gateway's `decide`)."""
+    """The human's confirmation of a preview (the gateway's `decide`); on `conn`, inside the caller's
+    transaction (the decision commits together with its resume job)."""
 
-    def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview: ...
+    def decide(
+        self, principal: Principal, preview_id: str, approve: bool, *, conn: Connection | None = None
+    ) -> Preview: ...
 
 
 @dataclass
@@ -72,6 +76,22 @@ class Runtime:
     async def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
         return await asyncio.to_thread(self.decider.decide, principal, preview_id, approve)
 
+    async def confirm(
+        self, principal: Principal, conversation_id: str, preview_id: str, approve: bool
+    ) -> str:
+        """Record the human's decision and queue the graph's resume in ONE transaction (an outbox): once
+        this returns, the resume runs exactly once on some worker, even if this process dies right now."""
+
+        def commit() -> str:
+            with self.engine.begin() as conn:
+                preview = self.decider.decide(principal, preview_id, approve, conn=conn)
+                resume = {"preview_id": preview.preview_id, "approved": approve}
+                return self.turns.enqueue_on(conn, conversation_id, principal, resume=resume)
+
+        turn_id = await asyncio.to_thread(commit)
+        self.turns.kick()
+        return turn_id
+
 
 def assemble(
     settings: Settings,
@@ -90,7 +110,13 @@ def assemble(
     events = EventLog(engine)
     conversations = ConversationStore(engine)
     handoff = HandoffService(HandoffQueue(engine), events, conversations, boundary)
-    turns = TurnScheduler(events, handoff.wrap_runner(runner), gate=handoff.gate)
+    queue = TurnQueue(
+        engine, lease=timedelta(seconds=settings.turn_lease_seconds), max_attempts=settings.turn_max_attempts
+    )
+    turns = TurnScheduler(
+        queue, events, handoff.wrap_runner(runner), gate=handoff.gate,
+        capacity=settings.turn_capacity, poll=settings.turn_poll_seconds,
+    )  # fmt: skip
     handoff.turns = turns
     return Runtime(
         settings=settings,
@@ -137,7 +163,8 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
             boundary=lambda cid, note: mark_boundary(system.graph, cid, note),
         )
         runtime.staff = open_staff(system, runtime.events)
+        runtime.turns.open()  # recovers turns a dead worker left behind, and runs queued ones
         try:
             yield runtime
         finally:
-            await runtime.turns.aclose()
+            await runtime.turns.aclose(settings.drain_seconds)

@@ -31,7 +31,7 @@ from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.store.documents import DocumentStore
 from copilot.store.schema import documents
-from copilot.turns import TurnRequest
+from copilot.turns import TurnRequest, TurnStatus
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,9 @@ class System:
     deps: AgentDeps | None = None
     """The graph's model, retriever and tools (agent assist reuses them)."""
 
-    async def runner(self, request: TurnRequest, sink: EventSink) -> None:
+    async def runner(self, request: TurnRequest, sink: EventSink) -> TurnStatus:
         """The TurnRunner of the API: one graph turn for the request."""
-        await run_turn(
+        return await run_turn(
             self.graph,
             conversation_id=request.conversation_id,
             turn_id=request.turn_id,
@@ -58,6 +58,7 @@ class System:
             sink=sink,
             text=request.text,
             resume=request.resume,
+            attempt=request.attempt,
         )
 
     async def pending_previews(self, conversation_id: str) -> set[str]:

@@ -16,7 +16,7 @@ from copilot.events import EventSink, EventType
 from copilot.handoff.queue import HandoffQueue, QueueItem, now, route
 from copilot.handoff.summary import build_summary, customer_texts, intent_of
 from copilot.principal import Principal
-from copilot.turns import TurnRequest, TurnRunner, TurnScheduler
+from copilot.turns import TurnRequest, TurnRunner, TurnScheduler, TurnStatus
 
 Boundary = Callable[[str, str], Awaitable[None]]
 """Record a context boundary in the conversation's graph thread: (conversation_id, note)."""
@@ -167,12 +167,26 @@ class HandoffService:
         return seq
 
     def wrap_runner(self, runner: TurnRunner) -> TurnRunner:
-        """A runner whose graph handoffs (handoff.requested) also enqueue the conversation."""
+        """A runner whose graph handoffs (handoff.requested) also enqueue the conversation, and that stays
+        quiet when a human agent claimed the conversation while the turn waited in the queue."""
 
-        async def run(request: TurnRequest, sink: EventSink) -> None:
-            await runner(request, _EnqueueingSink(self, sink, request.conversation_id))
+        async def run(request: TurnRequest, sink: EventSink) -> TurnStatus:
+            if await self.owner(request.conversation_id) is not None:
+                return "completed"  # the agent sees the message in the transcript (turn.started)
+            status = await runner(request, _EnqueueingSink(self, sink, request.conversation_id))
+            if request.recovered:  # the previous worker may have died between handoff.requested and the queue
+                await self._ensure_queued(request)
+            return status
 
         return run
+
+    async def _ensure_queued(self, request: TurnRequest) -> None:
+        events = await self._events.read_all(request.conversation_id)
+        asked = [e for e in events if e["turn_id"] == request.turn_id and e["type"] == "handoff.requested"]
+        conversation = await self._conversations.get(request.conversation_id)
+        if asked and conversation is not None:
+            reason = str(asked[-1]["data"].get("reason") or "bot_handoff")
+            await self.request(conversation, reason=reason, turn_id=request.turn_id)
 
 
 class _EnqueueingSink:
