@@ -19,6 +19,7 @@ from sqlalchemy import (
 metadata = MetaData()
 
 # Domain data of a tool pack (users, orders, products...). `owner` is the user id that owns the record.
+# `version` starts at 1 and grows by one per write: DocumentStore.put is a compare-and-set on it.
 documents = Table(
     "documents",
     metadata,
@@ -27,6 +28,7 @@ documents = Table(
     Column("id", String(128), primary_key=True),
     Column("owner", String(128), nullable=True, index=True),
     Column("data", JSON, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 # Owned sub-resources that live inside another document (e.g. a payment method inside a user).
