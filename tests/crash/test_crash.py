@@ -23,7 +23,7 @@ from copilot.store.database import make_engine
 from copilot.store.schema import audit_log, documents, executions, previews
 from tests.conftest import IN_CI
 from tests.crash.harness import LEASE_SECONDS, Client, Server, auth, of, settled
-from tests.servers import postgres_database
+from tests.databases import BACKENDS, postgres_database
 
 pytestmark = pytest.mark.crash
 
@@ -50,7 +50,7 @@ class Rig:
     """(customer, order id) of pending orders nobody cancelled yet."""
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
     with _database(request.param) as url:
         server = Server(tmp_path / "data", database_url=url)

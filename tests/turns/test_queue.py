@@ -13,25 +13,17 @@ import pytest
 from sqlalchemy import Engine, select
 
 from copilot.principal import Principal
-from copilot.store.database import make_engine
 from copilot.store.schema import events, turns
 from copilot.turns import TurnQueue, TurnRequest
-from tests.servers import postgres_database
+from tests.databases import BACKENDS, fresh_engine
 
 ALICE = Principal("demo", "customer", "alice")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        built = make_engine(f"sqlite:///{tmp_path / 'turns.db'}")
+    with fresh_engine(request.param, tmp_path) as built:
         yield built
-        built.dispose()
-        return
-    with postgres_database() as url:
-        built = make_engine(url)
-        yield built
-        built.dispose()
 
 
 def queue_on(engine: Engine, lease: float = 30.0, max_attempts: int = 3) -> TurnQueue:
