@@ -1,6 +1,6 @@
 """The real runtime (graph, gateway, offline model, LangGraph Postgres saver) survives PostgreSQL dropping
 every connection: the next turns complete and /readyz is ok; a database that refuses connections makes /readyz
-answer 503 naming the database and the checkpointer."""
+answer 503 naming the database and the checkpointer; a read-only one makes writes a typed 503."""
 
 from __future__ import annotations
 
@@ -84,3 +84,18 @@ async def test_a_database_that_went_away_is_not_ready(
     assert name in components["database"]["message"]
     assert components["checkpointer"]["status"] == "failed"
     assert (await http.get("/healthz")).status_code == 200  # liveness: the process itself is fine
+
+
+async def test_a_read_only_database_is_a_typed_503(
+    client: tuple[httpx.AsyncClient, Runtime], admin: Engine, url: str
+) -> None:
+    http, _runtime = client
+    name = url.rsplit("/", 1)[1]
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+    terminate_sessions(admin, url)  # new sessions start read-only (as on a standby after a failover)
+    response = await http.post("/v1/conversations", headers=ME)
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "storage_unavailable"
+    assert "read-only" in error["message"] and "COPILOT_DATABASE_URL" in error["message"]
