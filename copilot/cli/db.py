@@ -1,4 +1,4 @@
-"""`copilot db upgrade | current`: the database schema (Alembic revisions in copilot/store/migrations).
+"""`copilot db upgrade | current | revision`: the database schema (Alembic revisions in copilot/store/migrations).
 
 `serve` upgrades on start as well; run `copilot db upgrade` first to migrate during a maintenance window, and
 `copilot db current --check` in a deploy script to refuse to continue on an un-migrated database."""
@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from copilot.errors import CopilotError
 from copilot.settings import Settings
 from copilot.store.database import open_engine
-from copilot.store.migrate import current_revision, head, migrate
+from copilot.store.migrate import current_revision, head, migrate, new_revision
 
 db_app = typer.Typer(help="Database schema: upgrade to the newest revision, show the current one.")
 
@@ -59,6 +59,15 @@ def current(
     typer.echo(f"{_url(engine)}: revision {shown}; head is {newest}: run `copilot db upgrade`")
     if check:
         raise typer.Exit(1)
+
+
+@db_app.command("revision")
+def revision(
+    message: Annotated[str, typer.Option("--message", "-m", help="What changes, e.g. 'turns table'.")],
+) -> None:
+    """(Developers) write the next revision from what copilot/store/schema.py has that the chain lacks."""
+    path = new_revision(message)
+    typer.echo(f"wrote {path}: review it (and its downgrade), then `make lint test`")
 
 
 def _url(engine: Engine) -> str:

@@ -3,6 +3,7 @@ created at head; replaying every revision from nothing gives exactly `copilot.st
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -12,16 +13,32 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, MetaData, create_engine, inspect, select, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    inspect,
+    select,
+    text,
+)
 
 from copilot.errors import CopilotError
 from copilot.store.database import make_engine
 from copilot.store.migrate import (
+    BASELINE,
+    MIGRATIONS,
     alembic_config,
     current_revision,
     head,
     include_name,
     migrate,
+    new_revision,
+    script_directory,
 )
 from copilot.store.migrations import baseline
 from copilot.store.schema import conversations, documents, events, metadata, previews
@@ -129,4 +146,27 @@ def test_a_revision_from_a_newer_release_is_a_clear_error(tmp_path: Path) -> Non
     with pytest.raises(CopilotError, match="does not know") as info:
         migrate(engine)
     assert info.value.code == "configuration"
+    engine.dispose()
+
+
+def test_next_revision_is_generated_and_chains(tmp_path: Path) -> None:
+    """What the lead does for the `turns` table: add it to the metadata, generate 0002, upgrade an old database."""
+    location = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
+    target = MetaData()
+    for table in metadata.tables.values():
+        table.to_metadata(target)
+    Table("turns", target, Column("turn_id", String(64), primary_key=True), Column("at", DateTime(True)))
+    Table("documents", target, extend_existing=True).append_column(Column("version", Integer, nullable=True))
+    written = new_revision("turns table", location=location, target=target)
+    assert written.name == "0002_turns_table.py"
+    source = written.read_text()
+    assert "op.create_table(" in source and 'op.drop_table("turns")' in source and "add_column" in source
+    engine = create_engine(release_database(tmp_path / "old.db"))
+    with engine.begin() as conn:
+        MigrationContext.configure(conn).stamp(script_directory(), BASELINE)
+        command.upgrade(alembic_config(conn, location=location, target=target), "head")
+        assert current_revision(conn) == "0002"
+    assert schema_diff(engine, target) == []
+    assert schema_diff(engine) != []  # the real metadata has no turns table yet
     engine.dispose()

@@ -7,7 +7,6 @@ from alembic import context
 from sqlalchemy import Connection
 
 from copilot.store.migrate import include_name
-from copilot.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if not isinstance(connection, Connection):
@@ -17,7 +16,7 @@ if not isinstance(connection, Connection):
 
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=context.config.attributes["target_metadata"],  # copilot.store.schema.metadata
     include_name=include_name,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite ALTERs become copy-and-move batches
     compare_type=True,
