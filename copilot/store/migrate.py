@@ -27,9 +27,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from copilot.errors import CopilotError, ErrorCode
+from copilot.store.errors import storage_error
 from copilot.store.migrations import baseline
 from copilot.store.schema import metadata
 
@@ -93,10 +95,16 @@ def current_revision(conn: Connection) -> str | None:
 
 def migrate(engine: Engine) -> Migration:
     """Bring the database to head (idempotent; safe when several processes start at once)."""
-    with _locking_engine(engine) as locking, locking.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
-        return _to_head(conn)
+    try:
+        with _locking_engine(engine) as locking, locking.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+            return _to_head(conn)
+    except DBAPIError as exc:  # a read-only, full or unreachable database: say what to fix
+        typed = storage_error(exc)
+        if typed is None:
+            raise
+        raise typed from exc
 
 
 def _to_head(conn: Connection) -> Migration:

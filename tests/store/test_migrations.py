@@ -170,3 +170,14 @@ def test_next_revision_is_generated_and_chains(tmp_path: Path) -> None:
     assert schema_diff(engine, target) == []
     assert schema_diff(engine) != []  # the real metadata has no turns table yet
     engine.dispose()
+
+
+def test_a_read_only_database_that_needs_migrating_says_what_to_fix(tmp_path: Path) -> None:
+    release_database(tmp_path / "old.db")
+    read_only = create_engine(f"sqlite:///file:{tmp_path / 'old.db'}?mode=ro&uri=true")
+    with pytest.raises(CopilotError, match="read-only") as info:
+        migrate(read_only)
+    assert info.value.code == "storage_unavailable"
+    make_engine(f"sqlite:///{tmp_path / 'old.db'}").dispose()
+    assert migrate(read_only).outcome == "current"  # at head, a read-only database starts (writes get a 503)
+    read_only.dispose()
