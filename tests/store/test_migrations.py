@@ -150,25 +150,27 @@ def test_a_revision_from_a_newer_release_is_a_clear_error(tmp_path: Path) -> Non
 
 
 def test_next_revision_is_generated_and_chains(tmp_path: Path) -> None:
-    """What the lead does for the `turns` table: add it to the metadata, generate 0002, upgrade an old database."""
+    """What the next schema change does: add a table and a column to the metadata, generate the revision,
+    upgrade a release database through the whole chain."""
     location = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
     target = MetaData()
     for table in metadata.tables.values():
         table.to_metadata(target)
-    Table("turns", target, Column("turn_id", String(64), primary_key=True), Column("at", DateTime(True)))
+    Table("notes", target, Column("note_id", String(64), primary_key=True), Column("at", DateTime(True)))
     Table("documents", target, extend_existing=True).append_column(Column("version", Integer, nullable=True))
-    written = new_revision("turns table", location=location, target=target)
-    assert written.name == "0002_turns_table.py"
+    written = new_revision("notes table", location=location, target=target)
+    number = f"{int(head()) + 1:04d}"
+    assert written.name == f"{number}_notes_table.py"
     source = written.read_text()
-    assert "op.create_table(" in source and 'op.drop_table("turns")' in source and "add_column" in source
+    assert "op.create_table(" in source and 'op.drop_table("notes")' in source and "add_column" in source
     engine = create_engine(release_database(tmp_path / "old.db"))
     with engine.begin() as conn:
         MigrationContext.configure(conn).stamp(script_directory(), BASELINE)
         command.upgrade(alembic_config(conn, location=location, target=target), "head")
-        assert current_revision(conn) == "0002"
+        assert current_revision(conn) == number
     assert schema_diff(engine, target) == []
-    assert schema_diff(engine) != []  # the real metadata has no turns table yet
+    assert schema_diff(engine) != []  # the real metadata has no notes table
     engine.dispose()
 
 
