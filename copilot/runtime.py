@@ -25,6 +25,7 @@ from copilot.gateway.result import Preview
 from copilot.handoff.queue import HandoffQueue
 from copilot.handoff.service import Boundary, HandoffService
 from copilot.handoff.staff import Staff
+from copilot.health import Readiness, store_probes
 from copilot.principal import Principal
 from copilot.settings import Settings
 from copilot.store.database import make_engine
@@ -61,6 +62,8 @@ class Runtime:
     """Preview ids the conversation's graph is waiting on (None: derive them from the event log)."""
     staff: Staff | None = None
     """Agent tools, approvals and assist (None in a runtime around a fake turn runner)."""
+    readiness: Readiness = field(default_factory=Readiness)
+    """GET /readyz probes; `readiness.drain()` on shutdown reports not-ready."""
 
     async def pending_previews(self, conversation_id: str) -> set[str]:
         """Previews of this conversation that still await the human's decision."""
@@ -132,6 +135,7 @@ def assemble(
         facts=facts or {},
         waiting=waiting,
         staff=staff,
+        readiness=Readiness(store_probes(settings, engine)),
     )
 
 
@@ -165,6 +169,7 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
             boundary=lambda cid, note: mark_boundary(system.graph, cid, note),
         )
         runtime.staff = open_staff(system, runtime.events)
+        runtime.readiness.probes.extend(system.probes)
         runtime.turns.open()  # recovers turns a dead worker left behind, and runs queued ones
         try:
             yield runtime

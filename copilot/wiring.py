@@ -23,6 +23,7 @@ from copilot.agent.runner import run_turn
 from copilot.events import EventSink
 from copilot.gateway.gateway import Gateway
 from copilot.handoff.approvals import ApprovalStore
+from copilot.health import CheckpointerProbe, Probe
 from copilot.knowledge import KnowledgeBase, open_knowledge_base
 from copilot.llm.factory import make_chat_model
 from copilot.packs import Pack, load_pack
@@ -47,6 +48,8 @@ class System:
     facts: dict[str, Any] = field(default_factory=dict)
     deps: AgentDeps | None = None
     """The graph's model, retriever and tools (agent assist reuses them)."""
+    probes: list[Probe] = field(default_factory=list)
+    """Readiness probes of what the system opened (the checkpointer)."""
 
     async def runner(self, request: TurnRequest, sink: EventSink) -> TurnStatus:
         """The TurnRunner of the API: one graph turn for the request."""
@@ -113,6 +116,7 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
             "model": settings.model if model is None else "custom",
         }
         try:
-            yield System(settings, engine, pack, gateway, kb, build_graph(deps, saver), facts, deps)
+            graph = build_graph(deps, saver)
+            yield System(settings, engine, pack, gateway, kb, graph, facts, deps, [CheckpointerProbe(saver)])
         finally:
             engine.dispose()

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.crash.harness import Server, auth
-from tests.web.support import HostPage, serve_host_page
+from tests.web.support import serve_host_page
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=40_000)  # a restart plus the lease of the dead worker on a slow CI machine
