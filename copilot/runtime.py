@@ -80,6 +80,12 @@ class Runtime:
     async def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
         return await asyncio.to_thread(self.decider.decide, principal, preview_id, approve)
 
+    async def drain(self) -> None:
+        """Shutting down (SIGTERM): report not-ready, take no new turns, let running ones finish for
+        `drain_seconds`, hand the rest to recovery. Idempotent; open SSE streams keep flowing meanwhile."""
+        self.readiness.drain()
+        await self.turns.drain(self.settings.drain_seconds)
+
     async def confirm(
         self, principal: Principal, conversation_id: str, preview_id: str, approve: bool
     ) -> str:
@@ -174,4 +180,5 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
         try:
             yield runtime
         finally:
+            await runtime.drain()
             await runtime.turns.aclose(settings.drain_seconds)

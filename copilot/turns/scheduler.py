@@ -51,6 +51,7 @@ class TurnScheduler:
         self._wake = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._accepting = True
+        self._drained: asyncio.Task[None] | None = None
 
     # -- producers --------------------------------------------------------------------------------------
     async def start(
@@ -169,23 +170,38 @@ class TurnScheduler:
                     task.cancel()
 
     # -- shutdown ---------------------------------------------------------------------------------------
-    async def aclose(self, timeout: float = 30.0) -> None:
+    @property
+    def draining(self) -> bool:
+        return not self._accepting
+
+    async def drain(self, timeout: float) -> None:
         """Stop taking turns, let running ones finish for `timeout` seconds, then hand the rest to recovery
         (their leases end now: another worker, or this one after a restart, resumes them from their last
-        checkpoint). Never cancels a turn without a terminal event being owed by someone."""
-        self._accepting = False
-        self._wake.set()
+        checkpoint and owes their terminal event). Idempotent: every caller awaits the same drain."""
+        if self._drained is None:
+            self._accepting = False
+            self._wake.set()
+            self._drained = asyncio.create_task(self._drain(timeout), name=f"turn drain {self.worker}")
+        await asyncio.shield(self._drained)
+
+    async def _drain(self, timeout: float) -> None:
         tasks = dict(self._tasks)
-        if tasks:
-            _, pending = await asyncio.wait(tasks.values(), timeout=timeout)
-            unfinished = [turn_id for turn_id, task in tasks.items() if task in pending]
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending)
-            if unfinished:
-                with contextlib.suppress(Exception):
-                    await asyncio.to_thread(self.queue.release, self.worker, unfinished)
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks.values(), timeout=timeout)
+        unfinished = [turn_id for turn_id, task in tasks.items() if task in pending]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        if unfinished:
+            log.warning("handing %d unfinished turns to recovery: %s", len(unfinished), unfinished)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.queue.release, self.worker, unfinished)
+
+    async def aclose(self, timeout: float = 30.0) -> None:
+        """Drain (see `drain`), then stop the claim loop and the heartbeat."""
+        await self.drain(timeout)
         for loop in self._loops:
             loop.cancel()
         for loop in self._loops:

@@ -158,7 +158,7 @@ def test_next_revision_is_generated_and_chains(tmp_path: Path) -> None:
     for table in metadata.tables.values():
         table.to_metadata(target)
     Table("notes", target, Column("note_id", String(64), primary_key=True), Column("at", DateTime(True)))
-    Table("documents", target, extend_existing=True).append_column(Column("version", Integer, nullable=True))
+    Table("documents", target, extend_existing=True).append_column(Column("archived", Integer, nullable=True))
     written = new_revision("notes table", location=location, target=target)
     number = f"{int(head()) + 1:04d}"
     assert written.name == f"{number}_notes_table.py"
