@@ -74,7 +74,7 @@ def serve(
     )
     # SIGTERM: open SSE streams keep flowing while running turns drain (copilot.api.events), then close;
     # uvicorn gives connections that long before it cuts them.
-    grace = settings.drain_seconds + 10
+    grace = int(settings.drain_seconds) + 10
     uvicorn.run(
         app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=grace
     )
