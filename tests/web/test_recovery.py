@@ -73,7 +73,7 @@ def test_a_confirmed_write_cut_by_a_crash_ends_done_after_the_restart(
     page.screenshot(path=str(artifacts / "widget-recovered-write.png"))
 
     page.reload()
-    _open(page)
+    expect(page.get_by_role("dialog", name="Support")).to_be_visible()  # the panel stays open
     expect(page.get_by_role("group", name="Please confirm: Cancel pending order")).to_contain_text("Done ✓")
     expect(page.locator(".typing")).to_have_count(0)
     expect(page.get_by_role("button", name="Send")).to_be_enabled()
