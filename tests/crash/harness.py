@@ -30,6 +30,8 @@ class Server:
 
     data_dir: Path
     database_url: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """More settings (e.g. COPILOT_REDIS_URL for a scaled-out worker)."""
     port: int = field(default_factory=free_port)
     crash_file: Path = field(init=False)
     proc: subprocess.Popen[bytes] | None = None
@@ -50,7 +52,7 @@ class Server:
         }  # fmt: skip
         if self.database_url:
             env["COPILOT_DATABASE_URL"] = self.database_url
-        return env
+        return {**env, **self.extra_env}
 
     def start(self, timeout: float = 60.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
