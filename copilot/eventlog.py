@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 
 from copilot.events import EventType, StoredEvent
 from copilot.eventwriter import BatchWriter, Committed
+from copilot.faults import crash_point
 from copilot.store.schema import events
 
 # Built once: constructing a statement costs more than executing it (its cache key is recomputed per build).
@@ -62,12 +63,15 @@ class LocalNotifier:
 class RecentEvents:
     """The last events this process committed, per conversation (bounded; least recently appended
     conversations dropped first). A tail takes the events after its seq from here when the next one is
-    here, without a query; anything else (other processes' events, older history) is read from the table."""
+    here, without a query; anything else (other processes' events, older history) is read from the table.
+    Events committed in this process outside the writer (`insert_event` + `EventLog.notify`) make the window
+    forget the conversation, so a run read here never ends short of an event that was already notified."""
 
     def __init__(self, per_conversation: int = 64, conversations: int = 512) -> None:
         self._per_conversation = per_conversation
         self._conversations = conversations
         self._events: OrderedDict[str, list[StoredEvent]] = OrderedDict()
+        self._forgets = 0
 
     def add(self, conversation_id: str, event: StoredEvent) -> None:
         recent = self._events.setdefault(conversation_id, [])
@@ -77,6 +81,15 @@ class RecentEvents:
             del recent[: len(recent) - self._per_conversation]
         if len(self._events) > self._conversations:
             self._events.popitem(last=False)
+
+    def forget(self, conversation_id: str) -> None:
+        self._events.pop(conversation_id, None)
+        self._forgets += 1
+
+    def epoch(self) -> int:
+        """Changes with every `forget`: a batch that saw it change while being written is not added (the
+        forgotten event may come after the batch's)."""
+        return self._forgets
 
     def after(self, conversation_id: str, seq: int) -> tuple[list[StoredEvent], bool] | None:
         """The run of consecutive seqs seq+1, seq+2... held here, and whether later ones are held past a
@@ -140,17 +153,21 @@ class EventLog:
         if writer is None:
             if self._closed:
                 raise RuntimeError("the event log is closed; no more appends")
-            writer = self._writers[loop] = BatchWriter(self._engine, self._committed)
+            writer = self._writers[loop] = BatchWriter(self._engine, self._committed, self._recent.epoch)
         return writer
 
-    def _committed(self, committed: list[Committed]) -> None:
-        for conversation_id, event in committed:
-            self._recent.add(conversation_id, event)
+    def _committed(self, committed: list[Committed], epoch: object) -> None:
+        if epoch == self._recent.epoch():  # else an outbox event was notified meanwhile: maybe after these
+            for conversation_id, event in committed:
+                self._recent.add(conversation_id, event)
         for conversation_id in dict.fromkeys(cid for cid, _ in committed):
             self._notifier.notify(conversation_id)
 
     def notify(self, conversation_id: str) -> None:
-        """Wake the conversation's tails (after committing `insert_event` in a caller's transaction)."""
+        """Wake the conversation's tails (after committing `insert_event` in a caller's transaction). That
+        event is not in the recent window, so the window stops vouching for the conversation: its tails
+        read the table next."""
+        self._recent.forget(conversation_id)
         self._notifier.notify(conversation_id)
 
     async def read_after(
@@ -187,7 +204,7 @@ class EventLog:
         last = after
         while True:
             signal = self._notifier.signal(conversation_id)
-            recent = self._recent.after(conversation_id, last)
+            recent = self._recent.after(conversation_id, last) if follow else None
             batch, more = recent or (await self.read_after(conversation_id, last, limit=READ_LIMIT), False)
             for event in batch:
                 last = event["seq"]
@@ -220,4 +237,6 @@ class ConversationSink:
         self.conversation_id = conversation_id
 
     async def emit(self, type: EventType, data: dict[str, Any], *, turn_id: str | None = None) -> int:
-        return await self._log.append(self.conversation_id, type, data, turn_id=turn_id)
+        seq = await self._log.append(self.conversation_id, type, data, turn_id=turn_id)
+        crash_point(f"event.{type}")
+        return seq

@@ -64,12 +64,20 @@ Committed = tuple[str, StoredEvent]
 
 
 class BatchWriter:
-    """Queue + one writer task per event log (per process); `on_commit(events)` runs in the event loop
-    after each batch with the events it committed (it wakes the tails)."""
+    """Queue + one writer task per event log (per process); `on_commit(events, token)` runs in the event
+    loop after each batch with the events it committed (it wakes the tails) and what `on_batch()` returned
+    when the batch started."""
 
-    def __init__(self, engine: Engine, on_commit: Callable[[list[Committed]], None]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        on_commit: Callable[[list[Committed], object], None],
+        on_batch: Callable[[], object] = lambda: None,
+    ) -> None:
         self._engine = engine
         self._on_commit = on_commit
+        self._on_batch = on_batch
+        """Called as a batch starts; its value is passed to `on_commit` with the batch's events."""
         self._queue: list[PendingAppend] = []
         self._task: asyncio.Task[None] | None = None
         self._closed = False
@@ -112,6 +120,7 @@ class BatchWriter:
         self.batches += 1
         self.appends += len(batch)
         committed: list[Committed] = []
+        token = self._on_batch()
         try:
             outcomes, committed = await asyncio.to_thread(_write_and_copy, self._engine, batch)
         except Exception as exc:  # the database failed the whole batch: every caller gets the error
@@ -122,7 +131,7 @@ class BatchWriter:
             raise
         for item, outcome in zip(batch, outcomes, strict=True):
             _settle(item, outcome)
-        self._on_commit(committed)
+        self._on_commit(committed, token)
 
 
 def _settle(item: PendingAppend, outcome: Outcome) -> None:

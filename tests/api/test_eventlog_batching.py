@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from copilot.eventlog import EventLog, RecentEvents
+from copilot.eventlog import EventLog, RecentEvents, insert_event
 from copilot.events import StoredEvent
 from copilot.store.database import make_engine
 from copilot.store.schema import events
@@ -192,3 +192,30 @@ def test_one_log_driven_from_two_event_loops(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(seqs) == list(range(1, 41))
+
+
+async def test_an_outbox_event_committed_beside_the_writer_reaches_a_live_tail(tmp_path: Path) -> None:
+    """insert_event in a caller's transaction + notify: the recent window forgets the conversation, so the
+    tail reads the table instead of trusting a window that lacks that event."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'e.db'}")
+    log = EventLog(engine)
+    received: list[int] = []
+
+    async def follow() -> None:
+        async for event in log.tail("c", poll=30):
+            received.append(event["seq"])
+            if len(received) == 4:
+                return
+
+    task = asyncio.create_task(follow())
+    assert await log.append("c", "turn.started", {}) == 1
+    with engine.begin() as conn:
+        assert insert_event(conn, "c", "message.user", {}) == 2
+    log.notify("c")
+    assert await log.append("c", "message.delta", {"text": "x"}) == 3
+    with engine.begin() as conn:
+        assert insert_event(conn, "c", "turn.completed", {}) == 4
+    log.notify("c")
+    await asyncio.wait_for(task, timeout=2)
+    assert received == [1, 2, 3, 4]
+    assert [e["seq"] async for e in log.tail("c", 2, follow=False)] == [3, 4]

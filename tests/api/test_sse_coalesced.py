@@ -18,7 +18,7 @@ from copilot.events import EventSink
 from copilot.llm.scripted import ScriptedChatModel
 from copilot.runtime import assemble
 from copilot.settings import Settings
-from copilot.turns import TurnRequest
+from copilot.turns import TurnRequest, TurnStatus
 from tests.agent.fakes import FixedRetriever
 from tests.agent.world import CUSTOMER, World
 from tests.api.support import SECRET, OnceDecider, Sse, iter_sse, serve_in_thread, token
@@ -33,8 +33,8 @@ async def test_a_long_answer_streams_in_several_coalesced_deltas(tmp_path: Path)
     deps = AgentDeps(model=model, gateway=world.gateway, retriever=FixedRetriever(), tools=[])
     graph = build_graph(deps, InMemorySaver())
 
-    async def runner(request: TurnRequest, sink: EventSink) -> None:
-        await run_turn(
+    async def runner(request: TurnRequest, sink: EventSink) -> TurnStatus:
+        return await run_turn(
             graph, conversation_id=request.conversation_id, turn_id=request.turn_id,
             principal=request.principal, sink=sink, text=request.text, flush=FlushPolicy(0.04, 256),
         )  # fmt: skip

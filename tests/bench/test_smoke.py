@@ -13,6 +13,7 @@ import pytest
 
 from bench.gateway import RULES, synthetic_rules
 from bench.run import QUICK
+from copilot.agent.runner import DURABILITY
 from copilot.settings import PROJECT_ROOT
 
 STATS = {"name", "n", "mean_ms", "p50_ms", "p95_ms"}
@@ -46,12 +47,13 @@ def test_turn_benchmarks_cover_both_savers(run: Run) -> None:
     turns = run.data["turns"]
     assert [t["saver"] for t in turns] == ["in-memory", "sqlite"]
     for turn, n in zip(turns, (QUICK.turn_iterations, QUICK.sqlite_iterations), strict=True):
-        for variant in ("ours", "bare", "bare_async"):
+        for variant in ("ours", "bare", "bare_other"):
             _check_stats(turn[variant], n)
         assert turn["ratio"] == pytest.approx(turn["ours"]["mean_ms"] / turn["bare"]["mean_ms"])
         assert turn["ratio_p50"] == pytest.approx(turn["ours"]["p50_ms"] / turn["bare"]["p50_ms"])
-        assert turn["durability"] == "exit"
-        assert turn["bare"]["name"] == "bare, durability=exit"  # the goal compares like with like
+        assert turn["durability"] == DURABILITY
+        assert turn["bare"]["name"] == f"bare, durability={DURABILITY}"  # the goal compares like with like
+        assert turn["other_durability"] != DURABILITY
 
 
 def test_gateway_benchmark_runs_at_ten_thousand_rules(run: Run) -> None:
@@ -100,7 +102,7 @@ def test_output_has_table_and_summary_block(run: Run) -> None:
     assert summary[5].startswith("HTTP (sqlite): one uvicorn worker each; events per turn after coalescing")
     assert "throughput ratio" in summary[6] and "throughput ratio" in summary[7]
     assert summary[8].startswith("HTTP p95 turn latency")
-    assert "durability=exit" in summary[1]
+    assert f"durability={DURABILITY}" in summary[1]
 
 
 def test_synthetic_rules_are_distinct_and_span_tenants() -> None:
