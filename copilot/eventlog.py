@@ -74,6 +74,8 @@ class RecentEvents:
         self._forgets = 0
 
     def add(self, conversation_id: str, event: StoredEvent) -> None:
+        if not self._per_conversation:
+            return
         recent = self._events.setdefault(conversation_id, [])
         self._events.move_to_end(conversation_id)
         recent.append(event)
@@ -118,7 +120,9 @@ class EventLog:
     def __init__(self, engine: Engine, notifier: Notifier | None = None) -> None:
         self._engine = engine
         self._notifier: Notifier = notifier or LocalNotifier()
-        self._recent = RecentEvents()
+        # The window is trusted only when every wake-up is this process's own: a notifier that also relays
+        # other processes' appends (Redis, NOTIFY) could wake a tail for an event the window lacks.
+        self._recent = RecentEvents(per_conversation=64 if type(self._notifier) is LocalNotifier else 0)
         self._writers: WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = WeakKeyDictionary()
         """One writer per event loop (a server has one; tests may drive a log from several)."""
         self._closed = False

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from copilot.eventlog import EventLog, RecentEvents, insert_event
+from copilot.eventlog import EventLog, LocalNotifier, RecentEvents, insert_event
 from copilot.events import StoredEvent
 from copilot.store.database import make_engine
 from copilot.store.schema import events
@@ -219,3 +219,13 @@ async def test_an_outbox_event_committed_beside_the_writer_reaches_a_live_tail(t
     await asyncio.wait_for(task, timeout=2)
     assert received == [1, 2, 3, 4]
     assert [e["seq"] async for e in log.tail("c", 2, follow=False)] == [3, 4]
+
+
+async def test_a_relaying_notifier_turns_the_recent_window_off(tmp_path: Path) -> None:
+    class Relay(LocalNotifier):  # stands in for a notifier that relays other processes' appends
+        pass
+
+    log = EventLog(make_engine(f"sqlite:///{tmp_path / 'e.db'}"), notifier=Relay())
+    await log.append("c", "turn.started", {})
+    assert log._recent.after("c", 0) is None
+    assert [e["seq"] async for e in log.tail("c", follow=False)] == [1]
