@@ -17,7 +17,9 @@ from langchain_core.language_models import BaseChatModel
 from sqlalchemy import Engine
 
 from copilot.auth import resolve_secret
+from copilot.backplane import Backplane, local_backplane, open_backplane
 from copilot.conversations import ConversationStore
+from copilot.doorbell import EventNotifier
 from copilot.eventlog import EventLog
 from copilot.gateway.result import Preview
 from copilot.handoff.queue import HandoffQueue
@@ -56,6 +58,8 @@ class Runtime:
     """Preview ids the conversation's graph is waiting on (None: derive them from the event log)."""
     staff: Staff | None = None
     """Agent tools, approvals and assist (None in a runtime around a fake turn runner)."""
+    backplane: Backplane = field(default_factory=Backplane)
+    """Doorbell (topics events/turns/policy) and rate limits shared with the other workers."""
 
     async def pending_previews(self, conversation_id: str) -> set[str]:
         """Previews of this conversation that still await the human's decision."""
@@ -83,11 +87,13 @@ def assemble(
     waiting: PendingLookup | None = None,
     staff: Staff | None = None,
     boundary: Boundary | None = None,
+    backplane: Backplane | None = None,
 ) -> Runtime:
     """Build a Runtime around a turn runner and a decider (tests pass fakes; `open_runtime` the real ones)."""
     secret = resolve_secret(settings)
     engine = engine or make_engine(settings.resolved_database_url)
-    events = EventLog(engine)
+    backplane = backplane or local_backplane(settings)
+    events = EventLog(engine, EventNotifier(backplane.doorbell))
     conversations = ConversationStore(engine)
     handoff = HandoffService(HandoffQueue(engine), events, conversations, boundary)
     turns = TurnScheduler(events, handoff.wrap_runner(runner), gate=handoff.gate)
@@ -104,6 +110,7 @@ def assemble(
         facts=facts or {},
         waiting=waiting,
         staff=staff,
+        backplane=backplane,
     )
 
 
@@ -123,10 +130,11 @@ def open_staff(system: System, events: EventLog) -> Staff:
 async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None) -> AsyncIterator[Runtime]:
     """The real runtime (graph, gateway, KB); `model` overrides COPILOT_MODEL. Turns are drained on exit."""
     from copilot.agent.boundary import mark_boundary
+    from copilot.policy.bell import gateway_policy_doorbell
     from copilot.wiring import open_system
 
     resolve_secret(settings)  # fail fast (production without a secret) before any heavy work
-    async with open_system(settings, model=model) as system:
+    async with open_backplane(settings) as backplane, open_system(settings, model=model) as system:
         runtime = assemble(
             settings,
             runner=system.runner,
@@ -135,9 +143,13 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
             facts=system.facts,
             waiting=system.pending_previews,
             boundary=lambda cid, note: mark_boundary(system.graph, cid, note),
+            backplane=backplane,
         )
         runtime.staff = open_staff(system, runtime.events)
-        try:
-            yield runtime
-        finally:
-            await runtime.turns.aclose()
+        bell = backplane.doorbell
+        url, tenant = str(system.engine.url), settings.default_tenant
+        async with gateway_policy_doorbell(bell, system.gateway.authorizer, url, tenant):
+            try:
+                yield runtime
+            finally:
+                await runtime.turns.aclose()
