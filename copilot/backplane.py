@@ -24,6 +24,7 @@ class Backplane:
     doorbell: Doorbell = field(default_factory=LocalDoorbell)
     redis: Redis | None = None
     """The client of the shared limiters (None: limits are per worker)."""
+    limit_prefix: str = "copilot:rl"
     _limiters: dict[str, RateLimiter] = field(default_factory=dict)
 
     def limiter(self, name: str, limit: int, window: float) -> RateLimiter:
@@ -31,7 +32,7 @@ class Backplane:
         found = self._limiters.get(name)
         if found is None:
             found = self._limiters[name] = (
-                RedisRateLimiter(self.redis, name, limit, window)
+                RedisRateLimiter(self.redis, name, limit, window, prefix=self.limit_prefix)
                 if self.redis is not None
                 else MemoryRateLimiter(limit, window)
             )
