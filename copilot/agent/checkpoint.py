@@ -34,7 +34,7 @@ async def open_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointS
 @asynccontextmanager
 async def _postgres(url: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
     try:
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver  # type: ignore[import-not-found]
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:
         raise CopilotError(
             ErrorCode.CONFIGURATION,
