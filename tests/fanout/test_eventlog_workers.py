@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from sqlalchemy import Engine
+from sqlalchemy.pool import QueuePool
 
 from copilot.doorbell import EventNotifier
 from copilot.eventlog import EventLog
@@ -53,7 +54,16 @@ async def workers(database_url: str, redis_url: str, prefix: str) -> AsyncIterat
     yield a, b
     for w in (a, b):
         await w.bell.aclose()
+        await _until_checked_in(w.engine)
         w.engine.dispose()
+
+
+async def _until_checked_in(engine: Engine) -> None:
+    """A cancelled tail's read may still hold a connection in its thread; let it return it before dispose."""
+    for _ in range(200):
+        if not isinstance(engine.pool, QueuePool) or engine.pool.checkedout() == 0:
+            return
+        await asyncio.sleep(0.01)
 
 
 class Reader:
@@ -85,6 +95,8 @@ class Reader:
 
 async def test_a_tail_on_b_sees_appends_on_a_within_milliseconds(workers: tuple[Worker, Worker]) -> None:
     a, b = workers
+    await a.log.append("conv_warm", "turn.started", {})  # connections opened: time the bell, not a connect
+    await b.log.read_after("conv_warm", 0)
     reader = Reader(b.log, "conv_live")
     await asyncio.sleep(0.1)  # B has read the empty log and sleeps on its signal
     latencies = []
