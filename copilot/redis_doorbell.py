@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 import uuid
 from typing import Any
 
@@ -34,7 +35,7 @@ CONNECTED_POLL_SECONDS = 5.0
 """Safety poll while subscribed (pub/sub is at-most-once; a drop is detected and handled separately)."""
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 2.0
 HEALTH_SECONDS = 5.0
-"""The subscriber PINGs Redis this often when idle, so a silent network loss is noticed."""
+"""The subscriber PINGs Redis when idle this long; silence for 3x this counts as a lost connection."""
 _DOWN = (RedisError, OSError)
 
 
@@ -153,7 +154,7 @@ class RedisDoorbell:
             try:
                 await self._publish(client, batch)
                 delay = BACKOFF_MIN
-            except _DOWN as exc:
+            except Exception as exc:  # RedisError/OSError mostly; never let the publisher die
                 log.warning("doorbell: publish failed (%s); retrying in %.2fs", exc, delay)
                 self._pending = {**dict.fromkeys(batch), **self._pending}
                 await _sleep_jittered(delay)
@@ -179,21 +180,32 @@ class RedisDoorbell:
 
     async def _listen_once(self) -> None:
         client = Redis.from_url(
-            self.url, retry=Retry(NoBackoff(), 0), health_check_interval=int(HEALTH_SECONDS),
-            socket_connect_timeout=1.0, socket_keepalive=True, client_name=self.subscriber_name,
+            self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=1.0, socket_keepalive=True,
+            client_name=self.subscriber_name,
         )  # fmt: skip
         pubsub = client.pubsub()
         try:
             await self._subscribe(pubsub)
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=HEALTH_SECONDS)
-                if message is not None:
-                    self._dispatch(message)
+            await self._receive(pubsub)
         finally:
             with contextlib.suppress(*_DOWN):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
             with contextlib.suppress(*_DOWN):
                 await client.aclose()
+
+    async def _receive(self, pubsub: PubSub) -> None:
+        """Dispatch messages; PING when idle for HEALTH_SECONDS, give up when Redis is silent for 3x that."""
+        heard = time.monotonic()
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=HEALTH_SECONDS)
+            now = time.monotonic()
+            if message is not None:
+                heard = now
+                self._dispatch(message)
+            if now - heard > 3 * HEALTH_SECONDS:
+                raise ConnectionError(f"no reply from Redis for {now - heard:.0f}s")
+            if now - heard >= HEALTH_SECONDS:
+                await pubsub.ping()
 
     async def _subscribe(self, pubsub: PubSub) -> None:
         await pubsub.psubscribe(f"{self.prefix}:*")

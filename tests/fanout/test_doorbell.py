@@ -93,7 +93,6 @@ async def test_a_killed_subscriber_wakes_waiters_falls_back_to_polling_and_recon
     waiting = b.signal("events", "conv_k")
     _kill_subscriber(redis_admin, b)
     assert await wait(b, waiting, timeout=1)  # woken by the drop: re-read, then poll until resubscribed
-    assert b.subscriptions == 1 or b.connected
     assert await b.wait_connected(3) and b.subscriptions == 2
     signal = b.signal("events", "conv_k")
     a.ring("events", "conv_k")
