@@ -101,7 +101,9 @@ class RedisDoorbell:
         """Start publishing and subscribing; wait up to `wait` s for the subscription (False: still trying,
         waiters poll every `fallback_poll` s meanwhile)."""
         self._loop = asyncio.get_running_loop()
-        self._publisher = Redis.from_url(self.url, socket_connect_timeout=1.0)
+        self._publisher = Redis.from_url(
+            self.url, socket_connect_timeout=1.0, client_name=f"{self.subscriber_name}-pub"
+        )
         self._tasks = [
             asyncio.create_task(self._publish_loop(self._publisher), name="doorbell publisher"),
             asyncio.create_task(self._listen_loop(), name="doorbell subscriber"),

@@ -80,10 +80,26 @@ async def test_ring_from_a_worker_thread(bells: tuple[RedisDoorbell, RedisDoorbe
     assert await wait(b, signal, timeout=1)
 
 
-def _kill_subscriber(admin: Redis, bell: RedisDoorbell) -> None:
-    clients = admin.client_list()
-    [victim] = [c for c in clients if c.get("name") == bell.subscriber_name]
+def _kill(admin: Redis, name: str) -> None:
+    [victim] = [c for c in admin.client_list() if c.get("name") == name]
     admin.client_kill_filter(_id=victim["id"])
+
+
+def _kill_subscriber(admin: Redis, bell: RedisDoorbell) -> None:
+    _kill(admin, bell.subscriber_name)
+
+
+async def test_a_killed_publisher_connection_is_replaced(
+    bells: tuple[RedisDoorbell, RedisDoorbell], redis_admin: Redis
+) -> None:
+    a, b = bells
+    first = b.signal("turns", "*")
+    a.ring("turns", "conv_p")  # opens the publisher's connection
+    assert await wait(b, first, timeout=1)
+    _kill(redis_admin, f"{a.subscriber_name}-pub")
+    signal = b.signal("turns", "*")
+    a.ring("turns", "conv_p")
+    assert await wait(b, signal, timeout=2)
 
 
 async def test_a_killed_subscriber_wakes_waiters_falls_back_to_polling_and_reconnects(
