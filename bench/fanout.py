@@ -14,7 +14,7 @@ from pathlib import Path
 from bench.stats import Stats, summarize
 from copilot.doorbell import DEFAULT_POLL_SECONDS, Doorbell, EventNotifier, LocalDoorbell
 from copilot.eventlog import EventLog
-from copilot.redis_doorbell import RedisDoorbell
+from copilot.redis_doorbell import RedisDoorbell, where
 from copilot.store.database import make_engine
 
 REDIS_URL = os.environ.get("COPILOT_REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -75,4 +75,4 @@ async def run_fanout_bench(workdir: Path, *, appends: int, window: float) -> Fan
     redis = await _with_redis(url, appends, window)
     local = (LocalDoorbell(), LocalDoorbell())
     polled = await _measure(url, local, appends, window, f"no redis (poll {DEFAULT_POLL_SECONDS:g} s)")
-    return FanoutResult(redis, polled, REDIS_URL, DEFAULT_POLL_SECONDS)
+    return FanoutResult(redis, polled, where(REDIS_URL), DEFAULT_POLL_SECONDS)

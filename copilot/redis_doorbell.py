@@ -19,6 +19,7 @@ import random
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -37,6 +38,12 @@ BACKOFF_MIN, BACKOFF_MAX = 0.05, 2.0
 HEALTH_SECONDS = 5.0
 """The subscriber PINGs Redis when idle this long; silence for 3x this counts as a lost connection."""
 _DOWN = (RedisError, OSError)
+
+
+def where(url: str) -> str:
+    """host:port/db of a Redis URL, without credentials (for logs)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 6379}{parts.path}"
 
 
 def _next_backoff(delay: float) -> float:
@@ -111,7 +118,7 @@ class RedisDoorbell:
         up = await self.wait_connected(wait)
         if not up:
             log.warning(
-                "doorbell: Redis at %s not reachable yet; polling every %ss", self.url, self._fallback
+                "doorbell: Redis at %s not reachable yet; polling every %ss", where(self.url), self._fallback
             )
         return up
 
