@@ -23,8 +23,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import Callable
-from typing import Literal, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Literal, Protocol, TypeVar
+
+T = TypeVar("T")
 
 Topic = Literal["events", "turns", "policy"]
 TOPICS: tuple[Topic, ...] = ("events", "turns", "policy")
@@ -58,6 +60,18 @@ async def wait(bell: Doorbell, signal: asyncio.Event, timeout: float | None = No
         await asyncio.wait_for(signal.wait(), timeout=bell.poll_seconds if timeout is None else timeout)
         return True
     return False
+
+
+async def until(bell: Doorbell, topic: Topic, key: str, probe: Callable[[], Awaitable[T | None]]) -> T:
+    """Take the signal, run `probe` (read the source of truth), return its result unless None, else wait for a
+    ring or the poll interval and probe again. E.g. a turn worker: `job = await until(bell, "turns", "*", claim)`.
+    """
+    while True:
+        signal = bell.signal(topic, key)
+        found = await probe()
+        if found is not None:
+            return found
+        await wait(bell, signal)
 
 
 class Signals:

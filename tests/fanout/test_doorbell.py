@@ -8,7 +8,7 @@ import time
 
 from redis import Redis
 
-from copilot.doorbell import LocalDoorbell, wait
+from copilot.doorbell import LocalDoorbell, until, wait
 from copilot.redis_doorbell import RedisDoorbell
 
 PROMPT = 0.05
@@ -40,6 +40,25 @@ async def test_local_ring_from_another_thread() -> None:
     signal = bell.signal("turns", "*")
     await asyncio.to_thread(bell.ring, "turns", "conv_1")
     assert await wait(bell, signal, timeout=1)
+
+
+async def test_until_probes_on_every_ring_and_returns_the_first_find() -> None:
+    bell = LocalDoorbell(poll_seconds=5)
+    queue: list[str] = []
+    probes = 0
+
+    async def claim() -> str | None:
+        nonlocal probes
+        probes += 1
+        return queue.pop() if queue else None
+
+    worker = asyncio.create_task(until(bell, "turns", "*", claim))
+    await asyncio.sleep(0.01)
+    bell.ring("turns", "conv_1")  # rung, but nothing queued yet: probe again, keep waiting
+    await asyncio.sleep(0.01)
+    queue.append("turn_1")
+    bell.ring("turns", "conv_1")
+    assert await asyncio.wait_for(worker, 1) == "turn_1" and probes == 3
 
 
 async def test_a_ring_crosses_workers_within_milliseconds(bells: tuple[RedisDoorbell, RedisDoorbell]) -> None:
