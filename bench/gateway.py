@@ -116,7 +116,7 @@ def bench_call(gateway: Gateway, iterations: int, warmup: int) -> Stats:
     """One full gateway call of the read tool get_order_details on the customer's own order."""
 
     def call(i: int) -> object:
-        result = gateway.call(CUSTOMER, "get_order_details", {"order_id": OWN_ORDER}, call_id=f"bench-{i}")
+        result = gateway.call(CUSTOMER, "get_order_details", {"order_id": OWN_ORDER})
         if result.outcome != "executed":
             raise DecisionMismatch(f"gateway call was {result.outcome}: {result.code} {result.message}")
         return result

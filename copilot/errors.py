@@ -29,6 +29,8 @@ class ErrorCode(StrEnum):
     POLICY_INVALID = "policy_invalid"
     POLICY_UNACKNOWLEDGED = "policy_unacknowledged"
     POLICY_TESTS_FAILED = "policy_tests_failed"
+    TURN_ABANDONED = "turn_abandoned"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -54,6 +56,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.POLICY_INVALID: 422,
     ErrorCode.POLICY_UNACKNOWLEDGED: 422,
     ErrorCode.POLICY_TESTS_FAILED: 422,
+    ErrorCode.TURN_ABANDONED: 503,
+    ErrorCode.STORAGE_UNAVAILABLE: 503,
 }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from copilot.events import EventType, StoredEvent
+from copilot.faults import crash_point
 from copilot.store.schema import events
 
 _APPEND_RETRIES = 8
@@ -171,4 +172,6 @@ class ConversationSink:
         self.conversation_id = conversation_id
 
     async def emit(self, type: EventType, data: dict[str, Any], *, turn_id: str | None = None) -> int:
-        return await self._log.append(self.conversation_id, type, data, turn_id=turn_id)
+        seq = await self._log.append(self.conversation_id, type, data, turn_id=turn_id)
+        crash_point(f"event.{type}")
+        return seq

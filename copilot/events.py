@@ -23,6 +23,7 @@ EventType = Literal[
     "approval.requested",
     "approval.decided",
     "turn.started",
+    "turn.recovered",
     "turn.completed",
     "error",
 ]

@@ -11,24 +11,27 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from copilot.auth import resolve_secret
 from copilot.backplane import Backplane, local_backplane, open_backplane
 from copilot.conversations import ConversationStore
 from copilot.doorbell import EventNotifier
 from copilot.eventlog import EventLog
+from copilot.faults import crash_point
 from copilot.gateway.result import Preview
 from copilot.handoff.queue import HandoffQueue
 from copilot.handoff.service import Boundary, HandoffService
 from copilot.handoff.staff import Staff
+from copilot.health import Readiness, store_probes
 from copilot.principal import Principal
 from copilot.settings import Settings
 from copilot.store.database import make_engine
-from copilot.turns import TurnRunner, TurnScheduler
+from copilot.turns import TurnQueue, TurnRunner, TurnScheduler
 
 if TYPE_CHECKING:
     from copilot.wiring import System
@@ -37,9 +40,12 @@ PendingLookup = Callable[[str], Awaitable[set[str]]]
 
 
 class Decider(Protocol):
-    """The human's confirmation of a preview (the gateway's `decide`)."""
+    """The human's confirmation of a preview (the gateway's `decide`); on `conn`, inside the caller's
+    transaction (the decision commits together with its resume job)."""
 
-    def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview: ...
+    def decide(
+        self, principal: Principal, preview_id: str, approve: bool, *, conn: Connection | None = None
+    ) -> Preview: ...
 
 
 @dataclass
@@ -60,6 +66,8 @@ class Runtime:
     """Agent tools, approvals and assist (None in a runtime around a fake turn runner)."""
     backplane: Backplane = field(default_factory=Backplane)
     """Doorbell (topics events/turns/policy) and rate limits shared with the other workers."""
+    readiness: Readiness = field(default_factory=Readiness)
+    """GET /readyz probes; `readiness.drain()` on shutdown reports not-ready."""
 
     async def pending_previews(self, conversation_id: str) -> set[str]:
         """Previews of this conversation that still await the human's decision."""
@@ -75,6 +83,29 @@ class Runtime:
 
     async def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
         return await asyncio.to_thread(self.decider.decide, principal, preview_id, approve)
+
+    async def drain(self) -> None:
+        """Shutting down (SIGTERM): report not-ready, take no new turns, let running ones finish for
+        `drain_seconds`, hand the rest to recovery. Idempotent; open SSE streams keep flowing meanwhile."""
+        self.readiness.drain()
+        await self.turns.drain(self.settings.drain_seconds)
+
+    async def confirm(
+        self, principal: Principal, conversation_id: str, preview_id: str, approve: bool
+    ) -> str:
+        """Record the human's decision and queue the graph's resume in ONE transaction (an outbox): once
+        this returns, the resume runs exactly once on some worker, even if this process dies right now."""
+
+        def commit() -> str:
+            with self.engine.begin() as conn:
+                preview = self.decider.decide(principal, preview_id, approve, conn=conn)
+                resume = {"preview_id": preview.preview_id, "approved": approve}
+                return self.turns.enqueue_on(conn, conversation_id, principal, resume=resume)
+
+        turn_id = await asyncio.to_thread(commit)
+        crash_point("confirm.committed")
+        self.turns.kick()
+        return turn_id
 
 
 def assemble(
@@ -96,7 +127,13 @@ def assemble(
     events = EventLog(engine, EventNotifier(backplane.doorbell))
     conversations = ConversationStore(engine)
     handoff = HandoffService(HandoffQueue(engine), events, conversations, boundary)
-    turns = TurnScheduler(events, handoff.wrap_runner(runner), gate=handoff.gate)
+    queue = TurnQueue(
+        engine, lease=timedelta(seconds=settings.turn_lease_seconds), max_attempts=settings.turn_max_attempts
+    )
+    turns = TurnScheduler(
+        queue, events, handoff.wrap_runner(runner), gate=handoff.gate,
+        capacity=settings.turn_capacity, poll=settings.turn_poll_seconds,
+    )  # fmt: skip
     handoff.turns = turns
     return Runtime(
         settings=settings,
@@ -111,6 +148,7 @@ def assemble(
         waiting=waiting,
         staff=staff,
         backplane=backplane,
+        readiness=Readiness(store_probes(settings, engine)),
     )
 
 
@@ -146,10 +184,13 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
             backplane=backplane,
         )
         runtime.staff = open_staff(system, runtime.events)
+        runtime.readiness.probes.extend(system.probes)
+        runtime.turns.open()  # recovers turns a dead worker left behind, and runs queued ones
         bell = backplane.doorbell
         url, tenant = str(system.engine.url), settings.default_tenant
         async with gateway_policy_doorbell(bell, system.gateway.authorizer, url, tenant):
             try:
                 yield runtime
             finally:
-                await runtime.turns.aclose()
+                await runtime.drain()
+                await runtime.turns.aclose(settings.drain_seconds)

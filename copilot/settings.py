@@ -41,6 +41,15 @@ class Settings(BaseSettings):
         gt=0,
         description="How often an idle SSE tail re-reads the log when no Redis doorbell can wake it.",
     )
+    turn_lease_seconds: float = Field(
+        default=10.0, gt=0, description="A running turn's lease; a dead worker's turn is recovered after it."
+    )
+    turn_poll_seconds: float = Field(default=0.5, gt=0, description="How often a worker looks for turns.")
+    turn_capacity: int = Field(default=64, ge=1, description="Turns one worker runs at the same time.")
+    turn_max_attempts: int = Field(default=3, ge=1, description="Runs of a turn before it is given up.")
+    drain_seconds: float = Field(
+        default=20.0, ge=0, description="On shutdown, how long running turns may finish before recovery."
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -23,6 +23,7 @@ from copilot.agent.runner import run_turn
 from copilot.events import EventSink
 from copilot.gateway.gateway import Gateway
 from copilot.handoff.approvals import ApprovalStore
+from copilot.health import CheckpointerProbe, Probe
 from copilot.knowledge import KnowledgeBase, open_knowledge_base
 from copilot.llm.factory import make_chat_model
 from copilot.packs import Pack, load_pack
@@ -31,7 +32,7 @@ from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.store.documents import DocumentStore
 from copilot.store.schema import documents
-from copilot.turns import TurnRequest
+from copilot.turns import TurnRequest, TurnStatus
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,12 @@ class System:
     facts: dict[str, Any] = field(default_factory=dict)
     deps: AgentDeps | None = None
     """The graph's model, retriever and tools (agent assist reuses them)."""
+    probes: list[Probe] = field(default_factory=list)
+    """Readiness probes of what the system opened (the checkpointer)."""
 
-    async def runner(self, request: TurnRequest, sink: EventSink) -> None:
+    async def runner(self, request: TurnRequest, sink: EventSink) -> TurnStatus:
         """The TurnRunner of the API: one graph turn for the request."""
-        await run_turn(
+        return await run_turn(
             self.graph,
             conversation_id=request.conversation_id,
             turn_id=request.turn_id,
@@ -58,6 +61,7 @@ class System:
             sink=sink,
             text=request.text,
             resume=request.resume,
+            attempt=request.attempt,
         )
 
     async def pending_previews(self, conversation_id: str) -> set[str]:
@@ -112,6 +116,7 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
             "model": settings.model if model is None else "custom",
         }
         try:
-            yield System(settings, engine, pack, gateway, kb, build_graph(deps, saver), facts, deps)
+            graph = build_graph(deps, saver)
+            yield System(settings, engine, pack, gateway, kb, graph, facts, deps, [CheckpointerProbe(saver)])
         finally:
             engine.dispose()

@@ -71,7 +71,7 @@ async def _call(gateway: GatewayPort, principal: Principal, call: ToolCall, conv
     emit("tool.requested", {"call_id": call_id, "tool": call["name"], "arguments": call["args"]})
     try:
         result = await asyncio.to_thread(
-            gateway.call, principal, call["name"], call["args"], call_id=call_id, conversation_id=conversation
+            gateway.call, principal, call["name"], call["args"], conversation_id=conversation
         )
     except CopilotError as exc:
         emit("tool.error", {"call_id": call_id, "tool": call["name"], **exc.to_dict()})

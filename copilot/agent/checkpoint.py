@@ -12,6 +12,9 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from copilot.errors import CopilotError, ErrorCode
 from copilot.settings import Settings
 
+POOL_SIZE = 10
+"""Postgres checkpointer connections per process (turns and state reads borrow one each)."""
+
 
 @asynccontextmanager
 async def open_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointSaver[str]]:
@@ -33,16 +36,31 @@ async def open_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointS
 
 @asynccontextmanager
 async def _postgres(url: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
+    """AsyncPostgresSaver over a connection pool that checks each connection before lending it, so a
+    restarted or failed-over server (all connections dropped) costs a reconnect instead of failed turns."""
     try:
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver  # type: ignore[import-not-found,unused-ignore]
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from psycopg import AsyncConnection
+        from psycopg.rows import DictRow, dict_row
+        from psycopg_pool import AsyncConnectionPool
     except ImportError as exc:
         raise CopilotError(
             ErrorCode.CONFIGURATION,
             "A Postgres database needs the postgres extra: pip install 'support-copilot[postgres]'.",
         ) from exc
-    conn = url.replace("postgresql+psycopg://", "postgresql://").replace(
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://").replace(
         "postgresql+asyncpg://", "postgresql://"
     )
-    async with AsyncPostgresSaver.from_conn_string(conn) as saver:
+    pool = AsyncConnectionPool(
+        conninfo,
+        connection_class=AsyncConnection[DictRow],
+        min_size=1,
+        max_size=POOL_SIZE,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        check=AsyncConnectionPool.check_connection,
+        open=False,
+    )
+    async with pool:
+        saver = AsyncPostgresSaver(pool)
         await saver.setup()
         yield saver

@@ -19,6 +19,7 @@ from copilot.agent.emit import emit
 from copilot.agent.prompts import DECLINED
 from copilot.agent.state import ActionRecord, Decision, PendingPreview, SupportState, principal_of
 from copilot.errors import CopilotError
+from copilot.faults import crash_point
 
 
 def parse_decision(value: object, pending: PendingPreview) -> Decision | None:
@@ -64,6 +65,7 @@ def make_execute(gateway: GatewayPort) -> Any:
         call_id, tool = pending["call_id"], pending["tool"]
         try:
             result = await asyncio.to_thread(gateway.execute, principal_of(config), pending["preview_id"])
+            crash_point("execute.committed")
         except CopilotError as exc:
             emit("tool.error", {"call_id": call_id, "tool": tool, **exc.to_dict()})
             body, outcome, status = {"ok": False, "error": exc.to_dict()}, "error", "error"

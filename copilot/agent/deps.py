@@ -37,7 +37,6 @@ class GatewayPort(Protocol):
         tool: str,
         arguments: object,
         *,
-        call_id: str,
         conversation_id: str | None = None,
     ) -> GatewayResult: ...
 

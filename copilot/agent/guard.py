@@ -7,9 +7,10 @@ import re
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 
 from copilot.agent.emit import emit
-from copilot.agent.state import SupportState
+from copilot.agent.state import SupportState, turn_of
 
 _HUMAN = re.compile(
     r"\b(talk|speak|chat|connect|transfer|put)\b.{0,30}\b(human|person|agent|representative|someone|somebody)\b"
@@ -52,9 +53,10 @@ def _reply(text: str) -> dict[str, Any]:
 
 
 def make_guard(max_chars: int) -> Any:
-    async def guard(state: SupportState) -> dict[str, Any]:
+    async def guard(state: SupportState, config: RunnableConfig) -> dict[str, Any]:
         messages = state["messages"]
         fresh: dict[str, Any] = {
+            "turn_id": turn_of(config),
             "passages": [],
             "actions": [],
             "pending": [],

@@ -1,17 +1,20 @@
 """run_turn: drive one turn (a new user message, or the resume of a pending confirmation) and append its
-wire events to the conversation's event sink.
+wire events to the conversation's event sink; the turn scheduler writes turn.started/turn.completed.
 
-Durability: checkpoints are written with durability="exit" — once when the run stops (finished,
-interrupted for confirmation, or failed) instead of after every step. The default ("async") costs a write
-per super-step (~8 ms each on SQLite). The trade-off: if the process dies mid-turn, the turn restarts from
-the previous checkpoint; that is safe because every side effect sits behind the gateway (previews are
-stored, executions are idempotent per preview/call id) and a confirmation always waits at an interrupt,
-which is persisted before the turn returns."""
+Durability (LangGraph checkpoints), chosen per kind of turn:
+- a message turn checkpoints every step in the background ("async"): the customer's message and each
+  finished step survive a crash, at no latency cost to the stream;
+- a confirmation's resume (the write path: confirm → execute → plan) checkpoints every step before the next
+  starts ("sync"): once `execute` returned, its result is in the checkpoint before the model sees it.
+A recovered turn (its worker died) continues from the last checkpoint: a step cut mid-way runs again, which
+is safe because every side effect sits behind the gateway (previews are stored; an approved preview executes
+once and a repeat returns the executions-ledger result), so the history records what really happened.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
@@ -22,12 +25,17 @@ from langgraph.types import Command, Durability
 from copilot.errors import CopilotError, ErrorCode
 from copilot.events import Event, EventSink
 from copilot.principal import Principal
+from copilot.turns.request import TurnStatus
 
 log = logging.getLogger(__name__)
 
-TurnStatus = Literal["completed", "awaiting_confirmation", "handoff", "failed"]
-DURABILITY: Durability = "exit"
+DURABILITY: Durability = "async"
+"""Message turns."""
+RESUME_DURABILITY: Durability = "sync"
+"""Confirmation resumes (the write path)."""
 RECURSION_LIMIT = 40
+_FINISHED = object()
+"""A recovered turn whose graph run had already ended: nothing left to stream."""
 
 
 def turn_config(conversation_id: str, turn_id: str, principal: Principal) -> RunnableConfig:
@@ -53,12 +61,13 @@ def _delta(chunk: Any) -> dict[str, Any] | None:
 
 
 async def _stream(
-    graph: Pregel[Any, Any, Any, Any], payload: Any, config: RunnableConfig, sink: EventSink, turn_id: str
-) -> TurnStatus:
+    graph: Pregel[Any, Any, Any, Any], payload: Any, config: RunnableConfig, sink: EventSink, *,
+    turn_id: str, durability: Durability,
+) -> TurnStatus:  # fmt: skip
     status: TurnStatus = "completed"
-    may_wait = isinstance(payload, Command)  # a resume may reach the next pending preview
+    may_wait = payload is None or isinstance(payload, Command)  # a resume may reach the next pending preview
     async for mode, chunk in graph.astream(
-        payload, config, stream_mode=["messages", "custom"], durability=DURABILITY
+        payload, config, stream_mode=["messages", "custom"], durability=durability
     ):
         if mode == "messages":
             delta = _delta(chunk)
@@ -98,6 +107,43 @@ async def check_resume(
         )
 
 
+async def _recovery_payload(
+    graph: Pregel[Any, Any, Any, Any], config: RunnableConfig, turn_id: str, text: str | None,
+    resume: dict[str, Any] | None,
+) -> Any:  # fmt: skip
+    """Where a recovered turn continues: the pending confirmation again, the last checkpoint (None), the
+    original input (never checkpointed), or nowhere (_FINISHED: the run had ended before the crash)."""
+    snapshot = await graph.aget_state(config)
+    waiting = [i.value.get("preview", {}) for i in snapshot.interrupts if isinstance(i.value, dict)]
+    if resume is not None:
+        if resume.get("preview_id") in {p.get("preview_id") for p in waiting}:
+            return Command(resume=resume)
+        return None if snapshot.tasks and not waiting else _FINISHED
+    # `tasks`, not `next`: a task whose writes were saved before the crash is no longer in `next`
+    if snapshot.tasks and not waiting:
+        return None  # cut mid-run (turns of a conversation are serial, so the run is this turn's)
+    if snapshot.values.get("turn_id") == turn_id:
+        return _FINISHED
+    return {"messages": [HumanMessage(text or "")]}
+
+
+async def _payload(
+    graph: Pregel[Any, Any, Any, Any], config: RunnableConfig, *, turn_id: str, text: str | None,
+    resume: dict[str, Any] | None, attempt: int,
+) -> Any:  # fmt: skip
+    if attempt > 1:
+        return await _recovery_payload(graph, config, turn_id, text, resume)
+    if resume is not None:
+        await check_resume(graph, config, resume)
+        return Command(resume=resume)
+    return {"messages": [HumanMessage(text or "")]}
+
+
+async def _status_now(graph: Pregel[Any, Any, Any, Any], config: RunnableConfig) -> TurnStatus:
+    snapshot = await graph.aget_state(config)
+    return "awaiting_confirmation" if snapshot.interrupts else "completed"
+
+
 async def run_turn(
     graph: Pregel[Any, Any, Any, Any],
     *,
@@ -107,25 +153,25 @@ async def run_turn(
     sink: EventSink,
     text: str | None = None,
     resume: dict[str, Any] | None = None,
-) -> None:
-    """Run one turn: `text` starts it, `resume` ({"preview_id", "approved"}) continues a confirmation.
-    Always ends with turn.completed {status}; failures emit error {code, message} first."""
+    attempt: int = 1,
+) -> TurnStatus:
+    """Run one turn: `text` starts it, `resume` ({"preview_id", "approved"}) continues a confirmation; a
+    recovered turn (`attempt` > 1) continues from its last checkpoint. Returns the turn's status; failures
+    emit error {code, message} first and return "failed"."""
     config = turn_config(conversation_id, turn_id, principal)
-    payload: Any = Command(resume=resume) if resume is not None else {"messages": [HumanMessage(text or "")]}
+    durability = RESUME_DURABILITY if resume is not None else DURABILITY
     try:
-        if resume is not None:
-            await check_resume(graph, config, resume)
-        status = await _stream(graph, payload, config, sink, turn_id)
+        payload = await _payload(graph, config, turn_id=turn_id, text=text, resume=resume, attempt=attempt)
+        if payload is _FINISHED:
+            return await _status_now(graph, config)
+        return await _stream(graph, payload, config, sink, turn_id=turn_id, durability=durability)
     except CopilotError as exc:
         await sink.emit("error", {"code": exc.code.value, "message": exc.message}, turn_id=turn_id)
-        status = "failed"
     except GraphRecursionError:
         message = "The assistant took too many steps on this request; rephrase it or ask for a human agent."
         await sink.emit("error", {"code": ErrorCode.INTERNAL.value, "message": message}, turn_id=turn_id)
-        status = "failed"
     except Exception:
         log.exception("turn %s of conversation %s failed", turn_id, conversation_id)
         message = "The assistant hit an internal error; please try again or ask for a human agent."
         await sink.emit("error", {"code": ErrorCode.INTERNAL.value, "message": message}, turn_id=turn_id)
-        status = "failed"
-    await sink.emit("turn.completed", {"status": status}, turn_id=turn_id)
+    return "failed"

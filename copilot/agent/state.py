@@ -62,6 +62,8 @@ class SupportState(TypedDict):
     """Set when a node already answered (guard refusal); routes straight to END."""
     note: NotRequired[str | None]
     """A context-boundary note for the system prompt (set when a human agent hands back)."""
+    turn_id: NotRequired[str | None]
+    """The turn that last started in this thread (set by guard; recovery reads it from the checkpoint)."""
 
 
 def principal_of(config: RunnableConfig) -> Principal:

@@ -4,7 +4,6 @@ preview → the agent's confirmation → execute once), and the conversation's g
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import datetime
 from typing import Any, Literal
 
@@ -91,13 +90,11 @@ async def agent_tool(
     body: AgentToolIn, conversation: ConversationDep, principal: StaffDep, runtime: RuntimeDep
 ) -> ToolOutcome:
     staff = require_staff(runtime.staff)
-    call_id = f"agent_{uuid.uuid4().hex[:16]}"
     result = await asyncio.to_thread(
         staff.gateway.call,
         principal,
         body.tool,
         body.arguments,
-        call_id=call_id,
         conversation_id=conversation.id,
     )
     out = outcome_of(result)

@@ -21,17 +21,12 @@ router = APIRouter(prefix="/v1/conversations", tags=["confirmations"])
 async def confirm(
     body: ConfirmationIn, conversation: ConversationDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> TurnAccepted:
-    if runtime.turns.is_running(conversation.id):
-        raise CopilotError(
-            ErrorCode.CONFLICT, "A turn is still running; confirm after turn.completed on the events stream."
-        )
+    await runtime.turns.ensure_idle(conversation.id)
     if body.preview_id not in await runtime.pending_previews(conversation.id):
         raise CopilotError(
             ErrorCode.CONFIRMATION_INVALID,
             f"Preview {body.preview_id!r} is not awaiting confirmation in this conversation; use the "
             "preview_id of the latest tool.preview event, or send a new message.",
         )
-    preview = await runtime.decide(principal, body.preview_id, body.approve)
-    resume = {"preview_id": preview.preview_id, "approved": body.approve}
-    turn_id = await runtime.turns.start(conversation.id, principal, resume=resume)
+    turn_id = await runtime.confirm(principal, conversation.id, body.preview_id, body.approve)
     return TurnAccepted(turn_id=turn_id)

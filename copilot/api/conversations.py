@@ -64,13 +64,14 @@ async def list_conversations(
 )
 async def get_conversation(conversation: ConversationDep, runtime: RuntimeDep) -> Transcript:
     events = await runtime.events.read_all(conversation.id)
-    return build_transcript(conversation, events, running=runtime.turns.is_running(conversation.id))
+    return build_transcript(conversation, events, running=await runtime.turns.active(conversation.id))
 
 
 @router.post(
     "/{conversation_id}/messages",
     status_code=status.HTTP_202_ACCEPTED,
-    summary="Send a user message; the turn runs in the background and streams on /events",
+    summary="Send a user message; the turn runs in the background (after any earlier turn of the "
+    "conversation) and streams on /events",
     responses=error_responses(401, 404, 409, 422),
 )
 async def post_message(

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from copilot.api.models import ErrorResponse
 from copilot.errors import CopilotError, ErrorCode
+from copilot.store.errors import storage_error, storage_exception_types
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,15 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code.value, str(exc.detail))
 
 
+async def _storage(_request: Request, exc: Exception) -> JSONResponse:
+    """A database error: 503 `storage_unavailable` when the operator must act (read-only, full, down)."""
+    error = storage_error(exc)
+    if error is None:
+        return await _unexpected(_request, exc)
+    log.error("storage unavailable: %s", error.details.get("cause"))
+    return error_response(error.status, error.code.value, error.message, error.details)
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", exc_info=exc)
     return error_response(
@@ -66,6 +76,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CopilotError, _copilot_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    for storage_type in storage_exception_types():
+        app.add_exception_handler(storage_type, _storage)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -81,4 +93,5 @@ _DESCRIPTIONS = {
     409: "Conflict: a turn is running, or the confirmation is invalid/used/mismatched.",
     410: "The preview expired (code `confirmation_expired`); ask again for a fresh preview.",
     422: "Invalid request body (code `invalid_arguments`).",
+    503: "Storage unavailable (code `storage_unavailable`): the database is read-only, full or down.",
 }

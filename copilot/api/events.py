@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -14,11 +17,13 @@ from copilot.api.errors import error_responses
 from copilot.errors import CopilotError, ErrorCode
 from copilot.eventlog import EventLog
 from copilot.events import STAFF_ONLY_EVENTS
+from copilot.runtime import Runtime
 
 router = APIRouter(prefix="/v1/conversations", tags=["events"])
 
 PING_SECONDS = 15
 SEND_TIMEOUT_SECONDS = 30
+T = TypeVar("T")
 
 _SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {
@@ -61,6 +66,47 @@ async def _encode(
         )
 
 
+async def _until(stop: asyncio.Event, source: AsyncIterator[T]) -> AsyncIterator[T]:
+    """The items of `source` until `stop` is set (then `source` is closed)."""
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            following = asyncio.ensure_future(anext(source))
+            await asyncio.wait({following, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not following.done():
+                following.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await following
+                return
+            try:
+                yield following.result()
+            except StopAsyncIteration:
+                return
+    finally:
+        stopped.cancel()
+        await source.aclose()  # type: ignore[attr-defined]
+
+
+async def _drained(shutdown: anyio.Event, runtime: Runtime, done: asyncio.Event) -> None:
+    """On server shutdown, drain this worker's turns (the stream keeps flowing), then end the stream: the
+    client reconnects to another worker with Last-Event-ID."""
+    await shutdown.wait()
+    await runtime.drain()
+    done.set()
+
+
+async def _live(
+    runtime: Runtime, conversation_id: str, after: int, *, follow: bool, staff: bool, shutdown: anyio.Event
+) -> AsyncIterator[ServerSentEvent]:
+    done = asyncio.Event()
+    watcher = asyncio.create_task(_drained(shutdown, runtime, done))
+    try:
+        async for sse in _until(done, _encode(runtime.events, conversation_id, after, follow, staff)):
+            yield sse
+    finally:
+        watcher.cancel()
+
+
 @router.get(
     "/{conversation_id}/events",
     summary="Stream the conversation's events (SSE); resume with Last-Event-ID or ?after=",
@@ -83,8 +129,11 @@ async def stream_events(
     ] = True,
 ) -> EventSourceResponse:
     start = _start_after(last_event_id, after)
+    shutdown = anyio.Event()
     return EventSourceResponse(
-        _encode(runtime.events, conversation.id, start, follow, principal.is_staff),
+        _live(runtime, conversation.id, start, follow=follow, staff=principal.is_staff, shutdown=shutdown),
         ping=PING_SECONDS,
         send_timeout=SEND_TIMEOUT_SECONDS,
+        shutdown_event=shutdown,
+        shutdown_grace_period=runtime.settings.drain_seconds + 5,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from copilot.cli.chat import chat
+from copilot.cli.db import db_app
 from copilot.cli.eval_cmd import eval_app
 from copilot.cli.kb import kb_app
 from copilot.cli.policy import policy_app
@@ -24,6 +25,7 @@ def main() -> None:
 
 
 app.add_typer(kb_app, name="kb")
+app.add_typer(db_app, name="db")
 app.add_typer(eval_app, name="eval")
 app.command("serve")(serve)
 app.command("token")(token)

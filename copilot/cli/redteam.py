@@ -92,9 +92,7 @@ def replay(gateway: Gateway, case: dict[str, Any], tenant: str, before: str) -> 
     principal = _principal(case, tenant)
     if principal is None or expect not in EXPECTATIONS:
         return Verdict(case_id, kind, expect, "bad case", False, False), before
-    result = gateway.call(
-        principal, str(case["tool"]), case.get("arguments"), call_id=case_id, conversation_id="redteam"
-    )
+    result = gateway.call(principal, str(case["tool"]), case.get("arguments"), conversation_id="redteam")
     premature = gateway.execute(principal, result.preview.preview_id) if result.preview else None
     after = fingerprint(gateway.engine)
     changed = after != before

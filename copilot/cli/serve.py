@@ -72,4 +72,9 @@ def serve(
     console.print(
         f"A demo customer token: [bold]copilot token --role customer --user {user or 'USER_ID'}[/bold]"
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    # SIGTERM: open SSE streams keep flowing while running turns drain (copilot.api.events), then close;
+    # uvicorn gives connections that long before it cuts them.
+    grace = int(settings.drain_seconds) + 10
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=grace
+    )

@@ -65,7 +65,7 @@ def call(
         raise typer.BadParameter(f"--args is not JSON: {exc}") from exc
     try:
         with seeded_gateway(settings, data=data, tenant=principal.tenant, database_url=db) as gateway:
-            result = gateway.call(principal, tool, arguments, call_id="cli", conversation_id=None)
+            result = gateway.call(principal, tool, arguments, conversation_id=None)
     except CopilotError as exc:
         typer.echo(json.dumps(exc.to_dict()), err=True)
         raise typer.Exit(2) from exc

@@ -2,7 +2,8 @@
 
 A preview is bound to (principal, tool, canonical-args hash, preview hash), expires, is decided once and
 executed at most once: the claim is an atomic `UPDATE ... WHERE used_at IS NULL` in the executing transaction,
-which also writes the `executions` row keyed by the call's idempotency key.
+which also writes the `executions` row keyed by the preview's idempotency key (`idempotency_key(preview_id)`:
+one preview, one effect — never the model's tool-call id, which a model may reuse for another change).
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from copilot.gateway.result import FieldChange, Preview
 from copilot.gateway.sandbox import Run, sha256_json
 from copilot.principal import Principal
 from copilot.store.schema import executions, previews
+
+
+def idempotency_key(preview_id: str) -> str:
+    """The executions-ledger key of a preview: derived from the preview alone."""
+    return f"preview:{preview_id}"
 
 
 def now() -> datetime:
@@ -85,15 +91,18 @@ def _to_preview(row: Any) -> Preview:
     )  # fmt: skip
 
 
+def _already_decided() -> CopilotError:
+    return CopilotError(ErrorCode.CONFIRMATION_USED, "This preview was already decided; ask for a new one.")
+
+
 class Confirmations:
     def __init__(self, engine: Engine, ttl: timedelta) -> None:
         self._engine = engine
         self._ttl = ttl
 
     def create(
-        self, principal: Principal, tool: str, args: dict[str, Any], run: Run, *,
-        idempotency_key: str, conversation_id: str | None,
-    ) -> Preview:  # fmt: skip
+        self, principal: Principal, tool: str, args: dict[str, Any], run: Run, *, conversation_id: str | None
+    ) -> Preview:
         created = now()
         preview_id = secrets.token_urlsafe(18)
         body = {
@@ -110,7 +119,7 @@ class Confirmations:
             "preview_id": preview_id, "tenant": principal.tenant,
             "principal": principal.label(), "conversation_id": conversation_id, "tool": tool,
             "arguments": args, "args_hash": sha256_json(args), "preview_hash": run.preview_hash,
-            "preview": body, "idempotency_key": idempotency_key, "created_at": created,
+            "preview": body, "idempotency_key": idempotency_key(preview_id), "created_at": created,
             "expires_at": created + self._ttl,
         }  # fmt: skip
         with self._engine.begin() as conn:
@@ -144,27 +153,24 @@ class Confirmations:
             row.conversation_id,
         )  # fmt: skip
 
-    def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
-        pending = self.load(principal, preview_id)
+    def decide(self, principal: Principal, preview_id: str, approve: bool, conn: Connection) -> Pending:
+        """Record the decision on `conn`, inside its open transaction (the caller commits). Checked first
+        with reads only, so a refusal normally happens before this transaction writes anything."""
+        pending = self.load(principal, preview_id, conn)
         if pending.approved is not None or pending.used:
-            raise CopilotError(
-                ErrorCode.CONFIRMATION_USED, "This preview was already decided; ask for a new one."
-            )
+            raise _already_decided()
         if pending.expired:
             raise CopilotError(
                 ErrorCode.CONFIRMATION_EXPIRED, "This preview expired; ask for the change again."
             )
-        with self._engine.begin() as conn:
-            claimed = conn.execute(
-                update(previews)
-                .where(previews.c.preview_id == preview_id, previews.c.decided_at.is_(None))
-                .values(approved=approve, approved_by=principal.label(), decided_at=now())
-            ).rowcount
+        claimed = conn.execute(
+            update(previews)
+            .where(previews.c.preview_id == preview_id, previews.c.decided_at.is_(None))
+            .values(approved=approve, approved_by=principal.label(), decided_at=now())
+        ).rowcount
         if claimed != 1:
-            raise CopilotError(
-                ErrorCode.CONFIRMATION_USED, "This preview was already decided; ask for a new one."
-            )
-        return pending.preview
+            raise _already_decided()
+        return pending
 
     @staticmethod
     def claim(conn: Connection, preview_id: str) -> bool:

@@ -5,16 +5,13 @@ A write runs for real only through `execute` after the same principal approved i
 
 from __future__ import annotations
 
-import json
+import logging
 import time
-import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.gateway.approval import ApprovalRouter
@@ -23,80 +20,20 @@ from copilot.gateway.authorization import check_limit, check_ownership, check_pe
 from copilot.gateway.authorizer import Authorizer, pinned
 from copilot.gateway.confirmation import Confirmations, Pending
 from copilot.gateway.result import GatewayResult, Outcome, Preview
-from copilot.gateway.sandbox import Run, rolled_back, rolled_back_on, run_handler, sha256_json
+from copilot.gateway.sandbox import run_handler
 from copilot.gateway.spec import Tool
+from copilot.gateway.steps import Stop, Trace, auditable, guarded, handled, stale, transient
 from copilot.gateway.validation import Validator
 from copilot.packs import Pack
 from copilot.principal import Principal
 from copilot.store.documents import DocumentStore
 
-T = TypeVar("T")
-_GENERIC_CRASH = (
-    "The tool failed unexpectedly and nothing was changed. Try again later or hand off to a human."
-)
 _AUDIT_OUTCOME: dict[Outcome, AuditOutcome] = {
     "executed": "execute", "preview": "preview", "denied": "deny", "invalid": "invalid", "error": "error",
 }  # fmt: skip
-
-
-class _Stop(Exception):
-    """Ends a call early with an outcome (raised inside a transaction so it rolls back)."""
-
-    def __init__(self, outcome: Outcome, error: CopilotError, reason: str | None = None) -> None:
-        super().__init__(error.message)
-        self.outcome: Outcome = outcome
-        self.error = error
-        self.reason = reason or error.message
-
-
-def _guarded(step: Callable[[], T], outcome_on_error: Outcome = "denied") -> T:
-    """Fail closed: a CopilotError keeps its code; any other exception becomes a denial."""
-    try:
-        return step()
-    except CopilotError as exc:
-        raise _Stop("invalid" if exc.code == ErrorCode.INVALID_ARGUMENTS else outcome_on_error, exc) from exc
-    except Exception as exc:
-        error = CopilotError(
-            ErrorCode.DENIED,
-            "The call could not be authorized, so it was refused. Try again or ask for a human.",
-        )
-        raise _Stop("denied", error, f"fail-closed: {type(exc).__name__}: {exc}") from exc
-
-
-def _handled(step: Callable[[], Run]) -> Run:
-    """Handler failures: business errors keep their code and message; crashes become a generic tool_error."""
-    try:
-        return step()
-    except CopilotError as exc:
-        raise _Stop("error", exc) from exc
-    except Exception as exc:
-        error = CopilotError(ErrorCode.TOOL_ERROR, _GENERIC_CRASH)
-        raise _Stop("error", error, f"handler crashed: {type(exc).__name__}: {exc}") from exc
-
-
-def _auditable(arguments: object) -> dict[str, Any]:
-    if isinstance(arguments, dict):
-        try:
-            plain: dict[str, Any] = json.loads(json.dumps(arguments, default=str))
-            return plain
-        except (TypeError, ValueError):
-            pass
-    return {"_unparsed": repr(arguments)[:500]}
-
-
-@dataclass
-class _Trace:
-    principal: Principal
-    tool: str
-    conversation_id: str | None
-    arguments: dict[str, Any] = field(default_factory=dict)
-    decision_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    started: float = field(default_factory=time.perf_counter)
-    conn: Connection | None = None
-    """The call's own connection (stamp read, rolled-back handler transaction, audit row); None: fresh ones."""
-
-    def sandbox(self, engine: Engine) -> AbstractContextManager[Connection]:
-        return rolled_back_on(self.conn) if self.conn is not None else rolled_back(engine)
+_log = logging.getLogger(__name__)
+_RETRY_DELAYS = (0.05, 0.25)
+"""Seconds before each retry of an execute transaction that hit a lock timeout or a deadlock."""
 
 
 class Gateway:
@@ -109,109 +46,128 @@ class Gateway:
         self.authorizer = authorizer
         self._tools: dict[str, Tool] = {t.spec.name: t for t in pack.tools}
         self._validator = Validator()
-        self._audit = AuditLog(engine)
+        self.audit = AuditLog(engine)
         self._confirmations = Confirmations(engine, confirmation_ttl)
         self.approvals = approvals
 
     # -- audit + result ----------------------------------------------------------------------------------
-    def _finish(
-        self, trace: _Trace, outcome: Outcome, *, result: Any = None, preview: Preview | None = None,
-        error: CopilotError | None = None, reason: str | None = None, audit_as: AuditOutcome | None = None,
-    ) -> GatewayResult:  # fmt: skip
-        code = error.code.value if error else None
-        message = error.message if error else None
-        self._audit.record(
-            AuditEntry(
-                decision_id=trace.decision_id, principal=trace.principal, tool=trace.tool,
-                arguments=trace.arguments, outcome=audit_as or _AUDIT_OUTCOME[outcome],
-                policy_version=self.authorizer.version,
-                latency_ms=(time.perf_counter() - trace.started) * 1000, code=code,
-                reason=reason or message, conversation_id=trace.conversation_id,
-            ),
-            trace.conn,
+    def _entry(
+        self, trace: Trace, outcome: Outcome, *, error: CopilotError | None = None, reason: str | None = None,
+        audit_as: AuditOutcome | None = None,
+    ) -> AuditEntry:  # fmt: skip
+        return AuditEntry(
+            decision_id=trace.decision_id, principal=trace.principal, tool=trace.tool,
+            arguments=trace.arguments, outcome=audit_as or _AUDIT_OUTCOME[outcome],
+            policy_version=self.authorizer.version, latency_ms=(time.perf_counter() - trace.started) * 1000,
+            code=error.code.value if error else None, reason=reason or (error.message if error else None),
+            conversation_id=trace.conversation_id,
         )  # fmt: skip
+
+    @staticmethod
+    def _result(
+        trace: Trace, outcome: Outcome, *, result: Any = None, preview: Preview | None = None,
+        error: CopilotError | None = None,
+    ) -> GatewayResult:  # fmt: skip
         valid_args = trace.arguments if outcome != "invalid" else {}
         return GatewayResult(
             outcome=outcome, tool=trace.tool, decision_id=trace.decision_id, arguments=valid_args,
-            result=result, preview=preview, code=code, message=message, details=error.details if error else {},
+            result=result, preview=preview, code=error.code.value if error else None,
+            message=error.message if error else None, details=error.details if error else {},
         )  # fmt: skip
 
-    def _stop(self, trace: _Trace, stop: _Stop) -> GatewayResult:
+    def _finish(
+        self, trace: Trace, outcome: Outcome, *, result: Any = None, preview: Preview | None = None,
+        error: CopilotError | None = None, reason: str | None = None, audit_as: AuditOutcome | None = None,
+    ) -> GatewayResult:  # fmt: skip
+        """Audit in its own transaction (on the call's connection when it has one), then the result."""
+        self.audit.record(
+            self._entry(trace, outcome, error=error, reason=reason, audit_as=audit_as), trace.conn
+        )
+        return self._result(trace, outcome, result=result, preview=preview, error=error)
+
+    def _stop(self, trace: Trace, stop: Stop) -> GatewayResult:
         return self._finish(trace, stop.outcome, error=stop.error, reason=stop.reason)
 
     # -- call ----------------------------------------------------------------------------------------------
     def call(
-        self, principal: Principal, tool: str, arguments: object, *, call_id: str,
-        conversation_id: str | None = None,
-    ) -> GatewayResult:  # fmt: skip
+        self, principal: Principal, tool: str, arguments: object, *, conversation_id: str | None = None
+    ) -> GatewayResult:
         """One tool call as emitted by a model: executed (reads), preview (writes), denied, invalid or error."""
         # One connection for the whole call: the live policy stamp read, the rolled-back handler transaction
         # and the audit row (each its own transaction) — one pool checkout instead of three. The whole
         # decision runs on the policy version pinned here.
         with self.engine.connect() as conn, pinned(self.authorizer, conn):
-            trace = _Trace(principal, tool, conversation_id, _auditable(arguments), conn=conn)
-            return self._call(trace, arguments, call_id=call_id)
+            trace = Trace(principal, tool, conversation_id, auditable(arguments), conn=conn)
+            return self._call(trace, arguments)
 
-    def _call(self, trace: _Trace, arguments: object, *, call_id: str) -> GatewayResult:
+    def _call(self, trace: Trace, arguments: object) -> GatewayResult:
         principal, tool = trace.principal, trace.tool
         try:
             handler = self._tools.get(tool)
             if handler is None:
                 names = sorted(self._tools)
-                raise _Stop(
+                raise Stop(
                     "invalid",
                     CopilotError(ErrorCode.UNKNOWN_TOOL, f"Unknown tool {tool!r}; use one of {names}."),
                 )
-            _guarded(lambda: check_permission(self.authorizer, principal, tool))
-            args = _guarded(lambda: self._validator.validate(handler.spec, arguments))
+            guarded(lambda: check_permission(self.authorizer, principal, tool))
+            args = guarded(lambda: self._validator.validate(handler.spec, arguments))
             trace.arguments = args
             if handler.spec.side_effect == "write":
-                return self._preview(trace, handler, args, call_id)
+                return self._preview(trace, handler, args)
             return self._read(trace, handler, args)
-        except _Stop as stop:
+        except Stop as stop:
             return self._stop(trace, stop)
         except Exception as exc:  # infrastructure failure (e.g. the database): nothing was committed
             return self._internal(trace, exc)
 
-    def _internal(self, trace: _Trace, exc: Exception) -> GatewayResult:
+    def _internal(self, trace: Trace, exc: Exception) -> GatewayResult:
+        if not transient(exc):
+            error = CopilotError(
+                ErrorCode.INTERNAL, "The request could not be completed and nothing was changed; retry."
+            )
+            return self._finish(trace, "error", error=error, reason=f"internal: {type(exc).__name__}: {exc}")
         error = CopilotError(
-            ErrorCode.INTERNAL, "The request could not be completed and nothing was changed; retry."
+            ErrorCode.INTERNAL, "The database was busy, so nothing was changed; retry shortly."
         )
-        return self._finish(trace, "error", error=error, reason=f"internal: {type(exc).__name__}: {exc}")
+        try:
+            return self._finish(trace, "error", error=error, reason=f"busy: {exc}")
+        except DBAPIError as audit_exc:  # still busy: the answer matters more than this row of no effect
+            if not transient(audit_exc):
+                raise
+            _log.warning("audit row of busy decision %s not written: %s", trace.decision_id, audit_exc)
+            return self._result(trace, "error", error=error)
 
     def _authorize(
         self, principal: Principal, tool: Tool, args: dict[str, Any], store: DocumentStore
     ) -> None:
-        _guarded(lambda: check_permission(self.authorizer, principal, tool.spec.name))
-        _guarded(lambda: check_ownership(self.authorizer, principal, tool.spec, args, store))
+        guarded(lambda: check_permission(self.authorizer, principal, tool.spec.name))
+        guarded(lambda: check_ownership(self.authorizer, principal, tool.spec, args, store))
 
-    def _read(self, trace: _Trace, tool: Tool, args: dict[str, Any]) -> GatewayResult:
+    def _read(self, trace: Trace, tool: Tool, args: dict[str, Any]) -> GatewayResult:
         with trace.sandbox(self.engine) as conn:
             store = DocumentStore(conn, trace.principal.tenant)
             self._authorize(trace.principal, tool, args, store)
-            run = _handled(lambda: run_handler(tool, trace.principal, store, args, dry_run=True))
+            run = handled(lambda: run_handler(tool, trace.principal, store, args, dry_run=True))
         return self._finish(trace, "executed", result=run.result)
 
-    def _preview(self, trace: _Trace, tool: Tool, args: dict[str, Any], call_id: str) -> GatewayResult:
+    def _preview(self, trace: Trace, tool: Tool, args: dict[str, Any]) -> GatewayResult:
         principal = trace.principal
         with trace.sandbox(self.engine) as conn:
             store = DocumentStore(conn, principal.tenant)
             self._authorize(principal, tool, args, store)
-            run = _handled(lambda: run_handler(tool, principal, store, args, dry_run=True))
+            run = handled(lambda: run_handler(tool, principal, store, args, dry_run=True))
         self._check_limit(trace, tool.spec.name, args, run.amount)
-        key = sha256_json(
-            [principal.label(), trace.conversation_id, call_id, tool.spec.name, sha256_json(args)]
-        )
         preview = self._confirmations.create(
-            principal, tool.spec.name, args, run, idempotency_key=key, conversation_id=trace.conversation_id
+            principal, tool.spec.name, args, run, conversation_id=trace.conversation_id
         )
         return self._finish(trace, "preview", preview=preview)
 
-    def _check_limit(self, trace: _Trace, tool: str, args: dict[str, Any], amount: float | None) -> None:
+    def _check_limit(self, trace: Trace, tool: str, args: dict[str, Any], amount: float | None) -> None:
         """Over the limit is a denial; an agent's or customer's also becomes a supervisor approval request."""
         try:
-            _guarded(lambda: check_limit(self.authorizer, trace.principal, tool, amount))
-        except _Stop as stop:
+            guarded(lambda: check_limit(self.authorizer, trace.principal, tool, amount))
+        except Stop as stop:
             if (
                 self.approvals is None
                 or trace.principal.role not in ("agent", "customer")
@@ -226,83 +182,119 @@ class Gateway:
             error = CopilotError(
                 ErrorCode.LIMIT_EXCEEDED, message, details={**details, "approval_id": approval_id}
             )
-            raise _Stop("denied", error) from stop
+            raise Stop("denied", error) from stop
 
     # -- confirmation ----------------------------------------------------------------------------------------
-    def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
-        """The human's decision on a preview (from the API only). Raises CopilotError CONFIRMATION_*."""
-        trace = _Trace(principal, "?", None)
+    def decide(
+        self, principal: Principal, preview_id: str, approve: bool, *, conn: Connection | None = None
+    ) -> Preview:
+        """The human's decision on a preview. The decision and its audit row commit together: in their own
+        transaction, or — given `conn` — inside the caller's open transaction, which the caller commits with
+        its own rows (a transactional outbox). A refusal raises CopilotError CONFIRMATION_*; its audit row is
+        committed apart from the caller's transaction, so it survives the caller's rollback."""
+        trace = Trace(principal, "?", None)
         try:
-            preview = self._confirmations.decide(principal, preview_id, approve)
+            if conn is not None:
+                return self._decide(trace, preview_id, approve, conn)
+            with self.engine.begin() as own:
+                return self._decide(trace, preview_id, approve, own)
         except CopilotError as exc:
-            self._finish(trace, "denied", error=exc)
+            entry = self._entry(trace, "denied", error=exc)
+            if conn is None:
+                self.audit.record(entry)
+            else:
+                self.audit.record_detached(entry, conn)
             raise
-        trace.tool, trace.arguments = preview.tool, preview.arguments
-        trace.conversation_id = self._confirmations.load(principal, preview_id).conversation_id
-        self._finish(
-            trace, "executed", audit_as="confirm" if approve else "reject", reason=f"preview {preview_id}"
+
+    def _decide(self, trace: Trace, preview_id: str, approve: bool, conn: Connection) -> Preview:
+        pending = self._confirmations.decide(trace.principal, preview_id, approve, conn)
+        trace.tool, trace.arguments = pending.preview.tool, pending.preview.arguments
+        trace.conversation_id = pending.conversation_id
+        audit_as: AuditOutcome = "confirm" if approve else "reject"
+        self.audit.write(
+            conn, self._entry(trace, "executed", audit_as=audit_as, reason=f"preview {preview_id}")
         )
-        return preview
+        return pending.preview
 
+    # -- execution -------------------------------------------------------------------------------------------
     def execute(self, principal: Principal, preview_id: str) -> GatewayResult:
-        """Run an approved preview exactly once; a repeat returns the stored result without re-running."""
+        """Run an approved preview exactly once; a repeat returns the stored result without re-running.
+        Order: the approval (undecided → confirmation_required, rejected → confirmation_invalid), then the
+        ledger (a replay works even after expiry), then used/expired, the claim and the run."""
         with pinned(self.authorizer):
-            return self._execute_preview(principal, preview_id)
+            trace = Trace(principal, "?", None)
+            try:
+                pending = guarded(lambda: self._confirmations.load(principal, preview_id))
+                trace.tool, trace.arguments = pending.preview.tool, pending.preview.arguments
+                trace.conversation_id = pending.conversation_id
+                guarded(lambda: _check_approved(pending))
+                return self._execute_retrying(trace, pending)
+            except Stop as stop:
+                return self._stop(trace, stop)
+            except Exception as exc:  # the database failed: nothing of the transaction was committed
+                return self._internal(trace, exc)
 
-    def _execute_preview(self, principal: Principal, preview_id: str) -> GatewayResult:
-        trace = _Trace(principal, "?", None)
-        try:
-            pending = _guarded(lambda: self._confirmations.load(principal, preview_id))
-            trace.tool, trace.arguments = pending.preview.tool, pending.preview.arguments
-            trace.conversation_id = pending.conversation_id
-            return self._execute(trace, pending)
-        except _Stop as stop:
-            return self._stop(trace, stop)
-        except Exception as exc:  # e.g. a concurrent execute holding the write lock; the ledger decides
-            return self._internal(trace, exc)
+    def _execute_retrying(self, trace: Trace, pending: Pending) -> GatewayResult:
+        """A lock timeout (SQLite) or deadlock (Postgres) rolled the whole transaction back: run it again."""
+        for delay in _RETRY_DELAYS:
+            try:
+                return self._execute(trace, pending)
+            except DBAPIError as exc:
+                if not transient(exc):
+                    raise
+            time.sleep(delay)
+        return self._execute(trace, pending)
 
-    def _execute(self, trace: _Trace, pending: Pending) -> GatewayResult:
+    def _execute(self, trace: Trace, pending: Pending) -> GatewayResult:
+        """One transaction: ledger replay, or claim + write + ledger row + `execute` audit row."""
+        tenant, key = trace.principal.tenant, pending.idempotency_key
+        with self.engine.begin() as conn:
+            found, stored = self._confirmations.stored_result(conn, tenant, key)
+            if not found:
+                guarded(lambda: _check_unused(pending))
+                if self._confirmations.claim(conn, pending.preview.preview_id):
+                    result = self._run_once(trace, pending, conn)
+                    self.audit.write(conn, self._entry(trace, "executed"))
+                    return self._result(trace, "executed", result=result)
+                # a concurrent execute won the claim: its committed result is the answer
+                found, stored = self._confirmations.stored_result(conn, tenant, key)
+                if not found:
+                    raise Stop("denied", _used())
+        return self._finish(trace, "executed", result=stored, audit_as="replay", reason=_REPLAYED)
+
+    def _run_once(self, trace: Trace, pending: Pending, conn: Connection) -> Any:
         principal, preview = trace.principal, pending.preview
         tool = self._tools[preview.tool]
-        with self.engine.begin() as conn:
-            found, stored = self._confirmations.stored_result(conn, principal.tenant, pending.idempotency_key)
-            if not found:
-                _guarded(lambda: _check_executable(pending))
-                if self._confirmations.claim(conn, preview.preview_id):
-                    stored = self._run_once(trace, pending, tool, conn)
-                else:  # a concurrent execute won the claim: its committed result is the answer
-                    found, stored = self._confirmations.stored_result(
-                        conn, principal.tenant, pending.idempotency_key
-                    )
-                    if not found:
-                        raise _Stop(
-                            "denied",
-                            CopilotError(ErrorCode.CONFIRMATION_USED, "This preview was already used."),
-                        )
-        reason = "replayed from the executions ledger" if found else None
-        return self._finish(trace, "executed", result=stored, reason=reason)
-
-    def _run_once(self, trace: _Trace, pending: Pending, tool: Tool, conn: Connection) -> Any:
-        principal, preview = trace.principal, pending.preview
         store = DocumentStore(conn, principal.tenant)
         self._authorize(principal, tool, preview.arguments, store)
-        run = _handled(lambda: run_handler(tool, principal, store, dict(preview.arguments), dry_run=False))
+        run = handled(lambda: run_handler(tool, principal, store, dict(preview.arguments), dry_run=False))
+        if store.conflicted:  # the handler swallowed a DocumentConflict: its writes are incomplete
+            raise Stop("denied", stale(), "write conflict (swallowed by the handler)")
         if run.preview_hash != preview.preview_hash:
-            stale = CopilotError(ErrorCode.PREVIEW_STALE, "The records changed since the preview; ask again.")
-            raise _Stop("denied", stale)
-        _guarded(lambda: check_limit(self.authorizer, principal, tool.spec.name, run.amount))
+            raise Stop("denied", stale())
+        guarded(lambda: check_limit(self.authorizer, principal, tool.spec.name, run.amount))
         self._confirmations.record(conn, pending, principal.tenant, run.result)
         return run.result
 
 
-def _check_executable(pending: Pending) -> None:
+_REPLAYED = "replayed from the executions ledger"
+
+
+def _used() -> CopilotError:
+    return CopilotError(ErrorCode.CONFIRMATION_USED, "This preview was already used.")
+
+
+def _check_approved(pending: Pending) -> None:
     if pending.approved is None:
         raise CopilotError(ErrorCode.CONFIRMATION_REQUIRED, "The customer has not confirmed this change yet.")
     if not pending.approved:
         raise CopilotError(
             ErrorCode.CONFIRMATION_INVALID, "The customer rejected this change; do not retry it."
         )
+
+
+def _check_unused(pending: Pending) -> None:
     if pending.used:
-        raise CopilotError(ErrorCode.CONFIRMATION_USED, "This preview was already used.")
+        raise _used()
     if pending.expired:
         raise CopilotError(ErrorCode.CONFIRMATION_EXPIRED, "This preview expired; ask for the change again.")

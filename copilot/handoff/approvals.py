@@ -1,20 +1,22 @@
 """Approvals: writes over an agent's limit wait for a supervisor of the same tenant. The decision is a
 compare-and-set (pending → approved|rejected, decided_by), so it happens once; an approval runs through the
-same gateway with the supervisor's principal (preview → the supervisor's confirmation → execute once) and
-records who approved and what ran."""
+same gateway with the supervisor's principal (preview → the supervisor's confirmation, committed in the same
+transaction as the approval's decision → execute once) and records who approved and what ran."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.eventlog import EventLog
+from copilot.gateway.result import GatewayResult
 from copilot.handoff.staff import StaffGateway
 from copilot.principal import Principal
 from copilot.store.schema import approvals
@@ -77,24 +79,34 @@ class ApprovalStore:
             rows = conn.execute(query.order_by(approvals.c.created_at)).all()
         return [Approval(**row._mapping) for row in rows]
 
-    def decide(self, tenant: str, approval_id: str, approve: bool, by: str) -> bool:
-        """pending → approved|rejected; False if it was already decided."""
+    def decide(
+        self, tenant: str, approval_id: str, approve: bool, by: str, *, conn: Connection | None = None,
+        preview_id: str | None = None,
+    ) -> bool:  # fmt: skip
+        """pending → approved|rejected (with the preview that will run); False if it was already decided.
+        On `conn`, inside the caller's transaction (which also records the gateway decision)."""
         values = {
             "status": "approved" if approve else "rejected",
             "decided_by": by,
             "decided_at": datetime.now(UTC),
+            "preview_id": preview_id,
         }
-        with self._engine.begin() as conn:
-            changed = conn.execute(
-                update(approvals)
-                .where(
-                    approvals.c.tenant == tenant,
-                    approvals.c.approval_id == approval_id,
-                    approvals.c.status == "pending",
-                )
-                .values(**values)
-            ).rowcount
-        return changed == 1
+        statement = (
+            update(approvals)
+            .where(
+                approvals.c.tenant == tenant,
+                approvals.c.approval_id == approval_id,
+                approvals.c.status == "pending",
+            )
+            .values(**values)
+        )
+        if conn is not None:
+            return conn.execute(statement).rowcount == 1
+        with self._engine.begin() as own:
+            return own.execute(statement).rowcount == 1
+
+    def begin(self) -> AbstractContextManager[Connection]:
+        return self._engine.begin()
 
     def record(self, approval_id: str, preview_id: str | None, result: dict[str, Any]) -> None:
         with self._engine.begin() as conn:
@@ -120,7 +132,8 @@ class ApprovalService:
             await self._events.append(approval.conversation_id, "approval.requested", data)
 
     async def decide(self, principal: Principal, approval_id: str, approve: bool) -> Approval:
-        """The supervisor's decision; an approval executes through the gateway as the supervisor."""
+        """The supervisor's decision; an approval executes through the gateway as the supervisor. The
+        approval's decision and the gateway's confirmation of the supervisor's preview commit together."""
         if principal.role not in APPROVERS:
             raise CopilotError(ErrorCode.FORBIDDEN, "Only a supervisor can decide approval requests.")
         approval = await asyncio.to_thread(self.store.get, principal.tenant, approval_id)
@@ -128,15 +141,9 @@ class ApprovalService:
             raise CopilotError(
                 ErrorCode.NOT_FOUND, f"No approval request {approval_id!r}; list GET /v1/approvals."
             )
-        if not await asyncio.to_thread(
-            self.store.decide, principal.tenant, approval_id, approve, principal.label()
-        ):
-            raise CopilotError(
-                ErrorCode.CONFLICT, f"Approval {approval_id} was already decided ({approval.status})."
-            )
-        preview_id, outcome = None, {"outcome": "rejected"}
-        if approve:
-            preview_id, outcome = await asyncio.to_thread(self._execute, principal, approval)
+        if approval.status != "pending":
+            raise _decided(approval)
+        preview_id, outcome = await asyncio.to_thread(self._settle, principal, approval, approve)
         await asyncio.to_thread(self.store.record, approval_id, preview_id, outcome)
         decided = await asyncio.to_thread(self.store.get, principal.tenant, approval_id)
         assert decided is not None
@@ -150,24 +157,43 @@ class ApprovalService:
             await self._events.append(decided.conversation_id, "approval.decided", data)
         return decided
 
-    def _execute(self, principal: Principal, approval: Approval) -> tuple[str | None, dict[str, Any]]:
-        gateway = self._gateway
-        call_id = f"approval:{approval.approval_id}"
-        previewed = gateway.call(
-            principal,
-            approval.tool,
-            approval.arguments,
-            call_id=call_id,
-            conversation_id=approval.conversation_id,
+    def _settle(
+        self, principal: Principal, approval: Approval, approve: bool
+    ) -> tuple[str | None, dict[str, Any]]:
+        """Reject; or preview as the supervisor, record both decisions in one transaction, execute once."""
+        tenant, by = principal.tenant, principal.label()
+        if not approve:
+            if not self.store.decide(tenant, approval.approval_id, False, by):
+                raise _decided(approval)
+            return None, {"outcome": "rejected"}
+        previewed = self._gateway.call(
+            principal, approval.tool, approval.arguments, conversation_id=approval.conversation_id
         )
         if previewed.outcome != "preview" or previewed.preview is None:
+            if not self.store.decide(tenant, approval.approval_id, True, by):
+                raise _decided(approval)
             return None, {"outcome": previewed.outcome, "code": previewed.code, "message": previewed.message}
         preview_id = previewed.preview.preview_id
-        gateway.decide(principal, preview_id, True)
-        executed = gateway.execute(principal, preview_id)
-        body: dict[str, Any] = {"outcome": executed.outcome}
-        if executed.outcome == "executed":
-            body["result"] = executed.result
-        else:
-            body |= {"code": executed.code, "message": executed.message}
-        return preview_id, body
+        with self.store.begin() as conn:
+            if not self.store.decide(
+                tenant, approval.approval_id, True, by, conn=conn, preview_id=preview_id
+            ):
+                raise _decided(approval)
+            self._gateway.decide(principal, preview_id, True, conn=conn)
+        return preview_id, _body(self._gateway.execute(principal, preview_id))
+
+
+def _decided(approval: Approval) -> CopilotError:
+    return CopilotError(
+        ErrorCode.CONFLICT,
+        f"Approval {approval.approval_id} was already decided; reload the approvals inbox.",
+    )
+
+
+def _body(executed: GatewayResult) -> dict[str, Any]:
+    body: dict[str, Any] = {"outcome": executed.outcome}
+    if executed.outcome == "executed":
+        body["result"] = executed.result
+    else:
+        body |= {"code": executed.code, "message": executed.message}
+    return body

@@ -1,7 +1,9 @@
 """The persisted handoff queue: one row per conversation (waiting → claimed → closed), routed to a team.
 
 Every transition is a single conditional UPDATE (compare-and-set on status/claimed_by), so two agents
-claiming at once cannot both win. Reads compute waiting times; nothing lives only in memory."""
+claiming at once cannot both win. A change commits together with its announcement (the event on the
+conversation's stream and the conversation's status), so a crash never leaves one without the other. Reads
+compute waiting times; nothing lives only in memory."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from copilot.store.schema import handoffs
+from copilot.eventlog import insert_event
+from copilot.events import EventType
+from copilot.store.schema import conversations, handoffs
 
 HandoffStatus = Literal["waiting", "claimed", "closed"]
 STATUSES: tuple[HandoffStatus, ...] = get_args(HandoffStatus)
@@ -72,6 +77,28 @@ class QueueItem:
         return self.claimed_by.split(":", 1)[-1].rsplit("@", 1)[0]
 
 
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """What a queue change tells the conversation, in the same transaction."""
+
+    type: EventType
+    data: dict[str, Any]
+    turn_id: str | None = None
+    conversation_status: str | None = None
+
+    def write(self, conn: Connection, conversation_id: str) -> int:
+        if self.conversation_status is not None:
+            conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(status=self.conversation_status, updated_at=now())
+            )
+        return insert_event(conn, conversation_id, self.type, self.data, self.turn_id)
+
+
+_RETRIES = 5
+
+
 def _item(row: Any) -> QueueItem:
     data = dict(row._mapping)
     for key in ("created_at", "claimed_at", "closed_at"):
@@ -102,17 +129,31 @@ class HandoffQueue:
         team: str,
         reason: str,
         summary: dict[str, Any],
+        announce: Announcement | None = None,
     ) -> tuple[QueueItem, bool]:
-        """Queue the conversation (a closed one is re-opened); (item, False) if already waiting/claimed."""
+        """Queue the conversation (a closed one is re-opened) and `announce` it in the same transaction;
+        (item, False) if already waiting/claimed."""
         fresh = {
             "status": "waiting", "team": team, "reason": reason, "summary": summary, "claimed_by": None,
             "created_at": now(), "claimed_at": None, "closed_at": None,
         }  # fmt: skip
-        return await asyncio.to_thread(
-            self._enqueue, conversation_id, {"tenant": tenant, "customer": customer}, fresh
-        )
+        owner = {"tenant": tenant, "customer": customer}
+        return await asyncio.to_thread(self._retrying, self._enqueue, conversation_id, owner, fresh, announce)
 
-    def _enqueue(self, cid: str, owner: dict[str, str], fresh: dict[str, Any]) -> tuple[QueueItem, bool]:
+    @staticmethod
+    def _retrying(step: Any, *args: Any) -> Any:
+        """Run a transaction again when a concurrent event append took its seq."""
+        for attempt in range(_RETRIES):
+            try:
+                return step(*args)
+            except IntegrityError:
+                if attempt == _RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _enqueue(
+        self, cid: str, owner: dict[str, str], fresh: dict[str, Any], announce: Announcement | None
+    ) -> tuple[QueueItem, bool]:
         with self._engine.begin() as conn:
             row = conn.execute(select(handoffs).where(handoffs.c.conversation_id == cid)).first()
             if row is not None and row.status != "closed":
@@ -122,15 +163,23 @@ class HandoffQueue:
             else:
                 conn.execute(update(handoffs).where(handoffs.c.conversation_id == cid).values(**fresh))
             stored = conn.execute(select(handoffs).where(handoffs.c.conversation_id == cid)).one()
+            if announce is not None:
+                announce.write(conn, cid)
         return _item(stored), True
 
     async def transition(
-        self, conversation_id: str, *, expect: dict[str, Any], values: dict[str, Any]
-    ) -> QueueItem | None:
-        """Apply `values` only if the row still matches `expect` (column → value); None if it did not."""
-        return await asyncio.to_thread(self._transition, conversation_id, expect, values)
+        self, conversation_id: str, *, expect: dict[str, Any], values: dict[str, Any],
+        announce: Announcement | None = None,
+    ) -> QueueItem | None:  # fmt: skip
+        """Apply `values` only if the row still matches `expect` (column → value), with `announce` in the
+        same transaction; None if it did not match."""
+        return await asyncio.to_thread(
+            self._retrying, self._transition, conversation_id, expect, values, announce
+        )
 
-    def _transition(self, cid: str, expect: dict[str, Any], values: dict[str, Any]) -> QueueItem | None:
+    def _transition(
+        self, cid: str, expect: dict[str, Any], values: dict[str, Any], announce: Announcement | None
+    ) -> QueueItem | None:
         where = [handoffs.c.conversation_id == cid]
         where += [handoffs.c[column] == value for column, value in expect.items()]
         with self._engine.begin() as conn:
@@ -138,6 +187,8 @@ class HandoffQueue:
             if changed != 1:
                 return None
             row = conn.execute(select(handoffs).where(handoffs.c.conversation_id == cid)).one()
+            if announce is not None:
+                announce.write(conn, cid)
         return _item(row)
 
     async def listing(

@@ -13,10 +13,10 @@ from copilot.conversations import Conversation, ConversationStore
 from copilot.errors import CopilotError, ErrorCode
 from copilot.eventlog import EventLog
 from copilot.events import EventSink, EventType
-from copilot.handoff.queue import HandoffQueue, QueueItem, now, route
+from copilot.handoff.queue import Announcement, HandoffQueue, QueueItem, now, route
 from copilot.handoff.summary import build_summary, customer_texts, intent_of
 from copilot.principal import Principal
-from copilot.turns import TurnRequest, TurnRunner, TurnScheduler
+from copilot.turns import TurnRequest, TurnRunner, TurnScheduler, TurnStatus
 
 Boundary = Callable[[str, str], Awaitable[None]]
 """Record a context boundary in the conversation's graph thread: (conversation_id, note)."""
@@ -47,11 +47,6 @@ class HandoffService:
         self.turns: TurnScheduler | None = None
         """Set once the scheduler exists (it runs turns through `wrap_runner`)."""
 
-    async def _emit(
-        self, cid: str, type_: EventType, data: dict[str, Any], turn_id: str | None = None
-    ) -> None:
-        await self._events.append(cid, type_, data, turn_id=turn_id)
-
     # -- request ---------------------------------------------------------------------------------------
     async def request(
         self, conversation: Conversation, *, reason: str, team: str | None = None, turn_id: str | None = None
@@ -60,14 +55,14 @@ class HandoffService:
         events = await self._events.read_all(conversation.id)
         summary = build_summary(conversation.customer, events, reason)
         chosen = team or route(f"{reason} {intent_of(customer_texts(events), reason)}")
+        data = {"status": "waiting", "team": chosen, "reason": reason}
+        announce = Announcement("handoff.queued", data, turn_id, conversation_status="handoff")
         item, created = await self.queue.enqueue(
             conversation.id, tenant=conversation.tenant, customer=conversation.customer,
-            team=chosen, reason=reason, summary=dict(summary),
+            team=chosen, reason=reason, summary=dict(summary), announce=announce,
         )  # fmt: skip
         if created:
-            await self._conversations.set_status(conversation.id, "handoff")
-            data = {"status": "waiting", "team": item.team, "reason": item.reason}
-            await self._emit(conversation.id, "handoff.queued", data, turn_id)
+            self._events.notify(conversation.id)
         return item
 
     # -- ownership --------------------------------------------------------------------------------------
@@ -89,19 +84,20 @@ class HandoffService:
         if self.turns is not None:  # let a running bot turn finish before the human speaks
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.turns.wait_idle(conversation.id), IDLE_WAIT_SECONDS)
+        data: dict[str, Any] = {"status": "claimed", "agent": principal.user_id, "team": item.team}
+        if item.status == "claimed":
+            data["taken_from"] = item.claimed_user
         claimed = await self.queue.transition(
             conversation.id,
             expect={"status": item.status, "claimed_by": item.claimed_by},
             values={"status": "claimed", "claimed_by": principal.label(), "claimed_at": now()},
+            announce=Announcement("handoff.claimed", data),
         )
         if claimed is None:
             raise _conflict(
                 "Someone else changed this handoff at the same moment; reload the queue and retry."
             )
-        data: dict[str, Any] = {"status": "claimed", "agent": principal.user_id, "team": claimed.team}
-        if item.status == "claimed":
-            data["taken_from"] = item.claimed_user
-        await self._emit(conversation.id, "handoff.claimed", data)
+        self._events.notify(conversation.id)
         return claimed
 
     async def owned(
@@ -132,18 +128,18 @@ class HandoffService:
     ) -> QueueItem:
         """Hand back to the bot: close the handoff and record the context boundary."""
         item = await self.owned(conversation, principal, force=force)
+        if self.boundary is not None:  # first: a crash before the release leaves it claimed, to retry
+            await self.boundary(conversation.id, BOUNDARY_NOTE)
+        data = {"status": "closed", "agent": principal.user_id}
         closed = await self.queue.transition(
             conversation.id,
             expect={"status": "claimed", "claimed_by": item.claimed_by},
             values={"status": "closed", "closed_at": now()},
+            announce=Announcement("handoff.released", data, conversation_status="open"),
         )
         if closed is None:
             raise _conflict("The handoff changed at the same moment; reload and retry.")
-        if self.boundary is not None:
-            await self.boundary(conversation.id, BOUNDARY_NOTE)
-        await self._conversations.set_status(conversation.id, "open")
-        data = {"status": "closed", "agent": principal.user_id}
-        await self._emit(conversation.id, "handoff.released", data)
+        self._events.notify(conversation.id)
         return closed
 
     # -- the bot's side ----------------------------------------------------------------------------------
@@ -167,12 +163,26 @@ class HandoffService:
         return seq
 
     def wrap_runner(self, runner: TurnRunner) -> TurnRunner:
-        """A runner whose graph handoffs (handoff.requested) also enqueue the conversation."""
+        """A runner whose graph handoffs (handoff.requested) also enqueue the conversation, and that stays
+        quiet when a human agent claimed the conversation while the turn waited in the queue."""
 
-        async def run(request: TurnRequest, sink: EventSink) -> None:
-            await runner(request, _EnqueueingSink(self, sink, request.conversation_id))
+        async def run(request: TurnRequest, sink: EventSink) -> TurnStatus:
+            if await self.owner(request.conversation_id) is not None:
+                return "completed"  # the agent sees the message in the transcript (turn.started)
+            status = await runner(request, _EnqueueingSink(self, sink, request.conversation_id))
+            if request.recovered:  # the previous worker may have died between handoff.requested and the queue
+                await self._ensure_queued(request)
+            return status
 
         return run
+
+    async def _ensure_queued(self, request: TurnRequest) -> None:
+        events = await self._events.read_all(request.conversation_id)
+        asked = [e for e in events if e["turn_id"] == request.turn_id and e["type"] == "handoff.requested"]
+        conversation = await self._conversations.get(request.conversation_id)
+        if asked and conversation is not None:
+            reason = str(asked[-1]["data"].get("reason") or "bot_handoff")
+            await self.request(conversation, reason=reason, turn_id=request.turn_id)
 
 
 class _EnqueueingSink:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from sqlalchemy import Connection
+
 from copilot.errors import CopilotError, ErrorCode
 from copilot.gateway.result import GatewayResult, Preview
 from copilot.principal import Principal
@@ -24,11 +26,12 @@ class StaffGateway(Protocol):
         tool: str,
         arguments: object,
         *,
-        call_id: str,
         conversation_id: str | None = None,
     ) -> GatewayResult: ...
 
-    def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview: ...
+    def decide(
+        self, principal: Principal, preview_id: str, approve: bool, *, conn: Connection | None = None
+    ) -> Preview: ...
 
     def execute(self, principal: Principal, preview_id: str) -> GatewayResult: ...
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
 metadata = MetaData()
 
 # Domain data of a tool pack (users, orders, products...). `owner` is the user id that owns the record.
+# `version` starts at 1 and grows by one per write: DocumentStore.put is a compare-and-set on it.
 documents = Table(
     "documents",
     metadata,
@@ -27,6 +28,7 @@ documents = Table(
     Column("id", String(128), primary_key=True),
     Column("owner", String(128), nullable=True, index=True),
     Column("data", JSON, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 # Owned sub-resources that live inside another document (e.g. a payment method inside a user).
@@ -182,3 +184,25 @@ approvals = Table(
     Column("preview_id", String(64), nullable=True),
     Column("result", JSON, nullable=True),
 )
+
+# Durable turns: a job per turn (a message, a confirmation's resume), run by any worker under a lease.
+# `running` holds the conversation id while the turn runs: its unique constraint allows one running turn
+# per conversation across every worker and process; queued turns of a conversation run in created order.
+turns = Table(
+    "turns",
+    metadata,
+    Column("turn_id", String(64), primary_key=True),
+    Column("conversation_id", String(64), nullable=False),
+    Column("principal", JSON, nullable=False),
+    Column("text", Text, nullable=True),
+    Column("resume", JSON, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("outcome", String(32), nullable=True),
+    Column("running", String(64), nullable=True, unique=True),
+    Column("worker", String(128), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+Index("ix_turns_status_conversation", turns.c.status, turns.c.conversation_id, turns.c.created_at)

@@ -193,6 +193,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       this.userTurns = new Set(); // turns whose user bubble is shown (turn.started and message.user dedupe)
       this.cards = new Map(); // preview_id -> card controls
       this.callCards = new Map(); // call_id -> preview_id
+      this.resumeTurns = new Map(); // turn_id of a confirmation's resume -> preview_id
       this.busy = false;
       this.handoff = "none"; // none | waiting | agent
     }
@@ -340,14 +341,15 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
         case "tool.requested": return this.typing(`Working on it: ${words(d.tool).toLowerCase()}…`);
         case "tool.preview": return this.preview(d);
         case "tool.executed": return this.executed(d);
-        case "tool.denied": return this.note(`${words(d.tool)} is not available to you here — a human agent can help.`, "warn");
-        case "tool.invalid": case "tool.error": return this.note(`${words(d.tool)}: not done.`, "warn");
+        case "tool.denied": this.notDone(d); return this.note(`${words(d.tool)} is not available to you here — a human agent can help.`, "warn");
+        case "tool.invalid": case "tool.error": this.notDone(d); return this.note(`${words(d.tool)}: not done.`, "warn");
         case "handoff.requested": case "handoff.queued": return this.setHandoff("waiting");
         case "handoff.claimed": return this.setHandoff("agent", d.agent);
         case "handoff.released": return this.setHandoff("none");
         case "agent.message": return this.agentMessage(d);
         case "error": return this.error(d.message || "Something went wrong; please try again.");
-        case "turn.completed": return this.setBusy(false);
+        case "turn.recovered": return this.recovered(turn);
+        case "turn.completed": return this.turnCompleted(d, turn);
         default: return undefined; // events for staff views only
       }
     }
@@ -393,9 +395,33 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       }
       const resume = d.resume;
       if (resume && this.cards.has(resume.preview_id)) {
-        this.cards.get(resume.preview_id).finish(resume.approved ? "Confirmed — working on it…" : "Cancelled. Nothing was changed.");
+        const card = this.cards.get(resume.preview_id);
+        card.finish(resume.approved ? "Confirmed — working on it…" : "Cancelled. Nothing was changed.");
+        card.working = resume.approved;
+        this.resumeTurns.set(turn, resume.preview_id);
       }
       this.setBusy(true);
+    }
+
+    /** The server that ran this turn stopped; another picked it up and streams the answer again. */
+    recovered(turn) {
+      if (this.live && !this.live.done && this.live.turn === turn) { this.live.node.remove(); this.live = null; }
+      this.setBusy(true);
+      this.typing("Still working on it…");
+    }
+
+    turnCompleted(d, turn) {
+      const previewId = this.resumeTurns.get(turn);
+      const card = previewId && this.cards.get(previewId);
+      if (card && card.working && d.status === "failed") card.finish("Not done — nothing was changed by this step. You can ask again.");
+      this.setBusy(false);
+    }
+
+    /** A confirmed write that the server refused or could not run: say so on its card. */
+    notDone(d) {
+      const previewId = this.callCards.get(d.call_id);
+      const card = previewId && this.cards.get(previewId);
+      if (card && card.working) card.finish(`Not done: ${d.message || "it could not be completed"}`);
     }
 
     userMessage(text, turn) {
@@ -493,7 +519,8 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       card.append(title, list, meta, row, outcome);
       const state = {
         decided: false,
-        finish: (text) => { state.decided = true; row.hidden = true; outcome.textContent = text; },
+        working: false, // confirmed, the write not reported yet
+        finish: (text) => { state.decided = true; state.working = false; row.hidden = true; outcome.textContent = text; },
       };
       confirm.addEventListener("click", () => this.decide(d.preview_id, true, state));
       cancel.addEventListener("click", () => this.decide(d.preview_id, false, state));
@@ -506,6 +533,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
     async decide(previewId, approve, state) {
       if (state.decided) return; // one decision per preview; the server refuses a second one anyway
       state.finish(approve ? "Confirmed — working on it…" : "Cancelled. Nothing was changed.");
+      state.working = approve;
       for (let i = 0; this.busy && i < 100; i++) await sleep(100); // the API takes a decision once the turn ended
       const response = await this.call("POST", `/v1/conversations/${encodeURIComponent(this.cid)}/confirmations`,
         { preview_id: previewId, approve });

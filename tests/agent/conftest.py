@@ -41,7 +41,7 @@ class Harness:
 
     async def _run(self, turn_id: str, **kw: Any) -> RecordingSink:
         self.sink.clear()
-        await run_turn(
+        status = await run_turn(
             self.graph,
             conversation_id=self.conversation_id,
             turn_id=turn_id,
@@ -49,6 +49,7 @@ class Harness:
             sink=self.sink,
             **kw,
         )
+        await self.sink.emit("turn.completed", {"status": status}, turn_id=turn_id)  # as the scheduler does
         return self.sink
 
 

@@ -29,7 +29,8 @@ def offline(world: World) -> AgentDeps:
 async def _say(deps: AgentDeps, text: str) -> RecordingSink:
     graph = build_graph(deps, InMemorySaver())
     sink = RecordingSink()
-    await run_turn(graph, conversation_id="c", turn_id="t", principal=CUSTOMER, sink=sink, text=text)
+    status = await run_turn(graph, conversation_id="c", turn_id="t", principal=CUSTOMER, sink=sink, text=text)
+    await sink.emit("turn.completed", {"status": status}, turn_id="t")  # as the scheduler does
     return sink
 
 

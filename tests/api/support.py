@@ -16,13 +16,14 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import Connection
 
 from copilot.auth import mint_token
 from copilot.errors import CopilotError, ErrorCode
 from copilot.events import EventSink, EventType
 from copilot.gateway.result import Preview
 from copilot.principal import Principal, Role
-from copilot.turns import TurnRequest
+from copilot.turns import TurnRequest, TurnStatus
 
 SECRET = "test-secret-0123456789-0123456789-0123456789"
 
@@ -45,7 +46,7 @@ class ScriptedRunner:
     fail: bool = False
     """Raise after the deltas (a crash inside the graph run)."""
 
-    async def __call__(self, request: TurnRequest, sink: EventSink) -> None:
+    async def __call__(self, request: TurnRequest, sink: EventSink) -> TurnStatus:
         self.requests.append(request)
         for i in range(self.deltas):
             await sink.emit("message.delta", {"text": f"part{i} "}, turn_id=request.turn_id)
@@ -61,7 +62,7 @@ class ScriptedRunner:
             {"text": text, "citations": [{"id": "returns-policy#1", "title": "Returns"}]},
             turn_id=request.turn_id,
         )
-        await sink.emit("turn.completed", {"status": "completed"}, turn_id=request.turn_id)
+        return "completed"
 
 
 @dataclass
@@ -71,7 +72,9 @@ class OnceDecider:
 
     decided: dict[str, bool] = field(default_factory=dict)
 
-    def decide(self, principal: Principal, preview_id: str, approve: bool) -> Preview:
+    def decide(
+        self, principal: Principal, preview_id: str, approve: bool, *, conn: Connection | None = None
+    ) -> Preview:
         if preview_id in self.decided:
             raise CopilotError(ErrorCode.CONFIRMATION_USED, "This preview was already decided; ask again.")
         self.decided[preview_id] = approve

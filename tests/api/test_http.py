@@ -77,21 +77,23 @@ async def test_resume_returns_exactly_the_missed_events(client: httpx.AsyncClien
     assert bad.json()["error"]["code"] == "bad_request"
 
 
-async def test_second_message_while_running_conflicts(
+async def test_messages_while_running_queue_in_order(
     client: httpx.AsyncClient, runtime: Runtime, runner: ScriptedRunner
 ) -> None:
     runner.delay = 0.05
     cid = await _conversation(client, token())
-    first = await client.post(f"/v1/conversations/{cid}/messages", json={"text": "a"}, headers=token())
-    second = await client.post(f"/v1/conversations/{cid}/messages", json={"text": "b"}, headers=token())
-    assert first.status_code == 202
-    assert second.status_code == 409
-    assert second.json()["error"]["code"] == "conflict"
+    posted = [
+        await client.post(f"/v1/conversations/{cid}/messages", json={"text": t}, headers=token())
+        for t in ("a", "b", "c")
+    ]
+    assert [p.status_code for p in posted] == [202, 202, 202]
     await runtime.turns.wait_idle(cid)
-    third = await client.post(f"/v1/conversations/{cid}/messages", json={"text": "c"}, headers=token())
-    assert third.status_code == 202
-    await runtime.turns.wait_idle(cid)
-    assert [r.text for r in runner.requests] == ["a", "c"]
+    assert [r.text for r in runner.requests] == ["a", "b", "c"]
+    events = await runtime.events.read_all(cid)
+    bounds = [(e["type"], e["turn_id"]) for e in events if e["type"] in ("turn.started", "turn.completed")]
+    ids = [p.json()["turn_id"] for p in posted]
+    # one after the other: each turn completes before the next one starts
+    assert bounds == [(kind, t) for t in ids for kind in ("turn.started", "turn.completed")]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import pytest
 
 from bench.gateway import RULES, synthetic_rules
 from bench.run import QUICK
+from copilot.agent.runner import DURABILITY
 from copilot.settings import PROJECT_ROOT
 
 STATS = {"name", "n", "mean_ms", "p50_ms", "p95_ms"}
@@ -50,7 +51,7 @@ def test_turn_benchmarks_cover_both_savers(run: Run) -> None:
             _check_stats(turn[variant], n)
         assert turn["ratio"] == pytest.approx(turn["ours"]["mean_ms"] / turn["bare"]["mean_ms"])
         assert turn["ratio_p50"] == pytest.approx(turn["ours"]["p50_ms"] / turn["bare"]["p50_ms"])
-        assert turn["ours_durability"] == "exit"
+        assert turn["ours_durability"] == DURABILITY
 
 
 def test_gateway_benchmark_runs_at_ten_thousand_rules(run: Run) -> None:

@@ -53,11 +53,11 @@ async def test_an_activation_on_a_reloads_b_before_its_next_decision(
         policy_doorbell(bells[0], notifier_a, live_a, "demo"),
         policy_doorbell(bells[1], notifier_b, live_b, "demo"),
     ):
-        assert gateway_b.call(customer, "cancel_pending_order", args, call_id="b1").outcome == "preview"
+        assert gateway_b.call(customer, "cancel_pending_order", args).outcome == "preview"
         version = await asyncio.to_thread(_revoke, service_a)  # the admin API runs it in a worker thread
         elapsed = await _until_reloaded(live_b, timeout=1.0)
         assert live_b.reloads == 1 and elapsed < 0.25, elapsed  # reloaded by the ring, no decision asked
-        denied = gateway_b.call(customer, "cancel_pending_order", args, call_id="b2")
+        denied = gateway_b.call(customer, "cancel_pending_order", args)
     assert denied.outcome == "denied" and live_b.active_number == version
     engine_a.dispose()
     engine_b.dispose()

@@ -19,6 +19,7 @@ from copilot.principal import Principal, Role
 from copilot.settings import PROJECT_ROOT
 from copilot.store.database import make_engine
 from copilot.store.documents import DocumentStore
+from tests.gateway.retail import backend, retail_engine, retail_gateway  # noqa: F401 (fixtures)
 
 _ORDER = re.compile(r"^#W\d{7}$")
 

@@ -19,9 +19,9 @@ CANCEL = {"order_id": "#W0000001", "reason": "no longer needed"}
 
 
 def test_customer_reads_own_but_not_foreign_or_missing_with_the_same_message(gateway: Gateway) -> None:
-    own = gateway.call(who("customer"), "get_order_details", {"order_id": "#W0000001"}, call_id="c")
-    foreign = gateway.call(who("customer"), "get_order_details", {"order_id": "#W0000002"}, call_id="c")
-    missing = gateway.call(who("customer"), "get_order_details", {"order_id": "#W7777777"}, call_id="c")
+    own = gateway.call(who("customer"), "get_order_details", {"order_id": "#W0000001"})
+    foreign = gateway.call(who("customer"), "get_order_details", {"order_id": "#W0000002"})
+    missing = gateway.call(who("customer"), "get_order_details", {"order_id": "#W7777777"})
     assert own.outcome == "executed" and own.result["user_id"] == "alice"
     assert (foreign.outcome, foreign.code) == ("denied", "denied")
     assert (missing.outcome, missing.code) == ("denied", "denied")
@@ -30,14 +30,14 @@ def test_customer_reads_own_but_not_foreign_or_missing_with_the_same_message(gat
 
 
 def test_customer_cannot_touch_another_users_profile(gateway: Gateway) -> None:
-    assert gateway.call(who("customer"), "get_user_details", {"user_id": "alice"}, call_id="c").ok
-    denied = gateway.call(who("customer"), "get_user_details", {"user_id": "BOB "}, call_id="c")
+    assert gateway.call(who("customer"), "get_user_details", {"user_id": "alice"}).ok
+    denied = gateway.call(who("customer"), "get_user_details", {"user_id": "BOB "})
     assert denied.outcome == "denied"
 
 
 def test_foreign_payment_method_on_own_order_is_denied(gateway: Gateway, engine: Engine) -> None:
     args = {"order_id": "#W0000001", "amount": 5, "payment_method_id": "credit_card_2222222"}
-    result = gateway.call(who("customer"), "return_delivered_order_items", args, call_id="c")
+    result = gateway.call(who("customer"), "return_delivered_order_items", args)
     assert result.outcome == "denied"
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(previews)).scalar_one() == 0
@@ -46,19 +46,17 @@ def test_foreign_payment_method_on_own_order_is_denied(gateway: Gateway, engine:
 def test_every_element_of_an_owned_array_is_checked(gateway: Gateway, pack: Pack) -> None:
     spec = pack.tool("get_order_details").spec
     assert spec.owned == {"order_id": "order"}  # arrays are covered by check_ownership's element loop
-    result = gateway.call(who("customer", "bob"), "cancel_pending_order", CANCEL, call_id="c")
+    result = gateway.call(who("customer", "bob"), "cancel_pending_order", CANCEL)
     assert result.outcome == "denied"
 
 
 def test_same_user_id_in_another_tenant_sees_nothing(gateway: Gateway) -> None:
-    result = gateway.call(
-        who("customer", "alice", "acme"), "get_order_details", {"order_id": "#W0000001"}, call_id="c"
-    )
+    result = gateway.call(who("customer", "alice", "acme"), "get_order_details", {"order_id": "#W0000001"})
     assert result.outcome == "denied"
 
 
 def test_staff_scope_is_the_tenant(gateway: Gateway) -> None:
-    result = gateway.call(who("agent", "ann"), "get_order_details", {"order_id": "#W0000002"}, call_id="c")
+    result = gateway.call(who("agent", "ann"), "get_order_details", {"order_id": "#W0000002"})
     assert result.outcome == "executed" and result.result["user_id"] == "bob"
 
 
@@ -68,19 +66,19 @@ def test_tenant_specific_deny_overrides_wildcard_allow(
     before = authorizer.version
     authorizer.add_policies("p", [["agent", "frozen", "*", "call", "deny"]])
     assert authorizer.version != before
-    frozen = gateway.call(who("agent", "ann", "frozen"), "calculate", {"quantity": 1}, call_id="c")
-    demo = gateway.call(who("agent", "ann", "demo"), "calculate", {"quantity": 1}, call_id="c")
+    frozen = gateway.call(who("agent", "ann", "frozen"), "calculate", {"quantity": 1})
+    demo = gateway.call(who("agent", "ann", "demo"), "calculate", {"quantity": 1})
     assert (frozen.outcome, demo.outcome) == ("denied", "executed")
 
 
 @pytest.mark.parametrize("tool", ["get_order_details", "get_user_details", "cancel_pending_order"])
 def test_guest_has_no_account_tools(gateway: Gateway, tool: str) -> None:
-    result = gateway.call(who("guest", "anon"), tool, {"order_id": "#W0000001"}, call_id="c")
+    result = gateway.call(who("guest", "anon"), tool, {"order_id": "#W0000001"})
     assert (result.outcome, result.code) == ("denied", "denied")
 
 
 def test_admin_has_no_customer_data_by_default(gateway: Gateway, authorizer: CasbinAuthorizer) -> None:
-    result = gateway.call(who("admin", "root"), "get_order_details", {"order_id": "#W0000001"}, call_id="c")
+    result = gateway.call(who("admin", "root"), "get_order_details", {"order_id": "#W0000001"})
     assert result.outcome == "denied"
     assert authorizer.allows("admin", "demo", "policy", "manage")
     assert not authorizer.allows("agent", "demo", "policy", "manage")
@@ -100,8 +98,8 @@ def test_scopes_and_limits_are_policy_data(
 
 def test_limits_per_role(gateway: Gateway, order: Doc) -> None:
     big = {"order_id": "#W0000003", "amount": 6000, "payment_method_id": "gift_card_1111111"}
-    agent = gateway.call(who("agent", "ann"), "return_delivered_order_items", big, call_id="c")
-    supervisor = gateway.call(who("supervisor", "sue"), "return_delivered_order_items", big, call_id="c")
+    agent = gateway.call(who("agent", "ann"), "return_delivered_order_items", big)
+    supervisor = gateway.call(who("supervisor", "sue"), "return_delivered_order_items", big)
     assert (agent.outcome, agent.code) == ("denied", "limit_exceeded")
     assert "5000.00" in (agent.message or "")
     assert supervisor.outcome == "preview" and supervisor.preview is not None

@@ -13,15 +13,15 @@ from copilot.gateway.casbin_authorizer import CasbinAuthorizer
 from copilot.gateway.gateway import Gateway
 from copilot.gateway.result import GatewayResult
 from copilot.store.documents import DocumentStore
-from copilot.store.schema import executions, previews
+from copilot.store.schema import audit_log, executions, previews
 from tests.gateway.conftest import Doc, who
 
 CANCEL = {"order_id": "#W0000001", "reason": "no longer needed"}
 ALICE = who("customer")
 
 
-def _preview(gateway: Gateway, call_id: str = "call-1") -> GatewayResult:
-    result = gateway.call(ALICE, "cancel_pending_order", CANCEL, call_id=call_id, conversation_id="conv")
+def _preview(gateway: Gateway) -> GatewayResult:
+    result = gateway.call(ALICE, "cancel_pending_order", CANCEL, conversation_id="conv")
     assert result.outcome == "preview" and result.preview is not None
     return result
 
@@ -65,18 +65,17 @@ def test_approved_preview_executes_exactly_once(gateway: Gateway, engine: Engine
         assert conn.execute(select(func.count()).select_from(executions)).scalar_one() == 1
 
 
-def test_retried_call_with_the_same_call_id_executes_once(
-    gateway: Gateway, engine: Engine, order: Doc
-) -> None:
-    first, second = _preview(gateway, "same").preview, _preview(gateway, "same").preview
+def test_two_previews_of_the_same_change_are_two_changes(gateway: Gateway, engine: Engine) -> None:
+    """The ledger key is the preview's: a second preview is never answered with the first one's result."""
+    first, second = _preview(gateway).preview, _preview(gateway).preview
     assert first is not None and second is not None and first.preview_id != second.preview_id
     for preview in (first, second):
         gateway.decide(ALICE, preview.preview_id, approve=True)
     assert gateway.execute(ALICE, first.preview_id).outcome == "executed"
-    _set_status(engine, "#W0000001", status="pending")
-    replay = gateway.execute(ALICE, second.preview_id)
-    assert replay.outcome == "executed"
-    assert order("#W0000001")["status"] == "pending"
+    again = gateway.execute(ALICE, second.preview_id)
+    assert (again.outcome, again.code) == ("error", "precondition_failed")  # ran for real: already cancelled
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(executions)).scalar_one() == 1
 
 
 def test_execute_requires_an_approval(gateway: Gateway, order: Doc) -> None:
@@ -125,7 +124,7 @@ def test_expired_previews_cannot_be_decided_or_executed(engine: Engine, gateway:
     expired_gateway = Gateway(
         engine, gateway.pack, gateway.authorizer, confirmation_ttl=timedelta(seconds=-1)
     )
-    stale = expired_gateway.call(ALICE, "cancel_pending_order", CANCEL, call_id="x").preview
+    stale = expired_gateway.call(ALICE, "cancel_pending_order", CANCEL).preview
     assert stale is not None
     with pytest.raises(CopilotError) as caught:
         gateway.decide(ALICE, stale.preview_id, approve=True)
@@ -167,7 +166,7 @@ def test_business_precondition_comes_back_as_an_actionable_error(gateway: Gatewa
     assert preview is not None
     gateway.decide(ALICE, preview.preview_id, approve=True)
     gateway.execute(ALICE, preview.preview_id)
-    again = gateway.call(ALICE, "cancel_pending_order", CANCEL, call_id="call-2")
+    again = gateway.call(ALICE, "cancel_pending_order", CANCEL)
     assert (again.outcome, again.code) == ("error", "precondition_failed")
     assert again.for_model() == {
         "ok": False,
@@ -181,11 +180,10 @@ def test_concurrent_executes_run_the_handler_once(gateway: Gateway, engine: Engi
     gateway.decide(ALICE, preview.preview_id, approve=True)
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: gateway.execute(ALICE, preview.preview_id), range(4)))
-    assert {r.outcome for r in results} <= {"executed", "denied", "error"}, [
-        (r.outcome, r.code) for r in results
-    ]
-    assert any(r.outcome == "executed" for r in results)
+    assert [(r.outcome, r.result) for r in results] == [("executed", {"status": "cancelled"})] * 4
     assert order("#W0000001")["status"] == "cancelled"
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(executions)).scalar_one() == 1
+        outcomes = conn.execute(select(audit_log.c.outcome).where(audit_log.c.tool == "cancel_pending_order"))
+        assert sorted(row[0] for row in outcomes) == ["confirm", "execute", "preview", *["replay"] * 3]
     assert gateway.execute(ALICE, preview.preview_id).result == {"status": "cancelled"}

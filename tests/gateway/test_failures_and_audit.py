@@ -39,9 +39,9 @@ def _audit(engine: Engine) -> list[Any]:
 
 def test_authorizer_exception_is_a_denial(engine: Engine, pack: Pack, order: Doc) -> None:
     gateway = Gateway(engine, pack, ExplodingAuthorizer())
-    read = gateway.call(ALICE, "get_order_details", {"order_id": "#W0000001"}, call_id="c")
+    read = gateway.call(ALICE, "get_order_details", {"order_id": "#W0000001"})
     write = gateway.call(
-        ALICE, "cancel_pending_order", {"order_id": "#W0000001", "reason": "no longer needed"}, call_id="c"
+        ALICE, "cancel_pending_order", {"order_id": "#W0000001", "reason": "no longer needed"}
     )
     assert (read.outcome, read.code, read.result) == ("denied", "denied", None)
     assert (write.outcome, write.code, write.preview) == ("denied", "denied", None)
@@ -53,9 +53,7 @@ def test_authorizer_exception_is_a_denial(engine: Engine, pack: Pack, order: Doc
 
 
 def test_handler_crash_rolls_back_and_hides_the_trace(gateway: Gateway, engine: Engine, order: Doc) -> None:
-    preview = gateway.call(
-        ALICE, "modify_pending_order_items", {"order_id": "#W0000001"}, call_id="c"
-    ).preview
+    preview = gateway.call(ALICE, "modify_pending_order_items", {"order_id": "#W0000001"}).preview
     assert preview is not None
     gateway.decide(ALICE, preview.preview_id, approve=True)
     result = gateway.execute(ALICE, preview.preview_id)
@@ -74,14 +72,14 @@ def test_every_outcome_is_audited_with_version_latency_and_redaction(
     gateway: Gateway, engine: Engine, authorizer: CasbinAuthorizer
 ) -> None:
     results = [
-        gateway.call(ALICE, "get_order_details", {"order_id": "#W0000001"}, call_id="1"),
-        gateway.call(ALICE, "get_order_details", {"order_id": "#W0000002"}, call_id="2"),
-        gateway.call(ALICE, "get_order_details", {"order_id": 1}, call_id="3"),
-        gateway.call(ALICE, "get_order_details", {"order_id": float("nan")}, call_id="3b"),
+        gateway.call(ALICE, "get_order_details", {"order_id": "#W0000001"}),
+        gateway.call(ALICE, "get_order_details", {"order_id": "#W0000002"}),
+        gateway.call(ALICE, "get_order_details", {"order_id": 1}),
+        gateway.call(ALICE, "get_order_details", {"order_id": float("nan")}),
     ]
     refund = {"order_id": "#W0000001", "amount": 5, "payment_method_id": "gift_card_1111111"}
-    first = gateway.call(ALICE, "return_delivered_order_items", refund, call_id="4")
-    second = gateway.call(ALICE, "return_delivered_order_items", refund, call_id="5")
+    first = gateway.call(ALICE, "return_delivered_order_items", refund)
+    second = gateway.call(ALICE, "return_delivered_order_items", refund)
     assert first.preview is not None and second.preview is not None
     gateway.decide(ALICE, first.preview.preview_id, approve=True)
     gateway.decide(ALICE, second.preview.preview_id, approve=False)
@@ -120,12 +118,12 @@ def test_redaction_masks_pii_and_secrets() -> None:
 
 def test_read_tools_never_commit(gateway: Gateway, order: Doc) -> None:
     staff = who("agent", "ann")
-    missing = gateway.call(staff, "get_order_details", {"order_id": "#W7777777"}, call_id="c")
+    missing = gateway.call(staff, "get_order_details", {"order_id": "#W7777777"})
     assert (missing.outcome, missing.code, missing.message) == (
         "error",
         "precondition_failed",
         "Order not found.",
     )
-    read = gateway.call(staff, "get_item_details", {"order_id": "#W0000001"}, call_id="c")
+    read = gateway.call(staff, "get_item_details", {"order_id": "#W0000001"})
     assert read.outcome == "executed"
     assert order("#W0000001")["status"] == "pending"

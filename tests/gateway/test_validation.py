@@ -23,7 +23,7 @@ from tests.gateway.conftest import who
     ],
 )
 def test_invalid_arguments_are_rejected(gateway: Gateway, arguments: dict[str, Any], fragment: str) -> None:
-    result = gateway.call(who("customer"), "get_order_details", arguments, call_id="c1")
+    result = gateway.call(who("customer"), "get_order_details", arguments)
     assert result.outcome == "invalid"
     assert result.code == "invalid_arguments"
     assert result.message is not None and fragment in result.message
@@ -31,15 +31,13 @@ def test_invalid_arguments_are_rejected(gateway: Gateway, arguments: dict[str, A
 
 
 def test_cyrillic_confusable_in_id_is_invalid_not_a_lookup(gateway: Gateway) -> None:
-    result = gateway.call(
-        who("customer"), "get_user_details", {"user_id": "аlice"}, call_id="c1"
-    )  # Cyrillic а
+    result = gateway.call(who("customer"), "get_user_details", {"user_id": "аlice"})  # Cyrillic а
     assert (result.outcome, result.code) == ("invalid", "invalid_arguments")
 
 
 @pytest.mark.parametrize("arguments", [[1, 2], "order", None, 3])
 def test_arguments_must_be_an_object(gateway: Gateway, arguments: object) -> None:
-    result = gateway.call(who("agent", "ann"), "calculate", arguments, call_id="c1")
+    result = gateway.call(who("agent", "ann"), "calculate", arguments)
     assert result.outcome == "invalid"
     assert "JSON object" in (result.message or "")
 
@@ -56,25 +54,25 @@ def test_arguments_must_be_an_object(gateway: Gateway, arguments: object) -> Non
     ],
 )
 def test_numbers_are_strict(gateway: Gateway, arguments: dict[str, Any]) -> None:
-    result = gateway.call(who("agent", "ann"), "calculate", arguments, call_id="c1")
+    result = gateway.call(who("agent", "ann"), "calculate", arguments)
     assert result.outcome == "invalid", result
 
 
 def test_valid_numbers_execute(gateway: Gateway) -> None:
-    result = gateway.call(who("agent", "ann"), "calculate", {"quantity": 3, "ratio": 0.5}, call_id="c1")
+    result = gateway.call(who("agent", "ann"), "calculate", {"quantity": 3, "ratio": 0.5})
     assert (result.outcome, result.result) == ("executed", 1.5)
 
 
 def test_extra_properties_rejected_even_when_the_schema_forgets(gateway: Gateway) -> None:
-    result = gateway.call(who("guest", "g"), "get_product_details", {"product_id": "p1", "x": 1}, call_id="c")
+    result = gateway.call(who("guest", "g"), "get_product_details", {"product_id": "p1", "x": 1})
     assert result.outcome == "invalid"
-    ok = gateway.call(who("guest", "g"), "get_product_details", {"product_id": "p1"}, call_id="c")
+    ok = gateway.call(who("guest", "g"), "get_product_details", {"product_id": "p1"})
     assert ok.outcome == "executed"
 
 
 def test_identifiers_are_canonicalised_before_ownership(gateway: Gateway) -> None:
     for raw in ("  #w0000001 ", "#Ｗ" + "０" * 6 + "１", "W0000001"):
-        result = gateway.call(who("customer"), "get_order_details", {"order_id": raw}, call_id="c")
+        result = gateway.call(who("customer"), "get_order_details", {"order_id": raw})
         assert result.outcome == "executed", (raw, result)
         assert result.arguments == {"order_id": "#W0000001"}
         assert result.result["id"] == "#W0000001"
@@ -82,7 +80,7 @@ def test_identifiers_are_canonicalised_before_ownership(gateway: Gateway) -> Non
 
 def test_caller_cannot_mutate_the_validated_object(gateway: Gateway) -> None:
     arguments = {"order_id": "#W0000001", "reason": "no longer needed"}
-    result = gateway.call(who("customer"), "cancel_pending_order", arguments, call_id="c")
+    result = gateway.call(who("customer"), "cancel_pending_order", arguments)
     assert result.preview is not None
     arguments["order_id"] = "#W0000002"
     assert result.preview.arguments["order_id"] == "#W0000001"
@@ -90,5 +88,5 @@ def test_caller_cannot_mutate_the_validated_object(gateway: Gateway) -> None:
 
 
 def test_unknown_tool_is_invalid(gateway: Gateway) -> None:
-    result = gateway.call(who("agent", "ann"), "drop_database", {}, call_id="c")
+    result = gateway.call(who("agent", "ann"), "drop_database", {})
     assert (result.outcome, result.code) == ("invalid", "unknown_tool")

@@ -12,6 +12,7 @@ from copilot.api.app import create_app
 from copilot.runtime import Runtime, assemble
 from copilot.settings import Settings
 from tests.api.support import SECRET, OnceDecider, ScriptedRunner
+from tests.gateway.retail import backend, retail_engine  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

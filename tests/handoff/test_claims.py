@@ -102,11 +102,11 @@ async def test_request_mid_turn(client: httpx.AsyncClient, runtime: Runtime, run
     runner.deltas, runner.delay = 5, 0.05
     cid = await _conversation(client)
     await client.post(f"/v1/conversations/{cid}/messages", json={"text": "hello"}, headers=CUSTOMER)
-    assert runtime.turns.is_running(cid)
+    assert await runtime.turns.active(cid)
     response = await client.post(f"/v1/conversations/{cid}/handoff", headers=CUSTOMER)
     assert response.status_code == 200 and response.json()["status"] == "waiting"
     claimed = await client.post(f"/v1/conversations/{cid}/claim", headers=ANN)  # waits for the bot's turn
-    assert claimed.status_code == 200 and not runtime.turns.is_running(cid)
+    assert claimed.status_code == 200 and not await runtime.turns.active(cid)
 
 
 async def test_other_tenant_and_other_customer_are_refused(client: httpx.AsyncClient) -> None:

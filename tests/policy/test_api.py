@@ -138,9 +138,9 @@ async def test_audit_is_filterable(
 ) -> None:
     gateway = Gateway(engine, pack, live)
     user, order = pending_order(engine)
-    gateway.call(Principal("demo", "customer", user), "get_order_details", {"order_id": order}, call_id="a",
+    gateway.call(Principal("demo", "customer", user), "get_order_details", {"order_id": order},
                  conversation_id="conv9")  # fmt: skip
-    gateway.call(Principal("demo", "guest", "g"), "get_order_details", {"order_id": order}, call_id="b")
+    gateway.call(Principal("demo", "guest", "g"), "get_order_details", {"order_id": order})
     page = (await client.get("/v1/audit", headers=ADMIN, params={"outcome": "deny"})).json()
     assert page["total"] == 1 and page["items"][0]["principal"] == "guest:g@demo"
     mine = (

@@ -28,10 +28,10 @@ def test_revoking_takes_effect_on_the_very_next_gateway_call(
     gateway = Gateway(engine, pack, live)
     customer = Principal("demo", "customer", user)
     args = {"order_id": order, "reason": "no longer needed"}
-    first = gateway.call(customer, "cancel_pending_order", args, call_id="c1", conversation_id="conv1")
+    first = gateway.call(customer, "cancel_pending_order", args, conversation_id="conv1")
     assert first.outcome == "preview"
     version = _revoke_cancel(service)
-    second = gateway.call(customer, "cancel_pending_order", args, call_id="c2", conversation_id="conv1")
+    second = gateway.call(customer, "cancel_pending_order", args, conversation_id="conv1")
     assert second.outcome == "denied" and second.code == "denied"
     with engine.connect() as conn:
         versions = conn.execute(
@@ -42,7 +42,7 @@ def test_revoking_takes_effect_on_the_very_next_gateway_call(
         f"v{version}/"
     )
     rolled = service.rollback(1, author="admin:ann@demo", if_match=service.store.active().etag)
-    third = gateway.call(customer, "cancel_pending_order", args, call_id="c3", conversation_id="conv1")
+    third = gateway.call(customer, "cancel_pending_order", args, conversation_id="conv1")
     assert third.outcome == "preview" and rolled.version == 3
 
 
@@ -77,11 +77,11 @@ def test_a_gateway_in_another_process_reads_the_stamp_on_its_own_connection(
     gateway = Gateway(engine, pack, other)
     customer = Principal("demo", "customer", user)
     args = {"order_id": order, "reason": "no longer needed"}
-    assert gateway.call(customer, "cancel_pending_order", args, call_id="p1").outcome == "preview"
+    assert gateway.call(customer, "cancel_pending_order", args).outcome == "preview"
     version = _revoke_cancel(service)
-    denied = gateway.call(customer, "cancel_pending_order", args, call_id="p2")
+    denied = gateway.call(customer, "cancel_pending_order", args)
     assert denied.outcome == "denied" and other.reloads == 1
-    read = gateway.call(customer, "get_order_details", {"order_id": order}, call_id="p3")
+    read = gateway.call(customer, "get_order_details", {"order_id": order})
     assert read.outcome == "executed" and read.result["order_id"] == order
     with engine.connect() as conn:
         rows = conn.execute(

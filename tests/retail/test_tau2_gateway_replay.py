@@ -40,8 +40,7 @@ def gateway_replay(gateway: Gateway, task: dict[str, Any]) -> list[str]:
     """Run the task's gold actions through the gateway; returns the ids of actions that did not execute."""
     failed = []
     for action in task["evaluation_criteria"]["actions"]:
-        call_id = f"{task['id']}:{action['action_id']}"
-        result = gateway.call(AGENT, action["name"], action["arguments"], call_id=call_id)
+        result = gateway.call(AGENT, action["name"], action["arguments"])
         if result.outcome == "preview" and result.preview is not None:
             gateway.decide(AGENT, result.preview.preview_id, approve=True)
             result = gateway.execute(AGENT, result.preview.preview_id)
@@ -82,7 +81,7 @@ def test_agent_writes_need_the_agents_confirmation(pack: Pack, tau2_template: Pa
     engine = make_engine(f"sqlite:///{path}")
     gateway = Gateway(engine, pack, CasbinAuthorizer.from_dir(PROJECT_ROOT / "policies"))
     args = {"order_id": "#W9373487", "reason": "no longer needed"}
-    preview = gateway.call(AGENT, "cancel_pending_order", args, call_id="c1")
+    preview = gateway.call(AGENT, "cancel_pending_order", args)
     assert preview.outcome == "preview" and preview.preview is not None
     unconfirmed = gateway.execute(AGENT, preview.preview.preview_id)
     assert (unconfirmed.outcome, unconfirmed.code) == ("denied", "confirmation_required")

@@ -17,6 +17,7 @@ const NOTES = {
   "approval.requested": (d) => `Approval requested: ${d.summary || d.tool || ""}`,
   "approval.decided": (d) => `Approval ${d.approved === false ? "rejected" : "approved"}${d.decided_by ? ` by ${d.decided_by}` : ""}`,
   error: (d) => `Error: ${d.message || d.code || "unknown"}`,
+  "turn.recovered": (d) => `A worker stopped mid-turn; the turn was resumed (attempt ${d.attempt || 2})`,
 };
 const ROLE_LABEL = { user: "Customer", assistant: "Copilot", agent: "Agent" };
 
@@ -33,6 +34,7 @@ export function onEvent(type, data, seq) {
   }
   if (type === "agent.message") return addMessage("agent", data.text, { who: data.agent });
   if (type === "turn.completed") return dropStreaming(data.turn_id);
+  if (type === "turn.recovered") dropStreaming(data.turn_id); // the resumed turn streams its answer again
   if (TOOL_EVENTS.includes(type)) { addTool(type, data); loadAudit(); return; }
   if (NOTES[type]) {
     addNote(NOTES[type](data), type);

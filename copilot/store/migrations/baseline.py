@@ -1,0 +1,188 @@
+"""The schema of release 746edb1 (the last release without migrations), frozen: never edit this file.
+
+Revision 0001 creates exactly these tables, and a database made by that release (tables, no alembic_version)
+is brought to this state before it is stamped 0001. Later changes go in new revisions, not here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Domain data of a tool pack (users, orders, products...). `owner` is the user id that owns the record.
+documents = Table(
+    "documents",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("owner", String(128), nullable=True, index=True),
+    Column("data", JSON, nullable=False),
+)
+
+# Owned sub-resources that live inside another document (e.g. a payment method inside a user).
+resource_owners = Table(
+    "resource_owners",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("owner", String(128), nullable=False),
+)
+
+# Previews awaiting confirmation: bound to principal, tool, canonical-args hash and preview hash.
+previews = Table(
+    "previews",
+    metadata,
+    Column("preview_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("principal", String(256), nullable=False),
+    Column("conversation_id", String(64), nullable=True),
+    Column("tool", String(64), nullable=False),
+    Column("arguments", JSON, nullable=False),
+    Column("args_hash", String(64), nullable=False),
+    Column("preview_hash", String(64), nullable=False),
+    Column("preview", JSON, nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("approved_by", String(256), nullable=True),
+    Column("approved", Boolean, nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+# Exactly-once ledger: a write with the same idempotency key returns the stored result.
+executions = Table(
+    "executions",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("idempotency_key", String(128), primary_key=True),
+    Column("tool", String(64), nullable=False),
+    Column("args_hash", String(64), nullable=False),
+    Column("result", JSON, nullable=False),
+    Column("executed_at", DateTime(timezone=True), nullable=False),
+)
+
+# Append-only record of every gateway decision.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("principal", String(256), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("conversation_id", String(64), nullable=True, index=True),
+    Column("tool", String(64), nullable=False),
+    Column("arguments", JSON, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("code", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("policy_version", String(64), nullable=False),
+    Column("latency_ms", Float, nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("customer", String(128), nullable=False),
+    Column("customer_role", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The conversation's event log; SSE clients tail it and resume from Last-Event-ID (= seq).
+events = Table(
+    "events",
+    metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("type", String(64), nullable=False),
+    Column("turn_id", String(64), nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+Index("ix_documents_owner_kind", documents.c.tenant, documents.c.kind, documents.c.owner)
+
+# Policy versions (admin policy management): every change is a new row with the full rule set and its diff.
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("author", String(256), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("parent", Integer, nullable=True),
+    Column("rollback_of", Integer, nullable=True),
+    Column("rules", JSON, nullable=False),
+    Column("diff", JSON, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("etag", String(64), nullable=False),
+)
+
+# The active policy version (one row, id 1); writers compare-and-swap its etag (optimistic concurrency).
+policy_state = Table(
+    "policy_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("active_version", Integer, nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Human handoff queue: one row per conversation (the latest handoff); its history is in the event log.
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("customer", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("team", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("claimed_by", String(256), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+)
+
+# Writes over a staff member's limit, waiting for a supervisor; records who decided and what ran.
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("approval_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("conversation_id", String(64), nullable=True, index=True),
+    Column("requested_by", String(256), nullable=False),
+    Column("tool", String(64), nullable=False),
+    Column("arguments", JSON, nullable=False),
+    Column("amount", Float, nullable=True),
+    Column("limit", Float, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(256), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("preview_id", String(64), nullable=True),
+    Column("result", JSON, nullable=True),
+)

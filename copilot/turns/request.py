@@ -1,0 +1,39 @@
+"""What a turn is: its request (persisted as a `turns` row), its outcome, and the runner that plays it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from copilot.events import EventSink
+from copilot.principal import Principal
+
+TurnStatus = Literal["completed", "awaiting_confirmation", "handoff", "failed"]
+
+
+def new_turn_id() -> str:
+    return f"turn_{uuid.uuid4().hex[:16]}"
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    conversation_id: str
+    turn_id: str
+    principal: Principal
+    text: str | None = None
+    resume: dict[str, Any] | None = None
+    attempt: int = 1
+    """1 for the first run; more when a worker recovers the turn after its previous worker died."""
+
+    @property
+    def recovered(self) -> bool:
+        return self.attempt > 1
+
+
+TurnRunner = Callable[[TurnRequest, EventSink], Awaitable[TurnStatus]]
+"""Plays one turn (the graph), writing its events to the sink, and returns its outcome; the scheduler writes
+turn.started before it and turn.completed {status} after it (in the transaction that finishes the job). On a
+recovered request (`attempt > 1`) it continues from the graph's last checkpoint. If it raises, the scheduler
+writes error + turn.completed {status: failed}."""

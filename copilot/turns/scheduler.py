@@ -1,0 +1,210 @@
+"""TurnScheduler: this process's turn worker. `start` persists a turn and returns at once (the 202); a
+claim loop runs queued and abandoned turns of any conversation (one at a time per conversation, across all
+workers), a heartbeat keeps their leases, and every turn ends with turn.completed written together with the
+job's completion. On shutdown (`aclose`), short turns finish; longer ones are handed back to recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from copilot.errors import CopilotError, ErrorCode
+from copilot.eventlog import EventLog
+from copilot.faults import crash_point
+from copilot.principal import Principal
+from copilot.turns.queue import Claimed, TurnQueue
+from copilot.turns.request import TurnRequest, TurnRunner, TurnStatus, new_turn_id
+
+log = logging.getLogger(__name__)
+
+Gate = Callable[[str], Awaitable[None]]
+"""Raises (e.g. CONFLICT while a human agent owns the conversation) to refuse a new turn."""
+FAILED = "The assistant hit an internal error; please try again or ask for a human agent."
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class TurnScheduler:
+    def __init__(
+        self, queue: TurnQueue, events: EventLog, runner: TurnRunner, *, gate: Gate | None = None,
+        capacity: int = 64, poll: float = 0.5,
+    ) -> None:  # fmt: skip
+        self.queue = queue
+        self._events = events
+        self._runner = runner
+        self._gate = gate
+        self._capacity = capacity
+        self._poll = poll
+        self.worker = worker_name()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        """Running turns of this worker by turn id."""
+        self._wake = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+        self._accepting = True
+        self._drained: asyncio.Task[None] | None = None
+
+    # -- producers --------------------------------------------------------------------------------------
+    async def start(
+        self, conversation_id: str, principal: Principal, *, text: str | None = None,
+        resume: dict[str, Any] | None = None,
+    ) -> str:  # fmt: skip
+        """Queue a turn durably and return its id; it runs after the conversation's earlier turns."""
+        if self._gate is not None:
+            await self._gate(conversation_id)
+        request = TurnRequest(conversation_id, new_turn_id(), principal, text, resume)
+        await asyncio.to_thread(self.queue.enqueue, request)
+        self.kick()
+        return request.turn_id
+
+    def enqueue_on(
+        self, conn: Connection, conversation_id: str, principal: Principal, *, resume: dict[str, Any]
+    ) -> str:
+        """Queue a turn inside the caller's transaction (an outbox write); `kick` after it commits."""
+        request = TurnRequest(conversation_id, new_turn_id(), principal, resume=resume)
+        self.queue.enqueue(request, conn)
+        return request.turn_id
+
+    def kick(self) -> None:
+        """Look for work now (a turn was queued or finished); starts the worker on first use."""
+        self.open()
+        self._wake.set()
+
+    # -- state ------------------------------------------------------------------------------------------
+    async def active(self, conversation_id: str) -> bool:
+        """A turn of the conversation is queued or running (on any worker)."""
+        return await asyncio.to_thread(self.queue.active, conversation_id)
+
+    async def ensure_idle(self, conversation_id: str) -> None:
+        if await self.active(conversation_id):
+            raise CopilotError(
+                ErrorCode.CONFLICT,
+                "A turn is still running; try again after turn.completed on the events stream.",
+            )
+
+    async def wait_idle(self, conversation_id: str, *, poll: float = 0.05) -> None:
+        """Wait until no turn of the conversation is queued or running."""
+        while await self.active(conversation_id):
+            await asyncio.sleep(poll)
+
+    @property
+    def running(self) -> int:
+        return len(self._tasks)
+
+    # -- the worker -------------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Start the claim loop and the heartbeat (idempotent; needs a running event loop)."""
+        if not self._loops and self._accepting:
+            self._loops = [
+                asyncio.create_task(self._claim_loop(), name=f"turn claims {self.worker}"),
+                asyncio.create_task(self._heartbeat(), name=f"turn leases {self.worker}"),
+            ]
+
+    async def _claim_loop(self) -> None:
+        while self._accepting:
+            self._wake.clear()
+            free = self._capacity - len(self._tasks)
+            if free > 0:
+                try:
+                    claimed = await asyncio.to_thread(self.queue.claim, self.worker, free)
+                except Exception:
+                    log.exception("claiming turns failed; retrying")
+                    claimed = []
+                for claim in claimed:
+                    self._spawn(claim)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    def _spawn(self, claim: Claimed) -> None:
+        request = claim.request
+        self._events.notify(request.conversation_id)
+        task = asyncio.create_task(self._run(request), name=f"turn {request.turn_id}")
+        self._tasks[request.turn_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(request.turn_id, None))
+
+    async def _run(self, request: TurnRequest) -> None:
+        sink = self._events.sink(request.conversation_id)
+        crash_point("turn.claimed")
+        try:
+            status: TurnStatus = await self._runner(request, sink)
+        except Exception as exc:
+            log.exception("turn %s failed", request.turn_id)
+            error = (
+                exc.to_dict()
+                if isinstance(exc, CopilotError)
+                else {"code": ErrorCode.INTERNAL.value, "message": FAILED}
+            )
+            await sink.emit("error", error, turn_id=request.turn_id)
+            status = "failed"
+        crash_point("turn.finishing")
+        try:
+            finished = await asyncio.to_thread(self.queue.finish, request, self.worker, status)
+        except Exception:  # the database is down: the lease runs out and another worker ends the turn
+            log.exception("could not finish turn %s; it will be recovered", request.turn_id)
+            return
+        if finished is not None:
+            self._events.notify(request.conversation_id)
+        self._wake.set()  # the conversation's next queued turn may start now
+
+    async def _heartbeat(self) -> None:
+        interval = max(self.queue.lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                lost = await asyncio.to_thread(self.queue.renew, self.worker, list(self._tasks))
+            except Exception:
+                log.exception("renewing turn leases failed")
+                continue
+            for turn_id in lost:  # another worker recovered it after our lease ran out: stop our copy
+                log.warning("lost the lease of turn %s; stopping it here", turn_id)
+                if (task := self._tasks.get(turn_id)) is not None:
+                    task.cancel()
+
+    # -- shutdown ---------------------------------------------------------------------------------------
+    @property
+    def draining(self) -> bool:
+        return not self._accepting
+
+    async def drain(self, timeout: float) -> None:
+        """Stop taking turns, let running ones finish for `timeout` seconds, then hand the rest to recovery
+        (their leases end now: another worker, or this one after a restart, resumes them from their last
+        checkpoint and owes their terminal event). Idempotent: every caller awaits the same drain."""
+        if self._drained is None:
+            self._accepting = False
+            self._wake.set()
+            self._drained = asyncio.create_task(self._drain(timeout), name=f"turn drain {self.worker}")
+        await asyncio.shield(self._drained)
+
+    async def _drain(self, timeout: float) -> None:
+        tasks = dict(self._tasks)
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks.values(), timeout=timeout)
+        unfinished = [turn_id for turn_id, task in tasks.items() if task in pending]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        if unfinished:
+            log.warning("handing %d unfinished turns to recovery: %s", len(unfinished), unfinished)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.queue.release, self.worker, unfinished)
+
+    async def aclose(self, timeout: float = 30.0) -> None:
+        """Drain (see `drain`), then stop the claim loop and the heartbeat."""
+        await self.drain(timeout)
+        for loop in self._loops:
+            loop.cancel()
+        for loop in self._loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        self._loops = []
