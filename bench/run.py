@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.fanout import FanoutResult, run_fanout_bench
 from bench.gateway import GatewayResultSet, run_gateway_bench
 from bench.system import open_demo
 from bench.turn import TurnResult, run_turn_bench
@@ -23,16 +24,19 @@ class Budget:
     distinct_requests: int
     call_iterations: int
     call_warmup: int
+    fanout_appends: int = 200
+    fanout_window: float = 3.0
 
 
 DEFAULT = Budget(
     turn_iterations=150, turn_warmup=20, sqlite_iterations=80, sqlite_warmup=10,
     decision_iterations=20_000, raw_iterations=20, distinct_requests=16, call_iterations=300, call_warmup=20,
 )  # fmt: skip
-"""`make bench`: about a minute on two cores."""
+"""`make bench`: about a minute on two cores (+ ~10 s of cross-worker fan-out)."""
 QUICK = Budget(
     turn_iterations=4, turn_warmup=1, sqlite_iterations=3, sqlite_warmup=1,
     decision_iterations=200, raw_iterations=2, distinct_requests=3, call_iterations=5, call_warmup=1,
+    fanout_appends=5, fanout_window=0.2,
 )  # fmt: skip
 """`--quick`: a smoke run (the figures are not meaningful)."""
 
@@ -42,9 +46,12 @@ class Report:
     turns: tuple[TurnResult, ...]
     gateway: GatewayResultSet
     quick: bool
+    fanout: FanoutResult
 
 
-async def _turns(workdir: Path, budget: Budget) -> tuple[tuple[TurnResult, ...], GatewayResultSet]:
+async def _turns(
+    workdir: Path, budget: Budget
+) -> tuple[tuple[TurnResult, ...], GatewayResultSet, FanoutResult]:
     system = await asyncio.to_thread(open_demo, workdir)
     try:
         memory = await run_turn_bench(system, "in-memory", budget.turn_iterations, budget.turn_warmup)
@@ -59,11 +66,12 @@ async def _turns(workdir: Path, budget: Budget) -> tuple[tuple[TurnResult, ...],
         )
     finally:
         system.engine.dispose()
-    return (memory, sqlite), gateway
+    fanout = await run_fanout_bench(workdir, appends=budget.fanout_appends, window=budget.fanout_window)
+    return (memory, sqlite), gateway, fanout
 
 
 def collect(budget: Budget, *, quick: bool = False) -> Report:
     """Run every benchmark in a fresh temporary data directory."""
     with tempfile.TemporaryDirectory(prefix="copilot-bench-") as tmp:
-        turns, gateway = asyncio.run(_turns(Path(tmp), budget))
-    return Report(turns, gateway, quick)
+        turns, gateway, fanout = asyncio.run(_turns(Path(tmp), budget))
+    return Report(turns, gateway, quick, fanout)

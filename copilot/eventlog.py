@@ -1,8 +1,9 @@
 """The conversation event log: durable, per-conversation increasing `seq`, and tails that wake immediately.
 
 Appends go to the `events` table; the seq is assigned as max(seq)+1 inside a transaction under a
-per-conversation lock, retried on IntegrityError so several processes can share one database. Waiters are
-woken in-process by a `Notifier`; a Redis-backed notifier can replace `LocalNotifier` for multi-worker fan-out.
+per-conversation lock, retried on IntegrityError so several processes can share one database. Tails are
+woken by a `Notifier`: `LocalNotifier` in-process, or `copilot.doorbell.EventNotifier` over a doorbell (Redis
+pub/sub across workers); the log stays the source of truth, a notification only says "read again".
 """
 
 from __future__ import annotations
@@ -32,12 +33,18 @@ class Notifier(Protocol):
         """An event that will be set by the next notify(); take it before reading the log."""
         ...
 
+    @property
+    def poll_seconds(self) -> float:
+        """How long a tail may wait before re-reading the log (appends nobody notified it of)."""
+        ...
+
 
 class LocalNotifier:
     """In-process broadcast: one asyncio.Event per conversation, swapped out on every notify."""
 
-    def __init__(self) -> None:
+    def __init__(self, poll_seconds: float = 5.0) -> None:
         self._signals: dict[str, asyncio.Event] = {}
+        self.poll_seconds = poll_seconds
 
     def notify(self, conversation_id: str) -> None:
         signal = self._signals.pop(conversation_id, None)
@@ -110,11 +117,13 @@ class EventLog:
         ]
 
     async def tail(
-        self, conversation_id: str, after: int = 0, *, follow: bool = True, poll: float = 5.0
+        self, conversation_id: str, after: int = 0, *, follow: bool = True, poll: float | None = None
     ) -> AsyncIterator[StoredEvent]:
-        """Yield events after `after`; with follow, keep waiting for new ones until cancelled.
+        """Yield events after `after` (each seq once, in order); with follow, keep waiting until cancelled.
 
-        `poll` bounds the wait when another process appends (no in-process notification then).
+        The signal is taken before each read, so a notification during the read is not lost; a spurious or
+        late one only costs a read (seq > last). `poll` (default: the notifier's `poll_seconds`) bounds the
+        wait when an append was not notified (another process without a shared doorbell, a lost ring).
         """
         last = after
         while True:
@@ -128,7 +137,9 @@ class EventLog:
             if not follow:
                 return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(signal.wait(), timeout=poll)
+                await asyncio.wait_for(
+                    signal.wait(), timeout=self._notifier.poll_seconds if poll is None else poll
+                )
 
 
 def insert_event(

@@ -73,6 +73,14 @@ def test_gateway_benchmark_measures_the_live_authorizer(run: Run) -> None:
     assert gw["live_call"]["name"] == "gateway .call (read, live policy)"
 
 
+def test_fanout_benchmark_measures_both_doorbells(run: Run) -> None:
+    fanout = run.data["fanout"]
+    _check_stats(fanout["local"], QUICK.fanout_appends)
+    if fanout["redis"] is not None:  # None: no Redis server answered (the summary line says so)
+        _check_stats(fanout["redis"], QUICK.fanout_appends)
+    assert fanout["goal_p95_ms"] == 50.0
+
+
 def test_output_has_table_and_summary_block(run: Run) -> None:
     assert "Support Copilot benchmarks" in run.stdout
     summary = run.stdout.split("== summary ==", 1)[1].strip().splitlines()
@@ -82,6 +90,7 @@ def test_output_has_table_and_summary_block(run: Run) -> None:
     assert summary[2].startswith(f"gateway decision @{run.data['gateway']['rules']} rules: ours p95 ")
     assert summary[3].startswith("gateway .call get_order_details")
     assert summary[4].startswith("gateway decision with live policy reload")
+    assert summary[5].startswith("cross-worker first event")
 
 
 def test_synthetic_rules_are_distinct_and_span_tenants() -> None:
