@@ -132,7 +132,7 @@ def assemble(
     )
     turns = TurnScheduler(
         queue, events, handoff.wrap_runner(runner), gate=handoff.gate,
-        capacity=settings.turn_capacity, poll=settings.turn_poll_seconds,
+        capacity=settings.turn_capacity, poll=settings.turn_poll_seconds, bell=backplane.doorbell,
     )  # fmt: skip
     handoff.turns = turns
     return Runtime(
