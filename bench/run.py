@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.fanout import FanoutResult, run_fanout_bench
 from bench.gateway import GatewayResultSet, run_gateway_bench
 from bench.http import DatabaseUrls, HttpBudget, HttpResult, run_http_bench
 from bench.system import open_demo
@@ -25,6 +26,8 @@ class Budget:
     call_iterations: int
     call_warmup: int
     http: HttpBudget
+    fanout_appends: int = 200
+    fanout_window: float = 3.0
 
 
 DEFAULT = Budget(
@@ -32,10 +35,11 @@ DEFAULT = Budget(
     decision_iterations=20_000, raw_iterations=20, distinct_requests=16, call_iterations=300, call_warmup=20,
     http=HttpBudget(warmup=10, turns=60, concurrency=8, rounds=3, latency_turns=150, latency_concurrency=50),
 )  # fmt: skip
-"""`make bench`: about three minutes on two cores."""
+"""`make bench`: about three minutes on two cores (+ ~10 s of cross-worker fan-out)."""
 QUICK = Budget(
     turn_iterations=4, turn_warmup=1, sqlite_iterations=3, sqlite_warmup=1,
     decision_iterations=200, raw_iterations=2, distinct_requests=3, call_iterations=5, call_warmup=1,
+    fanout_appends=5, fanout_window=0.2,
     http=HttpBudget(warmup=1, turns=3, concurrency=2, rounds=1, latency_turns=4, latency_concurrency=3),
 )  # fmt: skip
 """`--quick`: a smoke run (the figures are not meaningful)."""
@@ -47,9 +51,12 @@ class Report:
     gateway: GatewayResultSet
     http: HttpResult
     quick: bool
+    fanout: FanoutResult
 
 
-async def _turns(workdir: Path, budget: Budget) -> tuple[tuple[TurnResult, ...], GatewayResultSet]:
+async def _turns(
+    workdir: Path, budget: Budget
+) -> tuple[tuple[TurnResult, ...], GatewayResultSet, FanoutResult]:
     system = await asyncio.to_thread(open_demo, workdir)
     try:
         memory = await run_turn_bench(system, "in-memory", budget.turn_iterations, budget.turn_warmup)
@@ -64,15 +71,16 @@ async def _turns(workdir: Path, budget: Budget) -> tuple[tuple[TurnResult, ...],
         )
     finally:
         system.engine.dispose()
-    return (memory, sqlite), gateway
+    fanout = await run_fanout_bench(workdir, appends=budget.fanout_appends, window=budget.fanout_window)
+    return (memory, sqlite), gateway, fanout
 
 
 def collect(budget: Budget, *, quick: bool = False, database_urls: DatabaseUrls | None = None) -> Report:
     """Run every benchmark in a fresh temporary data directory (the HTTP one on `database_urls`, default
     SQLite files there)."""
     with tempfile.TemporaryDirectory(prefix="copilot-bench-") as tmp:
-        turns, gateway = asyncio.run(_turns(Path(tmp), budget))
+        turns, gateway, fanout = asyncio.run(_turns(Path(tmp), budget))
         http = run_http_bench(
             Path(tmp) / "http", budget.http, database_urls or {"copilot": None, "bare": None}
         )
-    return Report(turns, gateway, http, quick)
+    return Report(turns, gateway, http, quick, fanout)

@@ -2,8 +2,9 @@
 
 Appends go to the `events` table in batches (one transaction and one thread hop for every append waiting
 at that moment); the seq is assigned as max(seq)+1 inside the transaction, and the batch is retried on
-IntegrityError so several processes can share one database. Waiters are
-woken in-process by a `Notifier`; a Redis-backed notifier can replace `LocalNotifier` for multi-worker fan-out.
+IntegrityError so several processes can share one database. Tails are woken by a `Notifier`: `LocalNotifier`
+in-process, or `copilot.doorbell.EventNotifier` over a doorbell (Redis pub/sub across workers); the log stays
+the source of truth, a notification only says "read again".
 """
 
 from __future__ import annotations
@@ -44,12 +45,18 @@ class Notifier(Protocol):
         """An event that will be set by the next notify(); take it before reading the log."""
         ...
 
+    @property
+    def poll_seconds(self) -> float:
+        """How long a tail may wait before re-reading the log (appends nobody notified it of)."""
+        ...
+
 
 class LocalNotifier:
     """In-process broadcast: one asyncio.Event per conversation, swapped out on every notify."""
 
-    def __init__(self) -> None:
+    def __init__(self, poll_seconds: float = 5.0) -> None:
         self._signals: dict[str, asyncio.Event] = {}
+        self.poll_seconds = poll_seconds
 
     def notify(self, conversation_id: str) -> None:
         signal = self._signals.pop(conversation_id, None)
@@ -122,7 +129,7 @@ class EventLog:
         self._notifier: Notifier = notifier or LocalNotifier()
         # The window is trusted only when every wake-up is this process's own: a notifier that also relays
         # other processes' appends (Redis, NOTIFY) could wake a tail for an event the window lacks.
-        self._recent = RecentEvents(per_conversation=64 if type(self._notifier) is LocalNotifier else 0)
+        self._recent = RecentEvents(per_conversation=64 if _in_process(self._notifier) else 0)
         self._writers: WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = WeakKeyDictionary()
         """One writer per event loop (a server has one; tests may drive a log from several)."""
         self._closed = False
@@ -196,14 +203,15 @@ class EventLog:
         ]
 
     async def tail(
-        self, conversation_id: str, after: int = 0, *, follow: bool = True, poll: float = 5.0
+        self, conversation_id: str, after: int = 0, *, follow: bool = True, poll: float | None = None
     ) -> AsyncIterator[StoredEvent]:
-        """Yield events after `after`; with follow, keep waiting for new ones until cancelled.
+        """Yield events after `after` (each seq once, in order); with follow, keep waiting until cancelled.
 
-        `poll` bounds the wait when another process appends (no in-process notification then). A short
-        batch is not followed by another read: the signal was taken before it, so anything committed since
-        has set it already. Events this process just committed come from `RecentEvents` (shared objects:
-        consumers must not mutate them).
+        The signal is taken before each read, so a notification during the read is not lost; a spurious or
+        late one only costs a read (seq > last), and a short batch is not followed by another read. `poll`
+        (default: the notifier's `poll_seconds`) bounds the wait when an append was not notified (another
+        process without a shared doorbell, a lost ring). With the in-process `LocalNotifier`, events this
+        process just committed come from `RecentEvents` (shared objects: consumers must not mutate them).
         """
         last = after
         while True:
@@ -218,7 +226,18 @@ class EventLog:
             if not follow:
                 return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(signal.wait(), timeout=poll)
+                await asyncio.wait_for(
+                    signal.wait(), timeout=self._notifier.poll_seconds if poll is None else poll
+                )
+
+
+def _in_process(notifier: Notifier) -> bool:
+    """Does every wake-up come from this process (so the recent window may vouch for a conversation)?"""
+    from copilot.doorbell import EventNotifier, LocalDoorbell
+
+    if type(notifier) is EventNotifier:
+        return type(notifier.bell) is LocalDoorbell
+    return type(notifier) is LocalNotifier
 
 
 def insert_event(

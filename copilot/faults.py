@@ -17,6 +17,7 @@ POINTS = frozenset(
         "turn.claimed",  # a worker claimed a turn (turn.started committed), the graph not yet run
         "execute.committed",  # the gateway committed a write, the graph has not seen its result
         "turn.finishing",  # the graph finished, turn.completed not yet committed
+        "handoff.claim.committed",  # an agent's claim (and its event) committed, the answer not yet sent
     }
     | {f"event.{kind}" for kind in ("message.delta", "tool.preview", "tool.executed", "handoff.requested")}
 )

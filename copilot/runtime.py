@@ -18,7 +18,9 @@ from langchain_core.language_models import BaseChatModel
 from sqlalchemy import Connection, Engine
 
 from copilot.auth import resolve_secret
+from copilot.backplane import Backplane, local_backplane, open_backplane
 from copilot.conversations import ConversationStore
+from copilot.doorbell import EventNotifier
 from copilot.eventlog import EventLog
 from copilot.faults import crash_point
 from copilot.gateway.result import Preview
@@ -62,6 +64,8 @@ class Runtime:
     """Preview ids the conversation's graph is waiting on (None: derive them from the event log)."""
     staff: Staff | None = None
     """Agent tools, approvals and assist (None in a runtime around a fake turn runner)."""
+    backplane: Backplane = field(default_factory=Backplane)
+    """Doorbell (topics events/turns/policy) and rate limits shared with the other workers."""
     readiness: Readiness = field(default_factory=Readiness)
     """GET /readyz probes; `readiness.drain()` on shutdown reports not-ready."""
 
@@ -114,11 +118,13 @@ def assemble(
     waiting: PendingLookup | None = None,
     staff: Staff | None = None,
     boundary: Boundary | None = None,
+    backplane: Backplane | None = None,
 ) -> Runtime:
     """Build a Runtime around a turn runner and a decider (tests pass fakes; `open_runtime` the real ones)."""
     secret = resolve_secret(settings)
     engine = engine or make_engine(settings.resolved_database_url)
-    events = EventLog(engine)
+    backplane = backplane or local_backplane(settings)
+    events = EventLog(engine, EventNotifier(backplane.doorbell))
     conversations = ConversationStore(engine)
     handoff = HandoffService(HandoffQueue(engine), events, conversations, boundary)
     queue = TurnQueue(
@@ -126,7 +132,7 @@ def assemble(
     )
     turns = TurnScheduler(
         queue, events, handoff.wrap_runner(runner), gate=handoff.gate,
-        capacity=settings.turn_capacity, poll=settings.turn_poll_seconds,
+        capacity=settings.turn_capacity, poll=settings.turn_poll_seconds, bell=backplane.doorbell,
     )  # fmt: skip
     handoff.turns = turns
     return Runtime(
@@ -141,6 +147,7 @@ def assemble(
         facts=facts or {},
         waiting=waiting,
         staff=staff,
+        backplane=backplane,
         readiness=Readiness(store_probes(settings, engine)),
     )
 
@@ -161,10 +168,11 @@ def open_staff(system: System, events: EventLog) -> Staff:
 async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None) -> AsyncIterator[Runtime]:
     """The real runtime (graph, gateway, KB); `model` overrides COPILOT_MODEL. Turns are drained on exit."""
     from copilot.agent.boundary import mark_boundary
+    from copilot.policy.bell import gateway_policy_doorbell
     from copilot.wiring import open_system
 
     resolve_secret(settings)  # fail fast (production without a secret) before any heavy work
-    async with open_system(settings, model=model) as system:
+    async with open_backplane(settings) as backplane, open_system(settings, model=model) as system:
         runtime = assemble(
             settings,
             runner=system.runner,
@@ -173,13 +181,17 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
             facts=system.facts,
             waiting=system.pending_previews,
             boundary=lambda cid, note: mark_boundary(system.graph, cid, note),
+            backplane=backplane,
         )
         runtime.staff = open_staff(system, runtime.events)
         runtime.readiness.probes.extend(system.probes)
         runtime.turns.open()  # recovers turns a dead worker left behind, and runs queued ones
-        try:
-            yield runtime
-        finally:
-            await runtime.drain()
-            await runtime.turns.aclose(settings.drain_seconds)
-            await runtime.events.aclose()
+        bell = backplane.doorbell
+        url, tenant = str(system.engine.url), settings.default_tenant
+        async with gateway_policy_doorbell(bell, system.gateway.authorizer, url, tenant):
+            try:
+                yield runtime
+            finally:
+                await runtime.drain()
+                await runtime.turns.aclose(settings.drain_seconds)
+                await runtime.events.aclose()

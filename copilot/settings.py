@@ -36,7 +36,15 @@ class Settings(BaseSettings):
     delta_flush_chars: int = Field(default=256, ge=1, description="...or once this many characters wait.")
     host: str = "127.0.0.1"
     port: int = 8000
-    redis_url: str | None = None
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: workers share a doorbell (event fan-out, turns, policy) and rate limits.",
+    )
+    event_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often an idle SSE tail re-reads the log when no Redis doorbell can wake it.",
+    )
     turn_lease_seconds: float = Field(
         default=10.0, gt=0, description="A running turn's lease; a dead worker's turn is recovered after it."
     )

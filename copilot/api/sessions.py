@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-import time
-from collections import deque
 from datetime import timedelta
 from typing import Annotated
 
@@ -29,7 +27,7 @@ from copilot.store.schema import documents
 
 GUEST_TTL = timedelta(hours=2)
 RATE_LIMIT = 20
-"""Guest tokens per client address per RATE_WINDOW seconds."""
+"""Guest tokens per client address per RATE_WINDOW seconds (across all workers when Redis is configured)."""
 RATE_WINDOW = 60.0
 _TENANT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -47,33 +45,6 @@ class GuestToken(BaseModel):
     user_id: str = Field(examples=["guest_3f2a9c0d1e4b5a6f"])
     tenant: str
     expires_in: int = Field(description="Seconds until the token expires.")
-
-
-class RateLimiter:
-    """A sliding-window counter per key, in memory (one worker; enough to stop a runaway page)."""
-
-    def __init__(self, limit: int = RATE_LIMIT, window: float = RATE_WINDOW) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = {}
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        hits = self._hits.setdefault(key, deque())
-        while hits and now - hits[0] > self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
-        if len(self._hits) > 10_000:  # forget idle clients
-            self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] <= self.window}
-        return True
-
-
-def _limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter | None = getattr(request.app.state, "guest_limiter", None)
-    if limiter is None:
-        limiter = request.app.state.guest_limiter = RateLimiter()
-    return limiter
 
 
 def _tenant_exists(engine: Engine, tenant: str) -> bool:
@@ -100,7 +71,7 @@ async def guest_session(
 ) -> GuestToken | JSONResponse:
     tenant = (body.tenant if body else None) or runtime.settings.default_tenant
     client = request.client.host if request.client else "unknown"
-    if not _limiter(request).allow(client):
+    if not await runtime.backplane.limiter("guest", RATE_LIMIT, RATE_WINDOW).allow(client):
         message = "Too many guest sessions from this address; retry in a minute."
         return error_response(429, "rate_limited", message)
     if not _TENANT.fullmatch(tenant) or not await asyncio.to_thread(_tenant_exists, runtime.engine, tenant):

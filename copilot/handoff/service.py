@@ -13,6 +13,7 @@ from copilot.conversations import Conversation, ConversationStore
 from copilot.errors import CopilotError, ErrorCode
 from copilot.eventlog import EventLog
 from copilot.events import EventSink, EventType
+from copilot.faults import crash_point
 from copilot.handoff.queue import Announcement, HandoffQueue, QueueItem, now, route
 from copilot.handoff.summary import build_summary, customer_texts, intent_of
 from copilot.principal import Principal
@@ -97,6 +98,7 @@ class HandoffService:
             raise _conflict(
                 "Someone else changed this handoff at the same moment; reload the queue and retry."
             )
+        crash_point("handoff.claim.committed")
         self._events.notify(conversation.id)
         return claimed
 

@@ -4,7 +4,9 @@ Every decision starts by checking a cheap stamp: an in-process counter that `Pol
 moment a version is activated in this process, plus (for other processes) a read of `policy_state.active_version`
 at most every `poll_ms` (0 = before every decision). A new version is loaded through the Casbin adapter and swapped
 in atomically. A decision pins the snapshot it started with (`pinned()`), so it finishes on that version and the
-audit row names it. Redis pub/sub or Postgres LISTEN/NOTIFY plug in as another `PolicyNotifier` (the seam).
+audit row names it. Across processes, `copilot.policy.bell` rings the doorbell ("policy", tenant) on every local
+activation and reloads on other workers' rings (`refresh`), so a worker has the new version loaded before its
+next decision needs it; the per-decision stamp read keeps that decision correct even if a ring is lost.
 """
 
 from __future__ import annotations
@@ -52,6 +54,11 @@ class LocalNotifier:
     def subscribe(self, callback: Callable[[int], None]) -> None:
         with self._lock:
             self._callbacks.append(callback)
+
+    def unsubscribe(self, callback: Callable[[int], None]) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
 
 
 _NOTIFIERS: dict[str, LocalNotifier] = {}
@@ -114,6 +121,11 @@ class LiveAuthorizer:
                 self.reloads += 1
             self._seen_bump = bumped
             return self._current
+
+    def refresh(self) -> int:
+        """Read the stamp now (whatever `poll_ms` says) and load the active version if it moved; its number."""
+        self._bumped += 1
+        return self._refresh().number
 
     def snapshot(self) -> Snapshot:
         """The pinned snapshot of the running decision, else the freshest one."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from copilot.doorbell import ANY, Doorbell, LocalDoorbell, wait
 from copilot.errors import CopilotError, ErrorCode
 from copilot.eventlog import EventLog
 from copilot.faults import crash_point
@@ -37,9 +38,12 @@ def worker_name() -> str:
 class TurnScheduler:
     def __init__(
         self, queue: TurnQueue, events: EventLog, runner: TurnRunner, *, gate: Gate | None = None,
-        capacity: int = 64, poll: float = 0.5,
+        capacity: int = 64, poll: float = 0.5, bell: Doorbell | None = None,
     ) -> None:  # fmt: skip
         self.queue = queue
+        self._bell: Doorbell = bell or LocalDoorbell()
+        """Rung ("turns", …) when a turn is queued, finished or released: wakes the claim loop of every worker
+        that shares the bell (Redis across processes); the `poll` also finds expired leases."""
         self._events = events
         self._runner = runner
         self._gate = gate
@@ -48,7 +52,6 @@ class TurnScheduler:
         self.worker = worker_name()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         """Running turns of this worker by turn id."""
-        self._wake = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._accepting = True
         self._drained: asyncio.Task[None] | None = None
@@ -74,10 +77,11 @@ class TurnScheduler:
         self.queue.enqueue(request, conn)
         return request.turn_id
 
-    def kick(self) -> None:
-        """Look for work now (a turn was queued or finished); starts the worker on first use."""
+    def kick(self, conversation_id: str = ANY) -> None:
+        """Make every worker look for work now (a turn was queued, finished or released); starts this
+        process's worker on first use."""
         self.open()
-        self._wake.set()
+        self._bell.ring("turns", conversation_id)
 
     # -- state ------------------------------------------------------------------------------------------
     async def active(self, conversation_id: str) -> bool:
@@ -111,7 +115,7 @@ class TurnScheduler:
 
     async def _claim_loop(self) -> None:
         while self._accepting:
-            self._wake.clear()
+            rung = self._bell.signal("turns", ANY)  # taken before the read: a ring during it is not lost
             free = self._capacity - len(self._tasks)
             if free > 0:
                 try:
@@ -121,8 +125,7 @@ class TurnScheduler:
                     claimed = []
                 for claim in claimed:
                     self._spawn(claim)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+            await wait(self._bell, rung, self._poll)
 
     def _spawn(self, claim: Claimed) -> None:
         request = claim.request
@@ -153,7 +156,7 @@ class TurnScheduler:
             return
         if finished is not None:
             self._events.notify(request.conversation_id)
-        self._wake.set()  # the conversation's next queued turn may start now
+        self._bell.ring("turns", request.conversation_id)  # its next queued turn may start now, anywhere
 
     async def _heartbeat(self) -> None:
         interval = max(self.queue.lease.total_seconds() / 3, 0.05)
@@ -180,7 +183,7 @@ class TurnScheduler:
         checkpoint and owes their terminal event). Idempotent: every caller awaits the same drain."""
         if self._drained is None:
             self._accepting = False
-            self._wake.set()
+            self._bell.ring("turns", ANY)
             self._drained = asyncio.create_task(self._drain(timeout), name=f"turn drain {self.worker}")
         await asyncio.shield(self._drained)
 
@@ -198,6 +201,7 @@ class TurnScheduler:
             log.warning("handing %d unfinished turns to recovery: %s", len(unfinished), unfinished)
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.queue.release, self.worker, unfinished)
+                self._bell.ring("turns", ANY)  # another worker takes them now
 
     async def aclose(self, timeout: float = 30.0) -> None:
         """Drain (see `drain`), then stop the claim loop and the heartbeat."""

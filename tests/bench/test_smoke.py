@@ -90,6 +90,14 @@ def test_http_benchmark_compares_the_copilot_with_a_bare_server_writing_the_same
     assert http["latency_concurrency"] == QUICK.http.latency_concurrency
 
 
+def test_fanout_benchmark_measures_both_doorbells(run: Run) -> None:
+    fanout = run.data["fanout"]
+    _check_stats(fanout["local"], QUICK.fanout_appends)
+    if fanout["redis"] is not None:  # None: no Redis server answered (the summary line says so)
+        _check_stats(fanout["redis"], QUICK.fanout_appends)
+    assert fanout["goal_p95_ms"] == 50.0
+
+
 def test_output_has_table_and_summary_block(run: Run) -> None:
     assert "Support Copilot benchmarks" in run.stdout
     summary = run.stdout.split("== summary ==", 1)[1].strip().splitlines()
@@ -99,9 +107,10 @@ def test_output_has_table_and_summary_block(run: Run) -> None:
     assert summary[2].startswith(f"gateway decision @{run.data['gateway']['rules']} rules: ours p95 ")
     assert summary[3].startswith("gateway .call get_order_details")
     assert summary[4].startswith("gateway decision with live policy reload")
-    assert summary[5].startswith("HTTP (sqlite): one uvicorn worker each; events per turn after coalescing")
-    assert "throughput ratio" in summary[6] and "throughput ratio" in summary[7]
-    assert summary[8].startswith("HTTP p95 turn latency")
+    assert summary[5].startswith("cross-worker first event")
+    assert summary[6].startswith("HTTP (sqlite): one uvicorn worker each; events per turn after coalescing")
+    assert "throughput ratio" in summary[7] and "throughput ratio" in summary[8]
+    assert summary[9].startswith("HTTP p95 turn latency")
     assert f"durability={DURABILITY}" in summary[1]
 
 

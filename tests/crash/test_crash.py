@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ WRITE_POINTS = (
 )
 MESSAGE_POINTS = ("turn.claimed", "event.message.delta", "turn.finishing")
 HANDOFF_POINTS = ("event.handoff.requested",)
+CLAIM_POINTS = ("handoff.claim.committed",)
 
 
 @dataclass
@@ -196,15 +198,43 @@ def handoff_trial(rig: Rig, point: str | None) -> None:
         )
 
 
+def claim_trial(rig: Rig, point: str | None) -> None:
+    user = rig.orders[rig.rng.randrange(len(rig.orders))][0]
+    customer = Client(rig.server, auth("customer", user))
+    cid = customer.conversation()
+    customer.post(f"/v1/conversations/{cid}/handoff", {})
+    assert customer.wait_events(cid, lambda ev: bool(of(ev, "handoff.queued"))) is not None
+    agent = Client(rig.server, auth("agent", "alice"))
+    rig.server.arm(point)
+    if point is None:
+        threading.Thread(target=agent.post, args=(f"/v1/conversations/{cid}/claim",), daemon=True).start()
+    else:
+        agent.post(f"/v1/conversations/{cid}/claim")
+    died = _crash(rig, point, random_within=0.2)
+    assert point is None or died, f"armed point {point} was never reached"
+    _restart(rig)
+    claimed_events = of(customer.events(cid), "handoff.claimed")
+    queued = {
+        item["conversation_id"]: item for item in agent.get("/v1/handoffs?status=all").json()["handoffs"]
+    }
+    assert (queued[cid]["status"] == "claimed") == bool(claimed_events), (
+        "queue and stream disagree on the claim"
+    )
+    again = agent.post(f"/v1/conversations/{cid}/claim")  # the agent retries after the crash: it owns it once
+    assert again is not None and again.status_code == 200, again
+    assert len(of(customer.events(cid), "handoff.claimed")) == 1
+
+
 def _plan(rng: random.Random, trials: int) -> list[tuple[str, str | None]]:
     kinds: list[tuple[str, str | None]] = [("write", p) for p in WRITE_POINTS]
     kinds += [("message", p) for p in MESSAGE_POINTS] + [("handoff", p) for p in HANDOFF_POINTS]
-    kinds += [("write", None), ("write", None), ("message", None), ("handoff", None)]
+    kinds += [("claim", p) for p in CLAIM_POINTS]
+    kinds += [("write", None), ("write", None), ("message", None), ("handoff", None), ("claim", None)]
     return [kinds[i % len(kinds)] if i < len(kinds) else rng.choice(kinds) for i in range(trials)]
 
 
 def test_kill_nine_loses_nothing_and_repeats_nothing(rig: Rig) -> None:
-    trials = {"write": write_trial, "message": message_trial, "handoff": handoff_trial}
+    trials = {"write": write_trial, "message": message_trial, "handoff": handoff_trial, "claim": claim_trial}
     for n, (kind, point) in enumerate(_plan(rig.rng, TRIALS)):
         try:
             trials[kind](rig, point)
