@@ -160,9 +160,7 @@ async def run_turn(
     """Run one turn: `text` starts it, `resume` ({"preview_id", "approved"}) continues a confirmation; a
     recovered turn (`attempt` > 1) continues from its last checkpoint. Returns the turn's status; failures
     emit error {code, message} first and return "failed"."""
-    sink = coalesced = DeltaCoalescer(
-        sink, flush
-    )  # token deltas merged; flushed before other events + at end
+    sink = coalesced = DeltaCoalescer(sink, flush)  # token deltas merged; flushed before other events, at end
     config = turn_config(conversation_id, turn_id, principal)
     durability = RESUME_DURABILITY if resume is not None else DURABILITY
     try:
