@@ -106,9 +106,15 @@ class ConversationStore:
 
     async def touch(self, conversation_id: str) -> None:
         """Mark activity (a new message) so lists show the conversation first."""
-        record = await self.get(conversation_id)
-        if record is not None:
-            await self.set_status(conversation_id, record.status)
+        await asyncio.to_thread(self._touch, conversation_id)
+
+    def _touch(self, conversation_id: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(updated_at=datetime.now(UTC))
+            )
 
     async def set_status(self, conversation_id: str, status: str) -> None:
         await asyncio.to_thread(self._set_status, conversation_id, status)

@@ -67,23 +67,28 @@ async def _encode(
 
 
 async def _until(stop: asyncio.Event, source: AsyncIterator[T]) -> AsyncIterator[T]:
-    """The items of `source` until `stop` is set (then `source` is closed)."""
+    """The items of `source` until `stop` is set; `source` is closed however this ends (stop, exhaustion,
+    or the client going away)."""
     stopped = asyncio.ensure_future(stop.wait())
+    following: asyncio.Future[T] | None = None
     try:
         while True:
             following = asyncio.ensure_future(anext(source))
             await asyncio.wait({following, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if not following.done():
-                following.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                    await following
                 return
             try:
-                yield following.result()
+                item = following.result()
             except StopAsyncIteration:
                 return
+            following = None
+            yield item
     finally:
         stopped.cancel()
+        if following is not None and not following.done():
+            following.cancel()  # the pending read must end before the generator can be closed
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await following
         await source.aclose()  # type: ignore[attr-defined]
 
 
