@@ -131,7 +131,7 @@ def assemble(
         engine, lease=timedelta(seconds=settings.turn_lease_seconds), max_attempts=settings.turn_max_attempts
     )
     turns = TurnScheduler(
-        queue, events, handoff.wrap_runner(runner), gate=handoff.gate,
+        queue, events, handoff.wrap_runner(runner),
         capacity=settings.turn_capacity, poll=settings.turn_poll_seconds, bell=backplane.doorbell,
     )  # fmt: skip
     handoff.turns = turns

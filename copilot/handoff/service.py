@@ -150,14 +150,6 @@ class HandoffService:
         item = await self.queue.get(conversation_id)
         return item if item is not None and item.status == "claimed" else None
 
-    async def gate(self, conversation_id: str) -> None:
-        """Refuse a bot turn while a human agent owns the conversation."""
-        item = await self.owner(conversation_id)
-        if item is not None:
-            raise _conflict(
-                f"Agent {item.claimed_user} is handling this conversation; the assistant is paused."
-            )
-
     async def customer_message(self, conversation: Conversation, text: str) -> int:
         """A customer's message while a human owns the conversation: recorded, no bot turn."""
         seq = await self._events.append(conversation.id, "message.user", {"text": text})

@@ -206,3 +206,4 @@ turns = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
 )
 Index("ix_turns_status_conversation", turns.c.status, turns.c.conversation_id, turns.c.created_at)
+Index("ix_turns_conversation_status", turns.c.conversation_id, turns.c.status)

@@ -88,11 +88,11 @@ class TurnQueue:
             own.execute(insert(turns).values(**row))
 
     # -- workers --------------------------------------------------------------------------------------
-    def claim(self, worker: str, limit: int) -> list[Claimed]:
-        """Up to `limit` turns for `worker`: expired ones first (recovery), then the oldest queued turn of
-        every conversation that has none running."""
+    def claim(self, worker: str, limit: int, *, recover: bool = True) -> list[Claimed]:
+        """Up to `limit` turns for `worker`: expired ones first (recovery, unless `recover` is False), then the
+        oldest queued turn of every conversation that has none running."""
         claimed: list[Claimed] = []
-        for turn_id in self._expired(limit):
+        for turn_id in self._expired(limit) if recover else []:
             if (got := self._retrying(partial(self._recover, turn_id, worker))) is not None:
                 claimed.append(got)
         for turn_id, cid in self._heads(limit - len(claimed)):

@@ -10,8 +10,8 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -26,8 +26,6 @@ from copilot.turns.request import TurnRequest, TurnRunner, TurnStatus, new_turn_
 
 log = logging.getLogger(__name__)
 
-Gate = Callable[[str], Awaitable[None]]
-"""Raises (e.g. CONFLICT while a human agent owns the conversation) to refuse a new turn."""
 FAILED = "The assistant hit an internal error; please try again or ask for a human agent."
 
 
@@ -37,8 +35,8 @@ def worker_name() -> str:
 
 class TurnScheduler:
     def __init__(
-        self, queue: TurnQueue, events: EventLog, runner: TurnRunner, *, gate: Gate | None = None,
-        capacity: int = 64, poll: float = 0.5, bell: Doorbell | None = None,
+        self, queue: TurnQueue, events: EventLog, runner: TurnRunner, *, capacity: int = 64,
+        poll: float = 0.5, bell: Doorbell | None = None,
     ) -> None:  # fmt: skip
         self.queue = queue
         self._bell: Doorbell = bell or LocalDoorbell()
@@ -46,7 +44,6 @@ class TurnScheduler:
         that shares the bell (Redis across processes); the `poll` also finds expired leases."""
         self._events = events
         self._runner = runner
-        self._gate = gate
         self._capacity = capacity
         self._poll = poll
         self.worker = worker_name()
@@ -62,8 +59,6 @@ class TurnScheduler:
         resume: dict[str, Any] | None = None,
     ) -> str:  # fmt: skip
         """Queue a turn durably and return its id; it runs after the conversation's earlier turns."""
-        if self._gate is not None:
-            await self._gate(conversation_id)
         request = TurnRequest(conversation_id, new_turn_id(), principal, text, resume)
         await asyncio.to_thread(self.queue.enqueue, request)
         self.kick()
@@ -114,12 +109,15 @@ class TurnScheduler:
             ]
 
     async def _claim_loop(self) -> None:
+        checked = 0.0  # when expired leases were last looked for (on the poll, not on every ring)
         while self._accepting:
             rung = self._bell.signal("turns", ANY)  # taken before the read: a ring during it is not lost
             free = self._capacity - len(self._tasks)
             if free > 0:
+                recover = time.monotonic() - checked >= self._poll
+                checked = time.monotonic() if recover else checked
                 try:
-                    claimed = await asyncio.to_thread(self.queue.claim, self.worker, free)
+                    claimed = await asyncio.to_thread(self.queue.claim, self.worker, free, recover=recover)
                 except Exception:
                     log.exception("claiming turns failed; retrying")
                     claimed = []
