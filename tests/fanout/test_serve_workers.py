@@ -77,8 +77,12 @@ def workers(
     finally:
         for worker in started:
             worker.process.terminate()
-        for worker in started:
-            worker.process.wait(timeout=30)
+        for worker in started:  # cleanup, not a shutdown test (tests/crash/test_shutdown.py is one)
+            try:
+                worker.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait(timeout=10)
 
 
 def _auth(role: Role, user: str) -> dict[str, str]:
