@@ -56,8 +56,11 @@ class Doorbell(Protocol):
 
 async def wait(bell: Doorbell, signal: asyncio.Event, timeout: float | None = None) -> bool:
     """Wait for `signal` at most `timeout` (default: the bell's poll interval); True if it was rung."""
+    # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives as the
+    # signal fires, and the waiting loop would then never stop.
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(signal.wait(), timeout=bell.poll_seconds if timeout is None else timeout)
+        async with asyncio.timeout(bell.poll_seconds if timeout is None else timeout):
+            await signal.wait()
         return True
     return False
 

@@ -225,10 +225,9 @@ class EventLog:
                 continue  # more is committed already
             if not follow:
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    signal.wait(), timeout=self._notifier.poll_seconds if poll is None else poll
-                )
+            with contextlib.suppress(TimeoutError):  # asyncio.timeout: 3.11's wait_for can swallow a cancel
+                async with asyncio.timeout(self._notifier.poll_seconds if poll is None else poll):
+                    await signal.wait()
 
 
 def _in_process(notifier: Notifier) -> bool:

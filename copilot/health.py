@@ -67,7 +67,8 @@ class Readiness:
 async def run_probe(probe: Probe, timeout: float) -> ProbeResult:
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(probe.check(), timeout)
+        async with asyncio.timeout(timeout):
+            await probe.check()
     except TimeoutError:
         error = f"no answer within {timeout:g} s"
     except Exception as exc:  # every failure is a not-ready report, never a 500

@@ -124,14 +124,16 @@ class RedisDoorbell:
 
     async def wait_connected(self, timeout: float) -> bool:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._up.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._up.wait()
         return self.connected
 
     async def aclose(self) -> None:
         """Flush queued rings (briefly), stop both tasks, close the connections, wake every waiter."""
         if self._pending and self._publisher is not None:
             with contextlib.suppress(*_DOWN, TimeoutError):
-                await asyncio.wait_for(self._publish(self._publisher, self._take_pending()), 0.5)
+                async with asyncio.timeout(0.5):
+                    await self._publish(self._publisher, self._take_pending())
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

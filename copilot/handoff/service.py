@@ -84,7 +84,8 @@ class HandoffService:
             )
         if self.turns is not None:  # let a running bot turn finish before the human speaks
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.turns.wait_idle(conversation.id), IDLE_WAIT_SECONDS)
+                async with asyncio.timeout(IDLE_WAIT_SECONDS):
+                    await self.turns.wait_idle(conversation.id)
         data: dict[str, Any] = {"status": "claimed", "agent": principal.user_id, "team": item.team}
         if item.status == "claimed":
             data["taken_from"] = item.claimed_user

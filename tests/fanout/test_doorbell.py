@@ -144,3 +144,21 @@ async def test_without_redis_the_bell_rings_locally_and_polls(prefix: str) -> No
         assert signal.is_set()
     finally:
         await bell.aclose()
+
+
+async def test_a_waiting_loop_stops_when_cancelled_as_its_bell_rings() -> None:
+    """A cancel that arrives as the signal fires must still stop the loop (Python 3.11's wait_for loses it)."""
+    bell = LocalDoorbell(poll_seconds=5)
+
+    async def follow() -> None:
+        while True:
+            await wait(bell, bell.signal("policy", "demo"))
+
+    for _ in range(3):
+        task = asyncio.create_task(follow())
+        await asyncio.sleep(0.01)
+        bell.ring("policy", "demo")
+        await asyncio.sleep(0)  # the ring is delivered; the waiter's wake-up is now pending
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert done, "the cancelled loop kept running"
