@@ -81,7 +81,8 @@ def test_http_benchmark_compares_the_copilot_with_a_bare_server_writing_the_same
     assert set(http["events_per_turn"]) == {"help", "order"}
     assert all(n >= 4 for n in http["events_per_turn"].values())
     for key, figures in http["throughput"].items():
-        assert figures["turns_per_s"] > 0 and figures["cpu_ms_per_turn"] > 0, key
+        # CPU is read in clock ticks (10 ms): a quick run of the bare server may not reach one
+        assert figures["turns_per_s"] > 0 and figures["cpu_ms_per_turn"] >= 0, key
     for kind, ratio in http["ratio"].items():
         copilot, bare = http["throughput"][f"copilot/{kind}"], http["throughput"][f"bare/{kind}"]
         assert ratio == pytest.approx(copilot["turns_per_s"] / bare["turns_per_s"])
