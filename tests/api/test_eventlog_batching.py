@@ -21,7 +21,7 @@ from copilot.eventlog import EventLog, LocalNotifier, RecentEvents, insert_event
 from copilot.events import StoredEvent
 from copilot.store.database import make_engine
 from copilot.store.schema import events
-from tests.api.pg import fresh_postgres
+from tests.databases import postgres_database
 
 # A writer: the (log, conversation, yields-before) of each of its appends, awaited one after another.
 WRITER = st.lists(st.tuples(st.integers(0, 1), st.integers(0, 2), st.integers(0, 3)), min_size=1, max_size=12)
@@ -41,7 +41,7 @@ def engines(
         for engine in pair:
             engine.dispose()
         return
-    with fresh_postgres() as url:
+    with postgres_database() as url:
         pair = [make_engine(url), make_engine(url)]
         yield pair
         for engine in pair:
