@@ -3,7 +3,6 @@ attempt (the model is told what was wrong and re-plans), then handoff."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -12,8 +11,8 @@ from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_va
 from copilot.agent.emit import emit
 from copilot.agent.prompts import repair_note
 from copilot.agent.state import SupportState
+from copilot.knowledge.citations import extract_citations
 
-CITATION = re.compile(r"\[([A-Za-z0-9][\w.\-/]*#\d+)\]")
 MAX_REPAIRS = 1
 
 
@@ -44,7 +43,7 @@ class FinalAnswer(BaseModel):
 
 
 def citations_in(text: str) -> list[str]:
-    return list(dict.fromkeys(CITATION.findall(text)))
+    return extract_citations(text)
 
 
 def _problems(error: ValidationError) -> list[str]:

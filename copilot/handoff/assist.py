@@ -18,12 +18,12 @@ from copilot.agent.validate import citations_in
 from copilot.conversations import Conversation
 from copilot.events import StoredEvent
 from copilot.handoff.summary import customer_texts, intent_of
+from copilot.knowledge.citations import CITATION_WITH_SPACE
 from copilot.principal import Principal, Role
 
 ORDER_ID = re.compile(r"#?\b[Ww](\d{7})\b")
 _CANCEL = re.compile(r"\bcancel", re.IGNORECASE)
 _MISTAKE = re.compile(r"\bmistake|\bby accident|\baccidental", re.IGNORECASE)
-_CITE = re.compile(r"\s?\[([A-Za-z0-9][\w.\-/]*#\d+)\]")
 DRAFT_NOTE = "You are drafting a reply that a human support agent will review and send to the customer."
 FALLBACK = "Thanks for your patience. I'm looking into this for you now and will update you shortly."
 MAX_ORDERS = 3
@@ -93,7 +93,7 @@ class Assistant:
         text = reply.text.strip() if not getattr(reply, "tool_calls", None) else ""
         titles = {p["id"]: p["title"] for p in passages}
         cited = [c for c in citations_in(text) if c in titles]
-        text = _CITE.sub(lambda m: m.group(0) if m.group(1) in titles else "", text).strip()
+        text = CITATION_WITH_SPACE.sub(lambda m: m.group(0) if m.group(1) in titles else "", text).strip()
         if not cited and ("human agent" in text or not text):
             return Draft(text=FALLBACK, citations=[])
         return Draft(text=text, citations=[{"id": c, "title": titles[c]} for c in cited])

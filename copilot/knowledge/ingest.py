@@ -8,6 +8,7 @@ from pathlib import Path
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.knowledge.chunks import Chunk, chunk_markdown
+from copilot.knowledge.citations import check_doc_id, doc_id_from_name
 from copilot.knowledge.html_text import html_to_markdown
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -31,13 +32,14 @@ def source_files(path: Path) -> list[Path]:
 
 
 def load_file(path: Path) -> list[Chunk]:
-    """Chunks of one file; the doc id of a Markdown/HTML file is its stem, a JSONL record's is its `id`."""
+    """Chunks of one file; the doc id of a Markdown/HTML file is its stem (made citable, see
+    `doc_id_from_name`), a JSONL record's is its `id` (refused if not citable)."""
     suffix = path.suffix.lower()
     text = path.read_text(encoding="utf-8")
     if suffix in JSONL_SUFFIXES:
         return [chunk for record in _records(path, text) for chunk in _record_chunks(path, record)]
     markdown = html_to_markdown(text) if suffix in HTML_SUFFIXES else text
-    return chunk_markdown(path.stem, markdown, source=str(path))
+    return chunk_markdown(doc_id_from_name(path.stem), markdown, source=str(path))
 
 
 def load_path(path: Path) -> list[Chunk]:
@@ -60,6 +62,7 @@ def _records(path: Path, text: str) -> Iterator[dict[str, object]]:
                 ErrorCode.BAD_REQUEST,
                 f"{path}:{lineno} needs an object with string fields id, title and content.",
             )
+        check_doc_id(record["id"], f"{path}:{lineno}")
         yield record
 
 

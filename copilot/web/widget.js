@@ -463,7 +463,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       const numbers = new Map();
       citations.forEach((c) => { const id = typeof c === "string" ? c : c.id; if (id && !numbers.has(id)) numbers.set(id, { n: numbers.size + 1, title: c.title || id }); });
       let at = 0;
-      for (const match of text.matchAll(/\s?\[([\w.-]+#\d+)\]/g)) {
+      for (const match of text.matchAll(/\s?\[([^\s\[\]#"<>]+#\d+)\]/g)) {
         const cite = numbers.get(match[1]);
         if (!cite) continue;
         node.append(text.slice(at, match.index));
