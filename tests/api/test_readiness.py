@@ -3,36 +3,22 @@ component's status; 503 naming what failed and what to check; not-ready while dr
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from copilot.api.app import create_app
 from copilot.health import DataDirProbe, RedisProbe
 from copilot.runtime import Runtime, assemble
 from copilot.settings import Settings
 from tests.api.support import SECRET, OnceDecider, ScriptedRunner, free_port
-from tests.conftest import IN_CI
-
-REDIS = os.environ.get("COPILOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.databases import redis_server
 
 
 @pytest.fixture(scope="module")
 def redis_url() -> str:
-    """The test Redis server; skips outside CI when none answers, fails in CI."""
-    client = redis.Redis.from_url(REDIS, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        if IN_CI:
-            pytest.fail(f"CI=true but Redis at {REDIS} does not answer: {exc}")
-        pytest.skip(f"no Redis server at {REDIS} (set COPILOT_TEST_REDIS_URL to run these tests)")
-    finally:
-        client.close()
-    return REDIS
+    return redis_server()
 
 
 async def _ready(runtime: Runtime) -> httpx.Response:

@@ -4,85 +4,38 @@ time), and a policy activation on A applies to B's very next gateway decision.""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
 from copilot.auth import mint_token
 from copilot.principal import Principal, Role
-from tests.api.support import free_port
+from tests.api.support import SECRET
+from tests.crash.harness import Server
 
 pytestmark = pytest.mark.postgres
 
-SECRET = "w" * 64
 PROMPT = 0.5
 CUSTOMER = "demo_customer_0001"
-
-
-@dataclass
-class Worker:
-    url: str
-    process: subprocess.Popen[bytes]
-
-
-def _start(env: dict[str, str], data_dir: Path) -> Worker:
-    port = free_port()
-    data_dir.mkdir()
-    env = {**env, "COPILOT_PORT": str(port), "COPILOT_DATA_DIR": str(data_dir)}
-    command = [sys.executable, "-c", "from copilot.cli.main import app; app()", "serve"]
-    with (data_dir / "serve.log").open("wb") as log:  # the child keeps its own descriptor
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return Worker(f"http://127.0.0.1:{port}", process)
-
-
-def _wait_healthy(worker: Worker, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if worker.process.poll() is not None:
-            raise AssertionError(f"copilot serve exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{worker.url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"copilot serve did not start: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")
 def workers(
     postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[list[Worker]]:
+) -> Iterator[list[Server]]:
     root = tmp_path_factory.mktemp("workers")
-    env = {
-        **os.environ,
-        "COPILOT_DATABASE_URL": postgres_url,
-        "COPILOT_REDIS_URL": redis_url,
-        "COPILOT_SECRET": SECRET,
-        "COPILOT_EVENT_POLL_SECONDS": "30",
-    }
-    started: list[Worker] = []
+    env = {"COPILOT_REDIS_URL": redis_url, "COPILOT_EVENT_POLL_SECONDS": "30"}
+    started: list[Server] = []
     try:
         for name in ("a", "b"):  # one after the other: the first one seeds the database
-            started.append(_start(env, root / name))
-            _wait_healthy(started[-1], root / name / "serve.log")
+            started.append(Server(root / name, database_url=postgres_url, extra_env=env))
+            started[-1].start()
         yield started
     finally:
-        for worker in started:
-            worker.process.terminate()
         for worker in started:  # cleanup, not a shutdown test (tests/crash/test_shutdown.py is one)
-            try:
-                worker.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait(timeout=10)
+            worker.kill()
 
 
 def _auth(role: Role, user: str) -> dict[str, str]:
@@ -98,7 +51,7 @@ def _first_frame_at(client: httpx.Client, url: str) -> tuple[str, float]:
     raise AssertionError("the stream ended without an event")
 
 
-def test_a_stream_on_b_follows_a_turn_on_a(workers: list[Worker]) -> None:
+def test_a_stream_on_b_follows_a_turn_on_a(workers: list[Server]) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     a, b = workers
@@ -116,13 +69,13 @@ def test_a_stream_on_b_follows_a_turn_on_a(workers: list[Worker]) -> None:
     assert event == "turn.started" and arrived - sent < PROMPT, arrived - sent
 
 
-def _callable_tools(client: httpx.Client, worker: Worker) -> set[str]:
+def _callable_tools(client: httpx.Client, worker: Server) -> set[str]:
     listed = client.get(f"{worker.url}/v1/tools", headers=_auth("customer", CUSTOMER))
     assert listed.status_code == 200, listed.text
     return {tool["name"] for tool in listed.json()["tools"]}
 
 
-def test_a_policy_change_on_a_applies_to_the_next_decision_on_b(workers: list[Worker]) -> None:
+def test_a_policy_change_on_a_applies_to_the_next_decision_on_b(workers: list[Server]) -> None:
     a, b = workers
     admin = _auth("admin", "ann")
     with httpx.Client(timeout=30) as client:

@@ -6,7 +6,6 @@ the other within the lease; after PostgreSQL drops every connection the next tur
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -15,30 +14,16 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from redis import Redis
-from redis.exceptions import RedisError
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 
 from copilot.store.schema import documents, executions, previews
 from tests.api.support import iter_sse
-from tests.conftest import IN_CI
 from tests.crash.harness import LEASE_SECONDS, Client, Server, auth, of, settled
-from tests.databases import postgres_database
+from tests.databases import postgres_database, redis_server, terminate_sessions
 
 pytestmark = pytest.mark.postgres
 
-REDIS = os.environ.get("COPILOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CUSTOMER = "demo_customer_0002"
-
-
-def _redis() -> str:
-    try:
-        Redis.from_url(REDIS, socket_connect_timeout=1).ping()
-    except (RedisError, OSError) as exc:
-        if IN_CI:
-            pytest.fail(f"CI=true but Redis at {REDIS} does not answer: {exc}")
-        pytest.skip(f"no Redis at {REDIS} (set COPILOT_TEST_REDIS_URL to run the scale-out suite)")
-    return REDIS
 
 
 @dataclass
@@ -53,7 +38,7 @@ class Pair:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    redis = _redis()
+    redis = redis_server()
     with postgres_database() as url:
         root = tmp_path_factory.mktemp("workers")
         env = {"COPILOT_REDIS_URL": redis}
@@ -193,16 +178,7 @@ def test_handoff_is_claimed_answered_and_released_across_workers(pair: Pair) -> 
 
 
 def test_postgres_dropping_every_connection_is_followed_by_a_working_turn(pair: Pair) -> None:
-    admin = create_engine(pair.database_url, isolation_level="AUTOCOMMIT")
-    name = pair.database_url.rsplit("/", 1)[1]
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
-            ),
-            {"db": name},
-        )
-    admin.dispose()
+    terminate_sessions(pair.database_url)
     for server in pair.both():
         client = _customer(server)
         cid = client.conversation()

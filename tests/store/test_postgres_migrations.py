@@ -9,30 +9,23 @@ from datetime import UTC, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy import create_engine, insert, select
 from sqlalchemy_adapter import Adapter
 
 from copilot.store.database import make_engine
 from copilot.store.migrate import alembic_config, current_revision, head, migrate
 from copilot.store.migrations import baseline
 from copilot.store.schema import documents, events
-from tests.store.postgres import admin_engine, scratch_database
+from tests.databases import postgres_database
 from tests.store.test_migrations import schema_diff
 
 pytestmark = pytest.mark.postgres
 AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def admin() -> Iterator[Engine]:
-    engine = admin_engine()
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture
-def url(admin: Engine) -> Iterator[str]:
-    with scratch_database(admin) as database:
+def url() -> Iterator[str]:
+    with postgres_database() as database:
         yield database
 
 

@@ -15,7 +15,7 @@ from copilot.api.app import create_app
 from copilot.runtime import Runtime, open_runtime
 from copilot.settings import Settings
 from tests.api.support import SECRET, parse_sse, token
-from tests.store.postgres import admin_engine, scratch_database, terminate_sessions
+from tests.databases import admin_engine, postgres_database, terminate_sessions
 
 pytestmark = pytest.mark.postgres
 ME = token("customer", "demo_customer_0001")
@@ -29,8 +29,8 @@ def admin() -> Iterator[Engine]:
 
 
 @pytest.fixture
-def url(admin: Engine) -> Iterator[str]:
-    with scratch_database(admin) as database:
+def url() -> Iterator[str]:
+    with postgres_database() as database:
         yield database
 
 
@@ -53,13 +53,11 @@ async def _turn(http: httpx.AsyncClient, runtime: Runtime, cid: str, text_: str)
     return str(completed[-1].data["status"])
 
 
-async def test_turns_survive_dropped_connections(
-    client: tuple[httpx.AsyncClient, Runtime], admin: Engine, url: str
-) -> None:
+async def test_turns_survive_dropped_connections(client: tuple[httpx.AsyncClient, Runtime], url: str) -> None:
     http, runtime = client
     cid = (await http.post("/v1/conversations", headers=ME)).json()["id"]
     assert await _turn(http, runtime, cid, "what is your return policy?") == "completed"
-    assert terminate_sessions(admin, url) >= 2  # the store's pooled connection and the saver's
+    assert terminate_sessions(url) >= 2  # the store's pooled connection and the saver's
     statuses = [await _turn(http, runtime, cid, f"and question {n}?") for n in range(4)]
     assert statuses == ["completed"] * 4
     ready = await http.get("/readyz")
@@ -75,7 +73,7 @@ async def test_a_database_that_went_away_is_not_ready(
     name = url.rsplit("/", 1)[1]
     with admin.connect() as conn:
         conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-    terminate_sessions(admin, url)
+    terminate_sessions(url)
     response = await http.get("/readyz")
     assert response.status_code == 503, response.text
     components = response.json()["components"]
@@ -93,7 +91,7 @@ async def test_a_read_only_database_is_a_typed_503(
     name = url.rsplit("/", 1)[1]
     with admin.connect() as conn:
         conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
-    terminate_sessions(admin, url)  # new sessions start read-only (as on a standby after a failover)
+    terminate_sessions(url)  # new sessions start read-only (as on a standby after a failover)
     response = await http.post("/v1/conversations", headers=ME)
     assert response.status_code == 503, response.text
     error = response.json()["error"]
