@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from copilot.api import (
     agent_tools,
@@ -49,7 +50,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             app.state.runtime = opened
             yield
 
-    app = FastAPI(title="Support Copilot", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc with Swagger UI / ReDoc served from the fastapi-offline wheel: they work with no network.
+    app = FastAPIOffline(title="Support Copilot", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     install_error_handlers(app)
     for module in (health, conversations, events, confirmations, policy, sessions, tools):

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from copilot.api import landing
 from copilot.api.deps import RuntimeDep
 from copilot.api.help import article_dirs, find_article, render_article
 from copilot.auth import mint_token
@@ -81,6 +82,7 @@ def install(app: FastAPI) -> None:
     """Add the web routes, /static, and CORS so a host page on another origin can embed the widget.
     CORS allows any origin without credentials: the API authenticates with bearer tokens, never cookies."""
     app.include_router(router)
+    app.include_router(landing.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     app.add_middleware(
         CORSMiddleware,

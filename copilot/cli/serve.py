@@ -68,7 +68,7 @@ def serve(
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
     url = f"http://{settings.host}:{settings.port}"
-    console.print(f"Support Copilot on [bold]{url}[/bold]  (API docs: {url}/docs)")
+    console.print(f"Support Copilot on [bold]{url}[/bold]  (start page: {url}/, API docs: {url}/docs)")
     console.print(
         f"A demo customer token: [bold]copilot token --role customer --user {user or 'USER_ID'}[/bold]"
     )

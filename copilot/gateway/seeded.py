@@ -1,4 +1,5 @@
-"""A gateway over a seeded store for one-off runs (`copilot tools call`, `copilot redteam`, benchmarks)."""
+"""A gateway over a seeded store for one-off runs (`copilot tools call`, `copilot redteam`, benchmarks), and
+one over the store `copilot serve` uses (`copilot tools call` by default)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from sqlalchemy import func, select
 from copilot.gateway.casbin_authorizer import CasbinAuthorizer
 from copilot.gateway.gateway import Gateway
 from copilot.packs import load_pack
+from copilot.policy.service import open_policy
 from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.store.documents import DocumentStore
 from copilot.store.schema import documents
+from copilot.wiring import seed_if_empty
 
 
 @contextmanager
@@ -40,3 +43,18 @@ def seeded_gateway(
             yield Gateway(engine, pack, authorizer, confirmation_ttl=ttl)
         finally:
             engine.dispose()
+
+
+@contextmanager
+def server_gateway(settings: Settings) -> Iterator[Gateway]:
+    """The gateway `copilot serve` builds over its own store (COPILOT_DATA_DIR or COPILOT_DATABASE_URL):
+    seeded on first use exactly as the server would, deciding on the store's active policy version."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        pack = load_pack(settings.pack_path)
+        seed_if_empty(engine, pack, settings)
+        _, authorizer = open_policy(engine, pack, settings.policy_dir, tenant=settings.default_tenant)
+        ttl = timedelta(seconds=settings.confirmation_ttl_seconds)
+        yield Gateway(engine, pack, authorizer, confirmation_ttl=ttl)
+    finally:
+        engine.dispose()

@@ -74,8 +74,8 @@ def test_fixed_demo_users(demo_store: DocumentStore) -> None:
     second = demo_store.get("user", "demo_customer_0002")
     assert first is not None and second is not None
     assert first["orders"] == ["#W0000001", "#W0000002", "#W0000003"]
-    assert second["orders"] == ["#W0000004", "#W0000005", "#W0000006"]
-    statuses = [demo_store.get("order", f"#W000000{n}") for n in range(1, 7)]
+    assert second["orders"] == ["#W0000004", "#W0000005", "#W0000006", "#W0000007"]
+    statuses = [demo_store.get("order", f"#W000000{n}") for n in range(1, 8)]
     assert [order["status"] for order in statuses if order] == [
         "pending",
         "delivered",
@@ -83,7 +83,10 @@ def test_fixed_demo_users(demo_store: DocumentStore) -> None:
         "pending",
         "delivered",
         "cancelled",
+        "pending",
     ]
+    big = statuses[-1]
+    assert big is not None and len({line["item_id"] for line in big["items"]}) == len(big["items"])
     assert demo_store.owner_of("payment_method", "gift_card_0000001") == "demo_customer_0001"
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, select
 
 from copilot.principal import Role
 from copilot.store.schema import documents
@@ -210,34 +210,34 @@ def test_agent_confirms_a_previewed_write_from_a_suggested_action(
     assert errors == []
 
 
-def _order(server: LiveServer, order_id: str, *, paid: float | None = None) -> dict[str, Any]:
-    """Read the order from the live server's store; with `paid`, first make its payment that large."""
+def _order(server: LiveServer, order_id: str) -> dict[str, Any]:
+    """Read the order from the live server's store."""
     engine = create_engine(server.settings.resolved_database_url)
     where = (documents.c.kind == "order", documents.c.id == order_id)
     try:
         with engine.begin() as conn:
             data: dict[str, Any] = conn.execute(select(documents.c.data).where(*where)).scalar_one()
-            if paid is not None:
-                for payment in data["payment_history"]:
-                    payment["amount"] = paid
-                conn.execute(update(documents).where(*where).values(data=data))
     finally:
         engine.dispose()
     return data
 
 
 def test_over_limit_write_goes_to_the_approvals_inbox_and_a_supervisor_approves(
-    live_server: LiveServer, pages: Pages, customer: Customer, artifacts: Path
+    live_server: LiveServer, pages: Pages, artifacts: Path
 ) -> None:
-    _order(live_server, "#W0000001", paid=6000.0)  # agent limit 5000, supervisor 25000
-    customer.say("Please cancel order #W0000001, I no longer need it.")
-    customer.hand_off()
+    # The demo store's #W0000007 (~5,860) is above the agent limit (5000) and under the supervisor's (25000).
+    sam = Customer(live_server, user="demo_customer_0002")
+    try:
+        sam.say("Please cancel order #W0000007, I no longer need it.")
+        sam.hand_off()
+    finally:
+        sam.http.close()
 
     agent = open_console(pages, live_server)
-    select_and_claim(agent, CUSTOMER)
-    agent.locator("#assist-actions button", has_text="Cancel order #W0000001").click()
+    select_and_claim(agent, "demo_customer_0002")
+    agent.locator("#assist-actions button", has_text="Cancel order #W0000007").click()
     agent.locator("#tool-output .approval-note", has_text="sent to a supervisor").wait_for()
-    assert _order(live_server, "#W0000001")["status"] == "pending"
+    assert _order(live_server, "#W0000007")["status"] == "pending"
 
     supervisor = open_console(pages, live_server, role="supervisor", user="sue")
     errors = console_errors(supervisor)
@@ -254,7 +254,7 @@ def test_over_limit_write_goes_to_the_approvals_inbox_and_a_supervisor_approves(
     decided = supervisor.locator(".approval", has_text="cancel_pending_order")
     decided.get_by_text("supervisor:sue@demo").wait_for()
     assert "approved" in decided.inner_text()
-    assert _order(live_server, "#W0000001")["status"] == "cancelled"
+    assert _order(live_server, "#W0000007")["status"] == "cancelled"
     assert errors == []
 
 

@@ -6,7 +6,8 @@ Fixed demo users (stable for demos and tests; every generated id differs from th
   #W0000002 delivered (gift card), #W0000003 processed (paypal).
 - demo_customer_0002 (Sam Rivera, sam.rivera@demo.example, zip 10001): gift_card_0000002 (balance 500.0),
   credit_card_0000002; orders #W0000004 pending (gift card), #W0000005 delivered (credit card),
-  #W0000006 cancelled (credit card, refunded).
+  #W0000006 cancelled (credit card, refunded), #W0000007 pending (credit card): four laptops and a bicycle,
+  about 5,900 in all — above the agent refund limit (5,000), so an agent's cancel becomes a supervisor approval.
 """
 
 from __future__ import annotations
@@ -186,6 +187,13 @@ FIXED_ORDERS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("#W0000004", "demo_customer_0002", "pending", "gift_card_0000002", ("Coffee Maker",)),
     ("#W0000005", "demo_customer_0002", "delivered", "credit_card_0000002", ("Running Shoes", "Yoga Mat")),
     ("#W0000006", "demo_customer_0002", "cancelled", "credit_card_0000002", ("Desk Lamp",)),
+    (
+        "#W0000007",
+        "demo_customer_0002",
+        "pending",
+        "credit_card_0000002",
+        ("Laptop", "Laptop", "Laptop", "Laptop", "Bicycle"),
+    ),
 )
 
 
@@ -210,13 +218,17 @@ def _fixed_user(row: tuple[str, str, str, str, str, str]) -> Doc:
 
 
 def add_fixed_users(db: dict[str, dict[str, Doc]]) -> None:
-    """Add the documented demo users; each order line is the first variant of the named product."""
+    """Add the documented demo users; an order line is the first variant of the named product (a name repeated
+    in one order takes the next variant each time)."""
     by_name = {product["name"]: product for product in db["products"].values()}
     for row in FIXED_USERS:
         db["users"][row[0]] = _fixed_user(row)
     for number, (order_id, user_id, status, method_id, names) in enumerate(FIXED_ORDERS, start=1):
         user = db["users"][user_id]
-        lines = [_line(by_name[name], next(iter(by_name[name]["variants"].values()))) for name in names]
+        lines = [
+            _line(by_name[name], list(by_name[name]["variants"].values())[names[:i].count(name)])
+            for i, name in enumerate(names)
+        ]
         db["orders"][order_id] = make_order(
             order_id, user, lines, status=status, method_id=method_id, tracking=f"{number:012d}"
         )
