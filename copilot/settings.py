@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     policy_dir: Path = PROJECT_ROOT / "policies"
     data_path: Path | None = Field(default=None, description="τ²-format db.json to load instead of demo data")
     kb_path: Path | None = Field(default=None, description="Extra knowledge to ingest (md/html/jsonl)")
+    kb_internal_title_prefixes: list[str] = Field(
+        default=["Internal:"],
+        description="Documents whose title starts with one of these (case-insensitive) and that set no "
+        "`audience` are internal: staff only (JSON list; [] turns the rule off).",
+    )
     confirmation_ttl_seconds: int = 600
     delta_flush_ms: int = Field(
         default=40, ge=0, description="Streamed token deltas are merged and appended at most this often."

@@ -3,7 +3,7 @@ gateway / knowledge / model classes, so it runs unchanged with fakes, the offlin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 
 from copilot.gateway.result import GatewayResult
 from copilot.gateway.spec import ToolSpec
+from copilot.knowledge.audience import Audience
 from copilot.principal import Principal
 
 
@@ -24,7 +25,9 @@ class Passage:
 
 
 class Retriever(Protocol):
-    def search(self, query: str, k: int) -> Sequence[Passage]: ...
+    def search(self, query: str, k: int, audiences: Collection[Audience]) -> Sequence[Passage]:
+        """Top-k passages for `query` from documents for `audiences` only (see copilot/knowledge/audience)."""
+        ...
 
 
 class GatewayPort(Protocol):

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
+
+from langchain_core.runnables import RunnableConfig
 
 from copilot.agent.deps import Passage, Retriever
 from copilot.agent.guard import latest_user_text
-from copilot.agent.state import PassageState, SupportState
+from copilot.agent.state import PassageState, SupportState, principal_of
 from copilot.knowledge import KnowledgeBase
+from copilot.knowledge.audience import Audience, audiences_for
 
 
 def make_retrieve(retriever: Retriever, k: int) -> Any:
-    async def retrieve(state: SupportState) -> dict[str, Any]:
+    async def retrieve(state: SupportState, config: RunnableConfig) -> dict[str, Any]:
         query = latest_user_text(state["messages"])
-        hits = retriever.search(query, k) if query else []
+        audiences = audiences_for(principal_of(config))
+        hits = retriever.search(query, k, audiences) if query else []
         passages: list[PassageState] = [{"id": h.id, "title": h.title, "text": h.text} for h in hits]
         return {"passages": passages}
 
@@ -27,5 +31,6 @@ class KnowledgeRetriever:
     def __init__(self, kb: KnowledgeBase) -> None:
         self._kb = kb
 
-    def search(self, query: str, k: int) -> Sequence[Passage]:
-        return [Passage(h.chunk.id, h.chunk.title, h.chunk.text) for h in self._kb.search(query, k)]
+    def search(self, query: str, k: int, audiences: Collection[Audience]) -> Sequence[Passage]:
+        hits = self._kb.search(query, k, audiences)
+        return [Passage(h.chunk.id, h.chunk.title, h.chunk.text) for h in hits]

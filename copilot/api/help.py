@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from copilot.errors import CopilotError, ErrorCode
+from copilot.knowledge.audience import audience_of, parse_audience, split_front_matter
 from copilot.knowledge.chunks import parse_markdown
+from copilot.knowledge.citations import DOC_ID, doc_id_from_name
 from copilot.settings import Settings
 
-DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _INLINE = (
     (re.compile(r"\*\*(.+?)\*\*"), r"<strong>\1</strong>"),
     (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"<em>\1</em>"),
@@ -36,13 +38,26 @@ def article_dirs(settings: Settings) -> list[Path]:
 
 
 def find_article(dirs: list[Path], doc_id: str) -> Path:
-    """The Markdown file of `doc_id` (its stem), or NOT_FOUND."""
+    """The Markdown file whose document id is `doc_id` (its stem, made citable), or NOT_FOUND."""
     if DOC_ID.fullmatch(doc_id):
         for directory in dirs:
-            path = directory / f"{doc_id}.md"
-            if path.is_file():
-                return path
+            for path in sorted(directory.glob("*.md")):
+                if path.is_file() and doc_id_from_name(path.stem) == doc_id:
+                    return path
     raise CopilotError(ErrorCode.NOT_FOUND, f"No help article {doc_id!r}; see the citations of an answer.")
+
+
+def public_article(path: Path, prefixes: Sequence[str]) -> str:
+    """The article's Markdown without its front matter; an internal article is NOT_FOUND (the help center
+    is public: staff read internal documents through retrieval only)."""
+    meta, body = split_front_matter(path.read_text(encoding="utf-8"), str(path))
+    title, _ = parse_markdown(body)
+    explicit = parse_audience(meta.get("audience"), str(path))
+    if audience_of(explicit, str(meta.get("title") or title), prefixes) != "public":
+        raise CopilotError(
+            ErrorCode.NOT_FOUND, f"No help article {path.stem!r}; see the citations of an answer."
+        )
+    return body
 
 
 def inline(text: str) -> str:

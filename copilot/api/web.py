@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from copilot.api import landing
 from copilot.api.deps import RuntimeDep
-from copilot.api.help import article_dirs, find_article, render_article
+from copilot.api.help import article_dirs, find_article, public_article, render_article
 from copilot.auth import mint_token
 from copilot.errors import CopilotError, ErrorCode
 from copilot.principal import Principal
@@ -53,7 +53,8 @@ async def admin() -> FileResponse:
 async def help_article(doc_id: str, runtime: RuntimeDep) -> HTMLResponse:
     """A help-center article (what widget citations link to)."""
     path = find_article(article_dirs(runtime.settings), doc_id)
-    return HTMLResponse(render_article(doc_id, path.read_text(encoding="utf-8")))
+    markdown = public_article(path, runtime.settings.kb_internal_title_prefixes)
+    return HTMLResponse(render_article(doc_id, markdown))
 
 
 @router.get("/demo", response_class=HTMLResponse)

@@ -38,7 +38,7 @@ def ingest(
         files = source_files(path)
         chunks: list[Chunk] = []
         for file in track(files, description="Reading", console=err, disable=len(files) < 20):
-            chunks.extend(load_file(file))
+            chunks.extend(load_file(file, settings.kb_internal_title_prefixes))
         ChunkStore(kb_dir(settings)).replace(chunks)
         with err.status("Indexing"):
             kb = open_knowledge_base(settings, pack_articles(settings))

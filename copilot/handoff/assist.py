@@ -18,6 +18,7 @@ from copilot.agent.validate import citations_in
 from copilot.conversations import Conversation
 from copilot.events import StoredEvent
 from copilot.handoff.summary import customer_texts, intent_of
+from copilot.knowledge.audience import PUBLIC_ONLY
 from copilot.knowledge.citations import CITATION_WITH_SPACE
 from copilot.principal import Principal, Role
 
@@ -82,8 +83,9 @@ class Assistant:
         return {"draft": draft, "suggested_actions": suggested_actions(conversation, texts, self.tools)}
 
     async def draft(self, conversation: Conversation, question: str) -> Draft:
-        """The model's answer to the customer's request over freshly retrieved passages."""
-        hits = self.retriever.search(question, self.k)
+        """The model's answer to the customer's request over freshly retrieved passages. The draft is meant
+        for the customer, so it is written from public documents only."""
+        hits = self.retriever.search(question, self.k, PUBLIC_ONLY)
         passages: list[PassageState] = [{"id": h.id, "title": h.title, "text": h.text} for h in hits]
         customer = Principal(
             conversation.tenant, cast(Role, conversation.customer_role), conversation.customer

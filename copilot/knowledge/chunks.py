@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from copilot.knowledge.audience import Audience
 
 MAX_WORDS = 300
 TARGET_WORDS = 220
@@ -21,6 +24,7 @@ class Chunk:
     section: str
     text: str
     source: str
+    audience: Audience = "public"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +87,21 @@ def split_section(body: str) -> list[str]:
     return pieces
 
 
-def chunk_markdown(doc_id: str, markdown: str, *, source: str, title: str | None = None) -> list[Chunk]:
-    """Chunk one Markdown document. `title` overrides the `# ` line (e.g. JSONL records carry their own)."""
+def chunk_markdown(
+    doc_id: str,
+    markdown: str,
+    *,
+    source: str,
+    title: str | None = None,
+    audience: Callable[[str], Audience] = lambda _title: "public",
+) -> list[Chunk]:
+    """Chunk one Markdown document. `title` overrides the `# ` line (e.g. JSONL records carry their own);
+    `audience` maps the document's title to its audience."""
     parsed_title, sections = parse_markdown(markdown)
     doc_title = title or parsed_title or doc_id
+    reader = audience(doc_title)
     texts = [(s.heading, piece) for s in sections for piece in split_section(s.body)]
     return [
-        Chunk(f"{doc_id}#{n}", doc_id, doc_title, heading, text, source)
+        Chunk(f"{doc_id}#{n}", doc_id, doc_title, heading, text, source, reader)
         for n, (heading, text) in enumerate(texts, start=1)
     ]

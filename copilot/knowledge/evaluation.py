@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.errors import CopilotError, ErrorCode
+from copilot.knowledge.audience import EVERY_AUDIENCE
 from copilot.knowledge.index import Hit, KnowledgeBase
 from copilot.knowledge.text import tokenize
 
@@ -91,9 +92,9 @@ def expand_query(kb: KnowledgeBase, weights: Mapping[str, float], hits: Sequence
 def retrieve_documents(kb: KnowledgeBase, query: str, k: int = 10, *, feedback: bool = True) -> list[str]:
     """Top-k distinct documents for a task scenario: cleaned query, chunk BM25, optional feedback."""
     weights = {term: float(n) for term, n in Counter(tokenize(clean_query(query))).items()}
-    hits = kb.search_weighted(weights, CHUNK_POOL)
+    hits = kb.search_weighted(weights, CHUNK_POOL, EVERY_AUDIENCE)  # τ² agents read internal documents
     if feedback and hits:
-        hits = kb.search_weighted(expand_query(kb, weights, hits), CHUNK_POOL)
+        hits = kb.search_weighted(expand_query(kb, weights, hits), CHUNK_POOL, EVERY_AUDIENCE)
     return distinct_documents(hits, k)
 
 

@@ -7,7 +7,7 @@ import json
 import logging
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from copilot.knowledge.audience import PUBLIC_ONLY, Audience
 from copilot.knowledge.chunks import Chunk
 from copilot.knowledge.ingest import load_path
 from copilot.knowledge.text import TOKENIZER_VERSION, tokenize
@@ -53,6 +54,7 @@ class KnowledgeBase:
     def __init__(self, chunks: Sequence[Chunk], *, index_dir: Path | None = None) -> None:
         self.chunks: tuple[Chunk, ...] = tuple(chunks)
         self._by_id = {chunk.id: chunk for chunk in self.chunks}
+        self._audience = np.array([chunk.audience for chunk in self.chunks], dtype=object)
         self.hash = content_hash(self.chunks)
         self.loaded_from_disk = False
         self._retriever = self._open(index_dir) if self.chunks else None
@@ -65,18 +67,29 @@ class KnowledgeBase:
     def __len__(self) -> int:
         return len(self.chunks)
 
+    def readable(self, audiences: Collection[Audience]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Mask over `chunks`: True where the chunk's document is for one of `audiences`."""
+        mask = np.zeros(len(self.chunks), dtype=bool)
+        for audience in set(audiences):
+            mask |= self._audience == audience
+        return mask
+
     def get(self, chunk_id: str) -> Chunk | None:
         return self._by_id.get(chunk_id)
 
-    def search(self, query: str, k: int = 10) -> list[Hit]:
-        """Top-k chunks for `query`, best first; chunks that share no term with the query are left out."""
-        return self.search_weighted(Counter(tokenize(query)), k)
+    def search(self, query: str, k: int = 10, audiences: Collection[Audience] = PUBLIC_ONLY) -> list[Hit]:
+        """Top-k chunks for `query` among documents for `audiences` (public only unless told), best first;
+        chunks that share no term with the query are left out."""
+        return self.search_weighted(Counter(tokenize(query)), k, audiences)
 
-    def search_weighted(self, weights: Mapping[str, float], k: int = 10) -> list[Hit]:
+    def search_weighted(
+        self, weights: Mapping[str, float], k: int = 10, audiences: Collection[Audience] = PUBLIC_ONLY
+    ) -> list[Hit]:
         """Top-k chunks for a bag of (already tokenised) query terms with weights."""
         scores = self.scores(weights)
         if scores is None:
             return []
+        scores[~self.readable(audiences)] = 0.0
         top = np.argsort(-scores, kind="stable")[:k]
         return [Hit(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from copilot.knowledge.audience import DEFAULT_INTERNAL_PREFIXES, audience_of
 from copilot.knowledge.chunks import Chunk
 from copilot.knowledge.index import KnowledgeBase
 from copilot.knowledge.ingest import load_path
@@ -21,11 +22,15 @@ class ChunkStore:
         self.dir = kb_dir
         self.path = kb_dir / "chunks.jsonl"
 
-    def load(self) -> list[Chunk]:
+    def load(self, internal_prefixes: Sequence[str] = DEFAULT_INTERNAL_PREFIXES) -> list[Chunk]:
+        """Stored chunks; a chunk stored before audiences existed gets its audience from its title."""
         if not self.path.is_file():
             return []
         lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [Chunk(**json.loads(line)) for line in lines if line.strip()]
+        records = [json.loads(line) for line in lines if line.strip()]
+        for record in records:
+            record.setdefault("audience", audience_of(None, record["title"], internal_prefixes))
+        return [Chunk(**record) for record in records]
 
     def replace(self, chunks: Sequence[Chunk]) -> list[Chunk]:
         """Store `chunks`, dropping earlier chunks of the same documents; return everything stored."""
@@ -63,6 +68,7 @@ def merge_documents(*groups: Sequence[Chunk]) -> list[Chunk]:
 
 def open_knowledge_base(settings: Settings, extra_sources: Iterable[Path] = ()) -> KnowledgeBase:
     """The configured KB: sources (pack articles, COPILOT_KB_PATH) + ingested chunks, index under data_dir/kb."""
-    groups = [load_path(source) for source in configured_sources(settings, extra_sources)]
-    groups.append(ChunkStore(kb_dir(settings)).load())
+    prefixes = settings.kb_internal_title_prefixes
+    groups = [load_path(source, prefixes) for source in configured_sources(settings, extra_sources)]
+    groups.append(ChunkStore(kb_dir(settings)).load(prefixes))
     return KnowledgeBase(merge_documents(*groups), index_dir=kb_dir(settings) / "index")

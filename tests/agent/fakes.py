@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ class FixedRetriever:
     passages: Sequence[Passage] = PASSAGES
     queries: list[str] = field(default_factory=list)
 
-    def search(self, query: str, k: int) -> Sequence[Passage]:
+    def search(self, query: str, k: int, audiences: Collection[str]) -> Sequence[Passage]:
         self.queries.append(query)
         return list(self.passages)[:k]
 

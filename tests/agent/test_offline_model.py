@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -54,3 +56,31 @@ async def test_offline_cancel_previews(offline: AgentDeps, world: World) -> None
     assert sink.of("tool.preview")[0]["tool"] == "cancel_pending_order"
     assert sink.events[-1][1] == {"status": "awaiting_confirmation"}
     assert world.status(PENDING) == "pending"
+
+
+BANKING_QUESTIONS = (
+    "What are the transfer reason codes when you hand me to a human agent?",
+    "How do I open a personal checking account?",
+    "Why didn't I get my referral bonus for the friends I referred to a credit card?",
+    "Can you waive my annual fee on the gold rewards card?",
+    "How do I dispute a transaction on my debit card?",
+)
+
+
+@pytest.mark.parametrize("question", BANKING_QUESTIONS)
+async def test_a_customer_question_on_the_banking_kb_never_cites_an_internal_doc(
+    world: World, shared_data: Path, question: str
+) -> None:
+    kb = KnowledgeBase.from_paths([shared_data / "tau2-banking-kb" / "documents.jsonl"])
+    deps = AgentDeps(
+        model=make_chat_model(world.settings, world.pack),
+        gateway=world.gateway,
+        retriever=KnowledgeRetriever(kb),
+        tools=[t.spec for t in world.pack.tools],
+    )
+    sink = await _say(deps, question)
+    internal = {c.id for c in kb.chunks if c.audience == "internal"}
+    completed = sink.of("message.completed")[0]
+    cited = {c["id"] for c in completed["citations"]}
+    assert not cited & internal, completed
+    assert "Internal:" not in completed["text"]
