@@ -10,8 +10,9 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from copilot.api.deps import RuntimeDep
-from copilot.api.help import DOC_ID, article_dirs
+from copilot.api.help import article_dirs
 from copilot.knowledge.chunks import parse_markdown
+from copilot.knowledge.citations import DOC_ID
 
 router = APIRouter(tags=["web"], include_in_schema=False)
 INDEX = Path(__file__).resolve().parent.parent / "web" / "index.html"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from copilot.api.help import find_article, public_article
 from copilot.errors import CopilotError
-from copilot.knowledge import KnowledgeBase
+from copilot.knowledge import Chunk, KnowledgeBase
 from copilot.knowledge.audience import EVERY_AUDIENCE, PUBLIC_ONLY, audiences_for
 from copilot.knowledge.ingest import load_file, load_path
 from copilot.knowledge.store import ChunkStore
@@ -24,8 +25,8 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def audiences(chunks: list[object]) -> dict[str, str]:
-    return {c.doc_id: c.audience for c in chunks}  # type: ignore[attr-defined]
+def audiences(chunks: Sequence[Chunk]) -> dict[str, str]:
+    return {c.doc_id: c.audience for c in chunks}
 
 
 def test_front_matter_sets_the_audience_and_is_not_indexed(tmp_path: Path) -> None:
