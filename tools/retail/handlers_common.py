@@ -145,6 +145,39 @@ def adjust_gift_card(store: DocumentStore, user_id: str, method_id: str, delta: 
         store.put(USER, user_id, user, owner=user_id)
 
 
+def net_paid(order: Doc) -> dict[str, float]:
+    """Per payment method, what it paid on the order minus what it got back (in history order)."""
+    net: dict[str, float] = {}
+    for entry in order["payment_history"]:
+        sign = 1 if entry["transaction_type"] == "payment" else -1
+        method_id = entry["payment_method_id"]
+        net[method_id] = net.get(method_id, 0.0) + sign * entry["amount"]
+    return net
+
+
+def refundable(order: Doc) -> dict[str, float]:
+    """What may still go back to each method: its net payment, less any store credit already refunded to
+    a method beyond what it paid (so the order's refunds never exceed its payments)."""
+    net = net_paid(order)
+    credit = -sum(value for value in net.values() if value < 0)
+    out: dict[str, float] = {}
+    for method_id, value in net.items():
+        taken = min(max(value, 0.0), credit)
+        credit -= taken
+        if money(value - taken) > 0:
+            out[method_id] = money(value - taken)
+    return out
+
+
+def require_refund_target(order: Doc, method_id: str, method: Doc) -> None:
+    """Money goes back to a method that paid the order, or to a gift card (store credit), never elsewhere."""
+    if not is_gift_card(method) and method_id not in refundable(order):
+        raise ToolError(
+            f"Refunds on order {order['order_id']} go to its original payment method ({', '.join(refundable(order))}) "
+            f"or to one of the user's gift cards, not to {method_id}."
+        )
+
+
 def save_order(store: DocumentStore, order: Doc) -> Doc:
     store.put(ORDER, order["order_id"], order, owner=order["user_id"])
     return order

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from copilot.errors import ToolError
 from copilot.gateway.spec import ToolContext
 from copilot.store.documents import Doc
 
@@ -27,12 +26,7 @@ def return_delivered_order_items(ctx: ToolContext, args: dict[str, Any]) -> Doc:
     user = c.get_user(ctx.store, order["user_id"])
     method_id = args["payment_method_id"]
     method = c.payment_method(user, method_id)
-    original = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
-    if not c.is_gift_card(method) and method_id != original:
-        raise ToolError(
-            f"Refunds go to the original payment method ({original}) or to one of the user's gift cards, "
-            f"not to {method_id}."
-        )
+    c.require_refund_target(order, method_id, method)
     item_ids: list[str] = args["item_ids"]
     c.require_items(order, item_ids)
     order["status"] = "return requested"

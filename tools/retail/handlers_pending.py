@@ -20,25 +20,24 @@ def _timing(method: Doc) -> str:
 
 
 def cancel_pending_order(ctx: ToolContext, args: dict[str, Any]) -> Doc:
-    """Status → 'cancelled'; every payment is refunded to its method (gift cards credited at once)."""
+    """Status → 'cancelled'; each payment method gets back what it paid and has not been refunded (gift cards
+    credited at once). τ² refunds every history entry instead, refunds included (see README)."""
     order = c.get_order(ctx.store, args["order_id"])
     c.require_status(order, "pending", "cancelled")
     reason = args["reason"]
     if reason not in CANCEL_REASONS:
         raise ToolError(f"Cancellation reason must be one of {list(CANCEL_REASONS)}.")
     user = c.get_user(ctx.store, order["user_id"])
-    refunds = []
-    for paid in order["payment_history"]:
-        method = c.payment_method(user, paid["payment_method_id"])
-        refunds.append(c.payment("refund", paid["amount"], paid["payment_method_id"]))
+    refunds = [c.payment("refund", amount, m) for m, amount in c.refundable(order).items()]
+    for refund in refunds:
+        method = c.payment_method(user, refund["payment_method_id"])
         ctx.facts.setdefault("refund_to", []).append(
             {
-                "payment_method_id": paid["payment_method_id"],
-                "amount": paid["amount"],
+                "payment_method_id": refund["payment_method_id"],
+                "amount": refund["amount"],
                 "when": _timing(method),
             }
         )
-    for refund in refunds:
         c.adjust_gift_card(ctx.store, order["user_id"], refund["payment_method_id"], refund["amount"])
     order["status"] = "cancelled"
     order["cancel_reason"] = reason
@@ -99,6 +98,8 @@ def modify_pending_order_items(ctx: ToolContext, args: dict[str, Any]) -> Doc:
     method_id = args["payment_method_id"]
     method = c.payment_method(c.get_user(ctx.store, order["user_id"]), method_id)
     c.require_gift_card_balance(method, diff, "the price difference")
+    if diff < 0:
+        c.require_refund_target(order, method_id, method)
     order["payment_history"].append(c.payment("payment" if diff > 0 else "refund", abs(diff), method_id))
     c.adjust_gift_card(ctx.store, order["user_id"], method_id, -diff)
     _swap_items(ctx, order, item_ids, new_item_ids)
