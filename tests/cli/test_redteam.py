@@ -62,3 +62,27 @@ def test_malformed_case_file_is_a_usage_error(tmp_path: Path) -> None:
     cases.write_text('{"id": "x"}\nnot json\n')
     result = CliRunner().invoke(app, ["redteam", str(cases)])
     assert result.exit_code == 2
+
+
+def test_alternatives_pass_on_either_refusal(tmp_path: Path) -> None:
+    me = {"role": "customer", "user_id": "demo_customer_0001"}
+    rows = [
+        {"id": "denied", "kind": "exfiltrate", "principal": me, "tool": "get_order_details",
+         "arguments": {"order_id": "#W0000004"}, "expect": "deny|invalid"},
+        {"id": "invalid", "kind": "schema", "principal": me, "tool": "get_order_details",
+         "arguments": {"order_id": "#W0000001", "user_id": "x"}, "expect": "invalid | deny"},
+        {"id": "read", "kind": "own-read", "principal": me, "tool": "get_order_details",
+         "arguments": {"order_id": "#W0000001"}, "expect": "deny|invalid"},
+        {"id": "typo", "kind": "own-read", "principal": me, "tool": "get_order_details",
+         "arguments": {"order_id": "#W0000001"}, "expect": "allow|maybe"},
+    ]  # fmt: skip
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = CliRunner().invoke(app, ["redteam", str(cases)])
+    assert result.exit_code == 1, result.output
+    assert (
+        _last_line(result.output) == "4 cases, 2 mismatches, 1 unauthorized executions"
+    )  # the read executed
+    assert "mismatch read: expected deny|invalid, got executed" in result.output
+    assert "mismatch typo: expected allow|maybe, got bad case" in result.output
+    assert "deny|invalid" in CliRunner().invoke(app, ["redteam", "--help"]).output
