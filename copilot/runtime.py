@@ -187,8 +187,7 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
         runtime.readiness.probes.extend(system.probes)
         runtime.turns.open()  # recovers turns a dead worker left behind, and runs queued ones
         bell = backplane.doorbell
-        url, tenant = str(system.engine.url), settings.default_tenant
-        async with gateway_policy_doorbell(bell, system.gateway.authorizer, url, tenant):
+        async with gateway_policy_doorbell(bell, system.gateway.authorizer, str(system.engine.url)):
             try:
                 yield runtime
             finally:

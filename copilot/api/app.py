@@ -18,6 +18,7 @@ from copilot.api import (
     health,
     policy,
     sessions,
+    tenants,
     tools,
     web,
 )
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app = FastAPIOffline(title="Support Copilot", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, conversations, events, confirmations, policy, sessions, tools):
+    for module in (health, conversations, events, confirmations, policy, sessions, tools, tenants):
         app.include_router(module.router)
     for staff_module in (handoff_api, agent_tools, approvals, assist):
         app.include_router(staff_module.router)

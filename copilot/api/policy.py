@@ -1,4 +1,6 @@
-"""Policy admin API (admin role only: whoever the active policy lets `manage` `policy`).
+"""Policy admin API of the caller's tenant (whoever the tenant's active policy lets `manage` `policy`: the
+admin role by default). Every route works on the caller's own tenant only; tenants are the platform admin's
+(copilot/api/tenants.py).
 
 Reads: GET /v1/policy, /v1/policy/versions[/{n}], /v1/policy/changes, /v1/audit.
 Dry runs: POST /v1/policy/validate, /simulate, /diff-decisions. Writes (If-Match: the active etag):
@@ -36,16 +38,30 @@ def _policy(request: Request, runtime: RuntimeDep) -> tuple[PolicyService, LiveA
     return opened
 
 
-def admin_service(
-    principal: PrincipalDep, opened: Annotated[tuple[PolicyService, LiveAuthorizer], Depends(_policy)]
-) -> PolicyService:
-    """403 `forbidden` unless the active policy lets the caller's role manage the policy."""
+PolicyDep = Annotated[tuple[PolicyService, LiveAuthorizer], Depends(_policy)]
+
+
+def admin_service(principal: PrincipalDep, opened: PolicyDep) -> PolicyService:
+    """The caller's tenant's policy service; 403 `forbidden` unless that tenant's active policy lets the
+    caller's role manage it (a tenant without a policy lets nobody)."""
     service, live = opened
     if not live.allows(principal.role, principal.tenant, POLICY_OBJECT, MANAGE):
         raise CopilotError(
-            ErrorCode.FORBIDDEN, "Only policy administrators (the admin role) may use the policy API."
+            ErrorCode.FORBIDDEN,
+            f"Only policy administrators of tenant {principal.tenant!r} (the admin role) may use the policy "
+            "API.",
         )
-    return service
+    return service.for_tenant(principal.tenant)
+
+
+def _own_tenant(asked: str | None, principal: Principal) -> str:
+    """A tenant admin simulates and compares decisions in its own tenant only."""
+    if asked is not None and asked != principal.tenant:
+        raise CopilotError(
+            ErrorCode.FORBIDDEN,
+            f"You administer tenant {principal.tenant!r} only; leave `tenant` out or set it to {principal.tenant!r}.",
+        )
+    return principal.tenant
 
 
 ServiceDep = Annotated[PolicyService, Depends(admin_service)]
@@ -117,7 +133,7 @@ def simulate(body: SimulateIn, service: ServiceDep, principal: PrincipalDep) -> 
             ErrorCode.POLICY_INVALID, "The proposed rules do not validate; POST them to /v1/policy/validate."
         )
     authorizer = service.authorizer(version=body.version, rules=proposed)
-    who = Principal(tenant=body.principal.tenant or principal.tenant, role=body.principal.role,  # type: ignore[arg-type]
+    who = Principal(tenant=_own_tenant(body.principal.tenant, principal), role=body.principal.role,  # type: ignore[arg-type]
                     user_id=body.principal.user_id)  # fmt: skip
     return service.simulate(authorizer, who, body.tool, body.arguments).to_dict()
 
@@ -128,7 +144,7 @@ def diff_decisions(body: DiffIn, service: ServiceDep, principal: PrincipalDep) -
     after = service.authorizer(version=body.version, rules=body.proposed())
     samples = None
     if body.samples:
-        samples = [Sample(s.role, s.tenant or principal.tenant, s.object, s.action) for s in body.samples]
+        samples = [Sample(s.role, _own_tenant(s.tenant, principal), s.object, s.action) for s in body.samples]
     return service.diff_decisions(before, after, samples)
 
 

@@ -75,7 +75,7 @@ def _gateway(runtime: Runtime) -> Gateway:
 def list_tools(gateway: Gateway, principal: Principal, *, every: bool) -> ToolList:
     """The pack's tools `principal` may call (all of them with `every`, for policy administrators only)."""
     authorizer = gateway.authorizer
-    with pinned(authorizer):
+    with pinned(authorizer, None, principal.tenant):
         if every and not authorizer.allows(principal.role, principal.tenant, POLICY_OBJECT, MANAGE):
             raise CopilotError(
                 ErrorCode.FORBIDDEN,

@@ -14,6 +14,7 @@ from copilot.auth import mint_token, resolve_secret
 from copilot.errors import CopilotError
 from copilot.principal import ROLES, Principal, Role
 from copilot.settings import Settings
+from copilot.tenants import PLATFORM_ROLE, PLATFORM_TENANT
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -50,6 +51,12 @@ def token(
     except CopilotError as exc:
         Console(stderr=True).print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
+    if role == PLATFORM_ROLE:  # the platform admin belongs to no tenant
+        if tenant not in (None, PLATFORM_TENANT):
+            raise typer.BadParameter(
+                "the platform role has no tenant; leave --tenant out", param_hint="--tenant"
+            )
+        tenant = PLATFORM_TENANT
     principal = Principal(
         tenant=tenant or settings.default_tenant, role=cast(Role, role), user_id=user.strip()
     )

@@ -33,11 +33,13 @@ class Authorizer(Protocol):
         ...
 
 
-def pinned(authorizer: Authorizer, conn: Connection | None = None) -> AbstractContextManager[object]:
-    """Pin one policy version for a whole gateway decision when the authorizer reloads live
+def pinned(
+    authorizer: Authorizer, conn: Connection | None = None, tenant: str | None = None
+) -> AbstractContextManager[object]:
+    """Pin one version of `tenant`'s policy for a whole gateway decision when the authorizer reloads live
     (copilot/policy/reload.py); a no-op for a static authorizer. `conn`: read the live version stamp on
     this (already checked-out) connection instead of a fresh one."""
     pin = getattr(authorizer, "pinned", None)
     if not callable(pin):
         return nullcontext()
-    return cast(AbstractContextManager[object], pin(conn) if conn is not None else pin())
+    return cast(AbstractContextManager[object], pin(conn, tenant))

@@ -96,7 +96,7 @@ class Gateway:
         # One connection for the whole call: the live policy stamp read, the rolled-back handler transaction
         # and the audit row (each its own transaction) — one pool checkout instead of three. The whole
         # decision runs on the policy version pinned here.
-        with self.engine.connect() as conn, pinned(self.authorizer, conn):
+        with self.engine.connect() as conn, pinned(self.authorizer, conn, principal.tenant):
             trace = Trace(principal, tool, conversation_id, auditable(arguments), conn=conn)
             return self._call(trace, arguments)
 
@@ -193,6 +193,12 @@ class Gateway:
         its own rows (a transactional outbox). A refusal raises CopilotError CONFIRMATION_*; its audit row is
         committed apart from the caller's transaction, so it survives the caller's rollback."""
         trace = Trace(principal, "?", None)
+        with pinned(self.authorizer, conn, principal.tenant):  # the audit rows name the tenant's version
+            return self._decide_pinned(trace, preview_id, approve, conn)
+
+    def _decide_pinned(
+        self, trace: Trace, preview_id: str, approve: bool, conn: Connection | None
+    ) -> Preview:
         try:
             if conn is not None:
                 return self._decide(trace, preview_id, approve, conn)
@@ -221,7 +227,7 @@ class Gateway:
         """Run an approved preview exactly once; a repeat returns the stored result without re-running.
         Order: the approval (undecided → confirmation_required, rejected → confirmation_invalid), then the
         ledger (a replay works even after expiry), then used/expired, the claim and the run."""
-        with pinned(self.authorizer):
+        with pinned(self.authorizer, None, principal.tenant):
             trace = Trace(principal, "?", None)
             try:
                 pending = guarded(lambda: self._confirmations.load(principal, preview_id))

@@ -11,7 +11,7 @@ from copilot.gateway.authorization import LIMIT_KEY
 from copilot.gateway.authorizer import CALL
 from copilot.gateway.casbin_authorizer import CasbinAuthorizer
 from copilot.policy.lint import MANAGE, POLICY_OBJECT
-from copilot.principal import ROLES
+from copilot.principal import TENANT_ROLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +23,8 @@ class Sample:
 
 
 def default_samples(tools: Sequence[str], tenant: str) -> list[Sample]:
-    samples = [Sample(role, tenant, tool) for role in ROLES for tool in sorted(tools)]
-    return samples + [Sample(role, tenant, POLICY_OBJECT, MANAGE) for role in ROLES]
+    samples = [Sample(role, tenant, tool) for role in TENANT_ROLES for tool in sorted(tools)]
+    return samples + [Sample(role, tenant, POLICY_OBJECT, MANAGE) for role in TENANT_ROLES]
 
 
 def _verdict(authorizer: CasbinAuthorizer, s: Sample) -> tuple[str, list[str]]:
@@ -59,7 +59,7 @@ def decision_diff(
 def role_table(authorizer: CasbinAuthorizer, tools: Sequence[str], tenant: str) -> list[dict[str, Any]]:
     """One row per role: the tools it may call (and those explicitly denied), scope, limit, policy admin."""
     rows = []
-    for role in ROLES:
+    for role in TENANT_ROLES:
         verdicts = {tool: authorizer.explain(role, tenant, tool) for tool in sorted(tools)}
         rows.append({
             "role": role,

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from copilot.gateway.casbin_authorizer import CasbinAuthorizer, pattern_matches
 from copilot.policy.rules import PTYPES, Finding, Rule, normalize
-from copilot.principal import ROLES
+from copilot.principal import TENANT_ROLES
 
 POLICY_OBJECT, MANAGE = "policy", "manage"
 SCOPES = ("none", "own", "tenant")
@@ -26,26 +26,34 @@ def _warn(id_: str, message: str, rule: Rule) -> Finding:
 
 
 def _role(name: str, rule: Rule) -> list[Finding]:
-    if name in ROLES:
+    if name in TENANT_ROLES:
         return []
-    return [_err(f"unknown_role:{name}", f"Unknown role {name!r}; use one of {list(ROLES)}.", rule)]
+    return [_err(f"unknown_role:{name}", f"Unknown role {name!r}; use one of {list(TENANT_ROLES)}.", rule)]
 
 
-def _tenant(dom: str, rule: Rule) -> list[Finding]:
-    if _TENANT.match(dom):
-        return []
-    return [
-        _err(f"bad_tenant:{dom}", f"Tenant {dom!r} is not a tenant id or `*`; fix the domain field.", rule)
-    ]
+def _tenant(dom: str, rule: Rule, tenant: str) -> list[Finding]:
+    """`*` (this tenant) or the tenant's own id: a tenant's policy cannot speak for another tenant."""
+    if not _TENANT.match(dom):
+        return [
+            _err(
+                f"bad_tenant:{dom}", f"Tenant {dom!r} is not a tenant id or `*`; fix the domain field.", rule
+            )
+        ]
+    if dom not in ("*", tenant):
+        return [
+            _err(f"foreign_tenant:{dom}", f"This is the policy of tenant {tenant!r}; a row for {dom!r} would "
+                 f"never apply. Use `*` or {tenant!r} in the domain field.", rule)
+        ]  # fmt: skip
+    return []
 
 
 def matched_tools(pattern: str, tools: Sequence[str]) -> list[str]:
     return [t for t in tools if pattern_matches(t, pattern)]
 
 
-def _check_p(rule: Rule, tools: Sequence[str]) -> list[Finding]:
+def _check_p(rule: Rule, tools: Sequence[str], tenant: str) -> list[Finding]:
     sub, dom, obj, act, eft = rule[1:]
-    out = _role(sub, rule) + _tenant(dom, rule)
+    out = _role(sub, rule) + _tenant(dom, rule, tenant)
     if eft not in ("allow", "deny"):
         out.append(_err(f"bad_effect:{eft}", f"Effect {eft!r} must be `allow` or `deny`.", rule))
     if act == MANAGE:
@@ -63,9 +71,9 @@ def _check_p(rule: Rule, tools: Sequence[str]) -> list[Finding]:
     return out
 
 
-def _check_p2(rule: Rule) -> list[Finding]:
+def _check_p2(rule: Rule, tenant: str) -> list[Finding]:
     sub, dom, key, value = rule[1:]
-    out = _role(sub, rule) + _tenant(dom, rule)
+    out = _role(sub, rule) + _tenant(dom, rule, tenant)
     if key == "scope":
         if value not in SCOPES:
             out.append(
@@ -102,7 +110,7 @@ def _cycles(groups: list[Rule]) -> list[Finding]:
     ]
 
 
-def _structure(rules: list[Rule], tools: Sequence[str]) -> list[Finding]:
+def _structure(rules: list[Rule], tools: Sequence[str], tenant: str) -> list[Finding]:
     out: list[Finding] = []
     for index, rule in enumerate(rules):
         arity = PTYPES.get(rule[0])
@@ -114,17 +122,17 @@ def _structure(rules: list[Rule], tools: Sequence[str]) -> list[Finding]:
                      f"got {list(rule)}. See policies/README.md.", rule)
             )  # fmt: skip
         elif rule[0] == "p":
-            out += _check_p(rule, tools)
+            out += _check_p(rule, tools, tenant)
         elif rule[0] == "p2":
-            out += _check_p2(rule)
+            out += _check_p2(rule, tenant)
         else:
-            out += _role(rule[1], rule) + _role(rule[2], rule) + _tenant(rule[3], rule)
+            out += _role(rule[1], rule) + _role(rule[2], rule) + _tenant(rule[3], rule, tenant)
     return out + _cycles([r for r in rules if r[0] == "g" and len(r) == 4])
 
 
 def _keeps_an_admin(model_text: str, rules: list[Rule], tenant: str) -> list[Finding]:
     authorizer = CasbinAuthorizer.from_rules(model_text, rules)
-    if any(authorizer.allows(role, tenant, POLICY_OBJECT, MANAGE) for role in ROLES):
+    if any(authorizer.allows(role, tenant, POLICY_OBJECT, MANAGE) for role in TENANT_ROLES):
         return []
     return [
         _err("no_policy_admin", f"No role could manage the policy in tenant {tenant!r} any more; keep "
@@ -164,7 +172,7 @@ def lint(
     rows = normalize(rules)
     if not rows:
         return [_err("empty", "The rule set is empty; every call would be denied and no admin could fix it.")]
-    findings = _structure(rows, list(tools))
+    findings = _structure(rows, list(tools), tenant)
     if findings:
         return findings
     findings = _keeps_an_admin(model_text, rows, tenant)

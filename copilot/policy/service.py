@@ -1,10 +1,11 @@
-"""The policy admin service: read, validate, test, simulate, diff, save and roll back — the one place that
-combines store, lint, tests and the notifier, used by the HTTP API and the CLI."""
+"""The policy admin service of one tenant: read, validate, test, simulate, diff, save and roll back — the one
+place that combines store, lint, tests and the notifier, used by the HTTP API and the CLI. `for_tenant` gives
+another tenant's service; `create_tenant` registers a tenant and seeds its policy from policies/."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from copilot.policy.store import (
 )
 from copilot.policy.testing import CaseResult, PolicyCase, failures, load_suites, run_cases
 from copilot.principal import Principal
+from copilot.tenants import Tenant, TenantRegistry, check_tenant_id
 
 
 def findings_dict(findings: Sequence[Finding]) -> list[dict[str, Any]]:
@@ -47,7 +49,16 @@ class PolicyService:
     pack: Pack
     notifier: PolicyNotifier
     tests: list[PolicyCase]
-    tenant: str = "demo"
+    seed: list[Rule]
+    """policies/policy.csv: version 1 of every new tenant."""
+
+    @property
+    def tenant(self) -> str:
+        return self.store.tenant
+
+    def for_tenant(self, tenant: str) -> PolicyService:
+        """The same service over `tenant`'s policy (its versions, history, tests and simulator)."""
+        return replace(self, store=self.store.for_tenant(tenant))
 
     @property
     def tools(self) -> dict[str, str]:
@@ -73,7 +84,7 @@ class PolicyService:
         return lint(rules, self.tools, model_text=self.store.model_text, tenant=self.tenant, parent=base)
 
     def run_tests(self, authorizer: CasbinAuthorizer) -> list[CaseResult]:
-        return run_cases(authorizer, self.tests)
+        return run_cases(authorizer, self.tests, self.tenant)
 
     def simulate(
         self, authorizer: CasbinAuthorizer, principal: Principal, tool: str, args: dict[str, Any]
@@ -152,14 +163,26 @@ class PolicyService:
         return version
 
 
+def create_tenant(
+    service: PolicyService, registry: TenantRegistry, tenant: str, name: str, by: str
+) -> Tenant:
+    """Register `tenant` with version 1 of its policy seeded from policies/ (CONFLICT if it exists). The seed
+    goes first: a crash in between leaves a policy without a registry row, which a retry completes."""
+    store = service.for_tenant(check_tenant_id(tenant)).store
+    store.seed_if_empty(service.seed, author=by)
+    return registry.register(tenant, name, by)
+
+
 def open_policy(
     engine: Engine, pack: Pack, policy_dir: Path, *, tenant: str = "demo", poll_ms: float = 0.0,
     notifier: PolicyNotifier | None = None,
 ) -> tuple[PolicyService, LiveAuthorizer]:  # fmt: skip
-    """Seed the store from `policy_dir` on first start; the admin service and the gateway's live authorizer."""
+    """Register the default `tenant` and seed its policy from `policy_dir` on first start; the tenant's admin
+    service and the gateway's live authorizer (which serves every tenant)."""
     model_text, seed = read_seed(policy_dir)
-    store = PolicyStore(engine, model_text)
+    store = PolicyStore(engine, model_text, tenant)
     store.seed_if_empty(seed)
+    TenantRegistry(engine).ensure(tenant, "system:seed")
     notifier = notifier or local_notifier(str(engine.url))
-    service = PolicyService(store, pack, notifier, load_suites(policy_dir / "tests"), tenant)
+    service = PolicyService(store, pack, notifier, load_suites(policy_dir / "tests"), seed)
     return service, LiveAuthorizer(store, notifier, poll_ms=poll_ms)

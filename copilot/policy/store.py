@@ -1,7 +1,8 @@
-"""Versioned policy store: the active rule set lives in Casbin's `casbin_rule` table (written and read through
-the pycasbin `sqlalchemy-adapter`), every change is a `policy_versions` row (author, time, message, full rule set,
-diff vs parent, etag), and `policy_state` points at the active version. Activation is one transaction with a
-compare-and-swap on the active etag, so two admins editing the same version cannot both win."""
+"""Versioned policy store, one per tenant: every change is a `policy_versions` row of the tenant (author, time,
+message, full rule set, diff vs parent, etag), and the tenant's `policy_state` row points at the active version.
+Version rows are immutable, so the active pointer and the row it names are one consistent snapshot; the Casbin
+enforcer is built from that row. Activation is one transaction with a compare-and-swap on the active etag, so two
+admins editing the same version cannot both win. A `PolicyStore` is bound to one tenant and sees nothing else."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy_adapter import Adapter
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.gateway.casbin_authorizer import CasbinAuthorizer
@@ -19,7 +19,7 @@ from copilot.policy.rules import Rule, RuleDiff, diff_rules, digest, normalize
 from copilot.store.schema import policy_state, policy_versions
 
 VersionKind = Literal["seed", "change", "rollback"]
-_ACTIVE_STAMP = select(policy_state.c.active_version).where(policy_state.c.id == 1)
+_ACTIVE_STAMP = select(policy_state.c.active_version).where(policy_state.c.tenant == bindparam("tenant"))
 """Built once: every gateway decision runs it, and a prebuilt statement skips SQLAlchemy's per-call
 construction and cache-key work (~0.1 ms of the ~0.3 ms stamp read)."""
 
@@ -99,35 +99,45 @@ def normalize_etag(value: str) -> str:
 
 
 class PolicyStore:
-    def __init__(self, engine: Engine, model_text: str) -> None:
+    def __init__(self, engine: Engine, model_text: str, tenant: str) -> None:
         self.engine = engine
         self.model_text = model_text
-        Adapter(engine)  # creates the casbin_rule table (idempotent)
+        self.tenant = tenant
+
+    def for_tenant(self, tenant: str) -> PolicyStore:
+        """The same database, another tenant's policy."""
+        return PolicyStore(self.engine, self.model_text, tenant)
 
     # -- reads ------------------------------------------------------------------------------------------------
     def active_number(self, conn: Connection | None = None) -> int | None:
         """The cheap stamp every worker compares before a decision (one indexed single-row read), on
         `conn` when the caller already holds one (the gateway: no extra pool checkout)."""
+        params = {"tenant": self.tenant}
         if conn is not None:
-            stamp: int | None = conn.execute(_ACTIVE_STAMP).scalar_one_or_none()
+            stamp: int | None = conn.execute(_ACTIVE_STAMP, params).scalar_one_or_none()
             return stamp
         with self.engine.connect() as own:
-            return own.execute(_ACTIVE_STAMP).scalar_one_or_none()
+            return own.execute(_ACTIVE_STAMP, params).scalar_one_or_none()
 
     def _active_row(self, conn: Connection) -> Any:
-        return conn.execute(select(policy_state).where(policy_state.c.id == 1)).one_or_none()
+        return conn.execute(select(policy_state).where(policy_state.c.tenant == self.tenant)).one_or_none()
 
     def active(self) -> PolicyVersion:
         with self.engine.connect() as conn:
             state = self._active_row(conn)
             if state is None:
                 raise CopilotError(
-                    ErrorCode.NOT_FOUND, "No policy is stored yet; start the server once to seed it."
+                    ErrorCode.NOT_FOUND,
+                    f"Tenant {self.tenant!r} has no policy; a platform admin creates tenants (POST /v1/tenants).",
                 )
             return self._get(conn, state.active_version)
 
     def _get(self, conn: Connection, number: int) -> PolicyVersion:
-        row = conn.execute(select(policy_versions).where(policy_versions.c.version == number)).one_or_none()
+        row = conn.execute(
+            select(policy_versions).where(
+                policy_versions.c.tenant == self.tenant, policy_versions.c.version == number
+            )
+        ).one_or_none()
         if row is None:
             raise CopilotError(
                 ErrorCode.NOT_FOUND, f"No policy version {number}; list them with GET /v1/policy/versions."
@@ -141,28 +151,31 @@ class PolicyStore:
     def history(self, *, limit: int = 50, offset: int = 0) -> tuple[list[PolicyVersion], int]:
         """Newest first, and the total count."""
         with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(policy_versions)).scalar_one()
+            mine = policy_versions.c.tenant == self.tenant
+            total = conn.execute(select(func.count()).select_from(policy_versions).where(mine)).scalar_one()
             rows = conn.execute(
-                select(policy_versions).order_by(policy_versions.c.version.desc()).limit(limit).offset(offset)
+                select(policy_versions)
+                .where(mine)
+                .order_by(policy_versions.c.version.desc())
+                .limit(limit)
+                .offset(offset)
             ).all()
         return [_row_to_version(r) for r in rows], int(total)
 
-    def load_authorizer(self) -> tuple[int, CasbinAuthorizer]:
-        """The active version's Casbin enforcer, loaded through the adapter in the same read transaction as
-        the active pointer (so the number always names the rows loaded)."""
-        with self.engine.connect() as conn, conn.begin():
+    def load_authorizer(self) -> tuple[int, CasbinAuthorizer] | None:
+        """The active version's Casbin enforcer, built from the version row the active pointer names (None:
+        the tenant has no policy)."""
+        with self.engine.connect() as conn:
             state = self._active_row(conn)
             if state is None:
-                raise CopilotError(ErrorCode.CONFIGURATION, "No policy is stored; seed it first.")
-            adapter = Adapter(conn, create_table=False)
-            authorizer = CasbinAuthorizer(
-                None, None, model_text=self.model_text, adapter=adapter, label=f"v{state.active_version}"
-            )
-            return int(state.active_version), authorizer
+                return None
+            active = self._get(conn, state.active_version)
+        label = f"v{active.version}"  # audit rows carry the tenant beside it
+        return active.version, CasbinAuthorizer.from_rules(self.model_text, active.rules, label=label)
 
     # -- writes -----------------------------------------------------------------------------------------------
     def seed_if_empty(self, rules: list[Rule], *, author: str = "system:seed") -> PolicyVersion | None:
-        """Version 1 from the seed files, only when nothing is stored yet."""
+        """Version 1 from the seed files, only when the tenant has no policy yet."""
         with self.engine.connect() as conn:
             if self._active_row(conn) is not None:
                 return None
@@ -197,27 +210,34 @@ class PolicyStore:
                 state is not None and if_match is not None and normalize_etag(if_match) != state.etag
             ):
                 raise PolicyConflict(state.active_version if state is not None else 0)
-            last = conn.execute(select(func.coalesce(func.max(policy_versions.c.version), 0))).scalar_one()
+            last = conn.execute(
+                select(func.coalesce(func.max(policy_versions.c.version), 0)).where(
+                    policy_versions.c.tenant == self.tenant
+                )
+            ).scalar_one()
             number, rules_digest = int(last) + 1, digest(rows)
             etag = make_etag(number, rules_digest)
             self._swap(conn, state, number, etag, now)  # the compare-and-swap takes the write lock first
             parent = self._get(conn, state.active_version) if state is not None else None
             diff = diff_rules(parent.rules if parent else [], rows)
             conn.execute(insert(policy_versions).values(
-                version=number, created_at=now, author=author, message=message, kind=kind,
+                tenant=self.tenant, version=number, created_at=now, author=author, message=message, kind=kind,
                 parent=parent.version if parent else None, rollback_of=rollback_of,
                 rules=[list(r) for r in rows], diff=diff.to_dict(), digest=rules_digest, etag=etag,
             ))  # fmt: skip
-            CasbinAuthorizer.from_rules(self.model_text, rows).save_to(Adapter(conn, create_table=False))
             return self._get(conn, number)
 
     def _swap(self, conn: Connection, state: Any, number: int, etag: str, now: datetime) -> None:
         if state is None:
-            conn.execute(insert(policy_state).values(id=1, active_version=number, etag=etag, updated_at=now))
+            conn.execute(
+                insert(policy_state).values(
+                    tenant=self.tenant, active_version=number, etag=etag, updated_at=now
+                )
+            )
             return
         swapped = conn.execute(
             update(policy_state)
-            .where(policy_state.c.id == 1, policy_state.c.etag == state.etag)
+            .where(policy_state.c.tenant == self.tenant, policy_state.c.etag == state.etag)
             .values(active_version=number, etag=etag, updated_at=now)
         )
         if swapped.rowcount != 1:

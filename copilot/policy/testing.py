@@ -2,7 +2,7 @@
 
 name: seed decisions
 cases:
-  - {role: customer, tool: cancel_pending_order, expect: allow}          # tenant defaults to demo
+  - {role: customer, tool: cancel_pending_order, expect: allow}          # tenant defaults to the policy's
   - {role: customer, object: policy, action: manage, expect: deny}
   - {role: agent, expect_scope: tenant}
   - {role: supervisor, limit: max_refund, expect_limit: 25000}
@@ -11,7 +11,7 @@ cases:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,8 @@ class PolicyCase:
     file: str
     index: int
     role: str
-    tenant: str = "demo"
+    tenant: str | None = None
+    """None: the tenant whose policy is tested."""
     obj: str | None = None
     action: str = CALL
     expect: str | None = None
@@ -39,7 +40,7 @@ class PolicyCase:
     @property
     def label(self) -> str:
         what = f"{self.obj} {self.action}" if self.obj else ("scope" if self.expect_scope else self.limit_key)
-        return f"{self.role}@{self.tenant} {what}"
+        return f"{self.role}@{self.tenant or 'tenant'} {what}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ def _case(file: str, index: int, raw: Any, required: bool) -> PolicyCase:
         raise CopilotError(ErrorCode.BAD_REQUEST, f"{file} case {index}: each case needs at least `role`.")
     limit = raw.get("expect_limit")
     case = PolicyCase(
-        file=file, index=index, role=raw["role"], tenant=str(raw.get("tenant", "demo")),
+        file=file, index=index, role=raw["role"], tenant=str(raw["tenant"]) if "tenant" in raw else None,
         obj=raw.get("tool", raw.get("object")), action=str(raw.get("action", CALL)), expect=raw.get("expect"),
         expect_scope=raw.get("expect_scope"), limit_key=str(raw.get("limit", "max_refund")),
         expect_limit=float(limit) if limit is not None else None, required=required,
@@ -95,21 +96,22 @@ def load_suites(test_dir: Path) -> list[PolicyCase]:
     return cases
 
 
-def _results(authorizer: Authorizer, case: PolicyCase) -> Iterable[CaseResult]:
+def _results(authorizer: Authorizer, case: PolicyCase, tenant: str) -> Iterable[CaseResult]:
+    tenant = case.tenant or tenant
+    case = replace(case, tenant=tenant)
     if case.obj is not None and case.expect is not None:
-        got = "allow" if authorizer.allows(case.role, case.tenant, case.obj, case.action) else "deny"
+        got = "allow" if authorizer.allows(case.role, tenant, case.obj, case.action) else "deny"
         yield CaseResult(case, case.expect, got)
     if case.expect_scope is not None:
-        yield CaseResult(
-            case, f"scope {case.expect_scope}", f"scope {authorizer.scope(case.role, case.tenant)}"
-        )
+        yield CaseResult(case, f"scope {case.expect_scope}", f"scope {authorizer.scope(case.role, tenant)}")
     if case.expect_limit is not None:
-        got_limit = authorizer.limit(case.role, case.tenant, case.limit_key)
+        got_limit = authorizer.limit(case.role, tenant, case.limit_key)
         yield CaseResult(case, f"{case.limit_key} {case.expect_limit:g}", f"{case.limit_key} {got_limit:g}")
 
 
-def run_cases(authorizer: Authorizer, cases: Iterable[PolicyCase]) -> list[CaseResult]:
-    return [result for case in cases for result in _results(authorizer, case)]
+def run_cases(authorizer: Authorizer, cases: Iterable[PolicyCase], tenant: str = "demo") -> list[CaseResult]:
+    """Every case against `authorizer`; a case without a `tenant` runs in `tenant` (the policy's own)."""
+    return [result for case in cases for result in _results(authorizer, case, tenant)]
 
 
 def failures(results: Iterable[CaseResult], *, required_only: bool = False) -> list[CaseResult]:

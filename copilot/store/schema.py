@@ -121,10 +121,21 @@ events = Table(
 
 Index("ix_documents_owner_kind", documents.c.tenant, documents.c.kind, documents.c.owner)
 
-# Policy versions (admin policy management): every change is a new row with the full rule set and its diff.
+# Tenants (managed by the platform admin): each has its own policy versions, seeded from policies/ at creation.
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(256), nullable=False),
+)
+
+# Policy versions, per tenant: every change is a new row with the full rule set and its diff.
 policy_versions = Table(
     "policy_versions",
     metadata,
+    Column("tenant", String(64), primary_key=True),
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("author", String(256), nullable=False),
@@ -138,11 +149,11 @@ policy_versions = Table(
     Column("etag", String(64), nullable=False),
 )
 
-# The active policy version (one row, id 1); writers compare-and-swap its etag (optimistic concurrency).
+# The active policy version of each tenant; writers compare-and-swap its etag (optimistic concurrency).
 policy_state = Table(
     "policy_state",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("tenant", String(64), primary_key=True),
     Column("active_version", Integer, nullable=False),
     Column("etag", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

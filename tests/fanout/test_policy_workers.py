@@ -50,8 +50,8 @@ async def test_an_activation_on_a_reloads_b_before_its_next_decision(
     customer, args = Principal("demo", "customer", user), {"order_id": order, "reason": "no longer needed"}
     gateway_b = Gateway(engine_b, pack, live_b)
     async with (
-        policy_doorbell(bells[0], notifier_a, live_a, "demo"),
-        policy_doorbell(bells[1], notifier_b, live_b, "demo"),
+        policy_doorbell(bells[0], notifier_a, live_a),
+        policy_doorbell(bells[1], notifier_b, live_b),
     ):
         assert gateway_b.call(customer, "cancel_pending_order", args).outcome == "preview"
         version = await asyncio.to_thread(_revoke, service_a)  # the admin API runs it in a worker thread

@@ -17,15 +17,18 @@ from .conftest import CUSTOMER_CANCEL, without
 EXTRA: Rule = ("p", "guest", "*", "get_order_details", "call", "deny")
 
 
-def test_seed_is_version_1_and_lives_in_the_adapter_table(service: PolicyService, engine: Engine) -> None:
+def test_seed_is_version_1_of_the_default_tenant(service: PolicyService, engine: Engine) -> None:
     active = service.store.active()
     assert (active.version, active.kind, active.author) == (1, "seed", "system:seed")
     assert CUSTOMER_CANCEL in active.rules and len(active.rules) == 42
     with engine.connect() as conn:
-        count = conn.execute(text("SELECT count(*) FROM casbin_rule")).scalar_one()
-    assert count == len(active.rules)
-    number, authorizer = service.store.load_authorizer()
-    assert number == 1 and sorted(authorizer.rules()) == active.rules
+        rows = conn.execute(text("SELECT tenant, version FROM policy_versions")).all()
+        registered = conn.execute(text("SELECT tenant, created_by FROM tenants")).all()
+    assert [tuple(r) for r in rows] == [("demo", 1)]
+    assert [tuple(r) for r in registered] == [("demo", "system:seed")]
+    loaded = service.store.load_authorizer()
+    assert loaded is not None and loaded[0] == 1 and sorted(loaded[1].rules()) == active.rules
+    assert service.for_tenant("acme").store.load_authorizer() is None
     assert service.store.seed_if_empty(active.rules) is None  # a second start does not reseed
 
 
@@ -37,8 +40,8 @@ def test_change_creates_a_version_with_author_message_and_diff(service: PolicySe
     assert (v2.version, v2.parent, v2.author, v2.message) == (2, 1, "admin:ann@demo", "deny guests orders")
     assert v2.diff.added == [EXTRA] and v2.diff.removed == []
     assert v2.etag != v1.etag and service.store.active().version == 2
-    _, authorizer = service.store.load_authorizer()
-    assert EXTRA in authorizer.rules()
+    loaded = service.store.load_authorizer()
+    assert loaded is not None and EXTRA in loaded[1].rules()
 
 
 def test_rollback_is_a_new_version_equal_to_the_old_one(service: PolicyService) -> None:
@@ -121,8 +124,8 @@ def test_bad_changes_are_refused_and_nothing_changes(
     assert any(i.startswith(finding) for i in ids), ids
     assert "not saved" in caught.value.message
     assert service.store.active().version == 1 and service.store.history()[1] == 1
-    _, authorizer = service.store.load_authorizer()
-    assert sorted(authorizer.rules()) == v1.rules
+    loaded = service.store.load_authorizer()
+    assert loaded is not None and sorted(loaded[1].rules()) == v1.rules
 
 
 def test_warnings_save_once_acknowledged(service: PolicyService) -> None:

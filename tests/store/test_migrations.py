@@ -183,3 +183,28 @@ def test_a_read_only_database_that_needs_migrating_says_what_to_fix(tmp_path: Pa
     make_engine(f"sqlite:///{tmp_path / 'old.db'}").dispose()
     assert migrate(read_only).outcome == "current"  # at head, a read-only database starts (writes get a 503)
     read_only.dispose()
+
+
+def test_the_global_policy_becomes_the_default_tenants(tmp_path: Path) -> None:
+    """0005: a policy stored before per-tenant policies is the default tenant's, which is registered."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'policy.db'}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0004")
+        conn.execute(text(
+            "INSERT INTO policy_versions (version, created_at, author, message, kind, rules, diff, digest, etag) "
+            "VALUES (1, '2026-12-01 10:00:00', 'system:seed', 'seed', 'seed', '[]', '{}', 'd', '\"1-d\"')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO policy_state (id, active_version, etag, updated_at) VALUES (1, 1, '\"1-d\"', "
+            "'2026-12-01 10:00:00')"
+        ))  # fmt: skip
+        command.upgrade(alembic_config(conn), "head")
+        assert conn.execute(text("SELECT tenant, version, author FROM policy_versions")).all() == [
+            ("demo", 1, "system:seed")
+        ]
+        assert conn.execute(text("SELECT tenant, active_version FROM policy_state")).all() == [("demo", 1)]
+        assert conn.execute(text("SELECT tenant FROM tenants")).scalars().all() == ["demo"]
+        command.downgrade(alembic_config(conn), "0004")
+        assert conn.execute(text("SELECT id, active_version FROM policy_state")).all() == [(1, 1)]
+    assert schema_diff(engine) != []  # back at 0004: the per-tenant columns are gone
+    engine.dispose()

@@ -68,7 +68,9 @@ def sign_in(page: Page, server: LiveServer, role: Role = "admin", user: str = "r
 
 
 def active_version(page: Page, number: int) -> None:
-    page.locator("#active-badge").filter(has_text=f"Active: version {number}").wait_for()
+    page.locator("#active-badge").filter(
+        has_text=f"Policy of tenant demo · Active: version {number}"
+    ).wait_for()
 
 
 def remove_and_validate(page: Page, artifacts: Path) -> None:

@@ -29,7 +29,8 @@ export async function loadPolicy() {
 
 function renderActive() {
   const p = state.policy;
-  $("active-badge").textContent = `Active: version ${p.version}`;
+  $("active-badge").textContent = `Policy of tenant ${p.tenant} · Active: version ${p.version}`;
+  document.title = `Support Copilot — policy of ${p.tenant}`;
   $("roles-meta").textContent = `Version ${p.version} · ${p.kind} · by ${p.author} · ${when(p.created_at)} — “${p.message}”`;
   renderRolesTable();
   fillSelect($("sim-tool"), state.tools, $("sim-tool").value || "cancel_pending_order");
