@@ -37,6 +37,15 @@ def can_read(principal: Principal, conversation: Conversation) -> bool:
     return principal.user_id == conversation.customer and principal.role == conversation.customer_role
 
 
+def is_own(principal: Principal, conversation: Conversation) -> bool:
+    """The conversation's own user: the only one whose messages drive its bot."""
+    return (
+        principal.tenant == conversation.tenant
+        and principal.user_id == conversation.customer
+        and principal.role == conversation.customer_role
+    )
+
+
 class ConversationStore:
     """Create and look up conversations in the `conversations` table."""
 

@@ -22,6 +22,7 @@ EventType = Literal[
     "message.user",
     "approval.requested",
     "approval.decided",
+    "assist.answered",
     "turn.started",
     "turn.recovered",
     "turn.completed",
@@ -29,7 +30,9 @@ EventType = Literal[
 ]
 
 
-STAFF_ONLY_EVENTS: frozenset[EventType] = frozenset({"approval.requested", "approval.decided"})
+STAFF_ONLY_EVENTS: frozenset[EventType] = frozenset(
+    {"approval.requested", "approval.decided", "assist.answered"}
+)
 """Sent to staff streams only (a customer's stream skips them)."""
 
 

@@ -1,11 +1,13 @@
-"""Agent assist: a drafted reply with citations and suggested actions for the conversation."""
+"""Agent assist: a drafted reply with citations and suggested actions for the conversation, and staff
+questions to the copilot, answered in a staff-only thread (`assist.answered` events, never sent to the
+customer's stream or transcript; the agent sends an answer with …/agent-messages if it wants to)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.api.deps import ConversationDep, RuntimeDep
 from copilot.api.errors import error_responses
@@ -41,3 +43,30 @@ async def assist(conversation: ConversationDep, principal: StaffDep, runtime: Ru
     staff = require_staff(runtime.staff)
     events = await runtime.events.read_all(conversation.id)
     return AssistOut.model_validate(await staff.assistant.assist(conversation, events))
+
+
+class QuestionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=4000, description="Your question to the copilot.")
+
+
+class AnswerOut(BaseModel):
+    event_id: int = Field(description="The `assist.answered` event in the conversation's staff-only thread.")
+    question: str
+    draft: DraftOut
+
+
+@router.post(
+    "/{conversation_id}/assist/questions",
+    summary="Staff: ask the copilot about the conversation; the answer stays in the staff-only thread",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def ask(
+    body: QuestionIn, conversation: ConversationDep, principal: StaffDep, runtime: RuntimeDep
+) -> AnswerOut:
+    staff = require_staff(runtime.staff)
+    draft = await staff.assistant.answer(conversation, body.text)
+    data = {"question": body.text, "asked_by": principal.user_id, **draft}
+    seq = await runtime.events.append(conversation.id, "assist.answered", data)
+    return AnswerOut(event_id=seq, question=body.text, draft=DraftOut.model_validate(draft))

@@ -17,6 +17,10 @@ from copilot.api.models import (
     TurnAccepted,
 )
 from copilot.api.transcript import build_transcript
+from copilot.conversations import Conversation, is_own
+from copilot.errors import CopilotError, ErrorCode
+from copilot.events import STAFF_ONLY_EVENTS
+from copilot.principal import Principal
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
@@ -62,8 +66,12 @@ async def list_conversations(
     summary="The transcript (messages, citations, tools, previews, handoff), derived from the event log",
     responses=error_responses(401, 404),
 )
-async def get_conversation(conversation: ConversationDep, runtime: RuntimeDep) -> Transcript:
+async def get_conversation(
+    conversation: ConversationDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> Transcript:
     events = await runtime.events.read_all(conversation.id)
+    if not principal.is_staff:
+        events = [e for e in events if e["type"] not in STAFF_ONLY_EVENTS]
     return build_transcript(conversation, events, running=await runtime.turns.active(conversation.id))
 
 
@@ -72,14 +80,28 @@ async def get_conversation(conversation: ConversationDep, runtime: RuntimeDep) -
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a user message; the turn runs in the background (after any earlier turn of the "
     "conversation) and streams on /events",
-    responses=error_responses(401, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 async def post_message(
     body: MessageIn, conversation: ConversationDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> TurnAccepted:
+    _only_its_user(principal, conversation)
     if await runtime.handoff.owner(conversation.id) is not None:  # a human owns it: record, no bot turn
         await runtime.handoff.customer_message(conversation, body.text)
         return TurnAccepted(turn_id=None)
     turn_id = await runtime.turns.start(conversation.id, principal, text=body.text)
     await runtime.conversations.touch(conversation.id)
     return TurnAccepted(turn_id=turn_id)
+
+
+def _only_its_user(principal: Principal, conversation: Conversation) -> None:
+    """Only the conversation's own user drives its bot: a turn runs with the sender's privileges, and staff
+    privileges (tenant-wide) must never answer into a customer's conversation."""
+    if is_own(principal, conversation):
+        return
+    raise CopilotError(
+        ErrorCode.FORBIDDEN,
+        "Only the conversation's customer sends messages to its copilot. Staff reply to the customer with POST "
+        f"/v1/conversations/{conversation.id}/agent-messages (after claiming it) and ask the copilot in the "
+        f"staff-only thread: POST /v1/conversations/{conversation.id}/assist/questions.",
+    )

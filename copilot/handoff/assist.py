@@ -82,6 +82,11 @@ class Assistant:
         )
         return {"draft": draft, "suggested_actions": suggested_actions(conversation, texts, self.tools)}
 
+    async def answer(self, conversation: Conversation, question: str) -> Draft:
+        """A staff member's own question about the conversation, answered in the staff-only thread: no tools
+        run and nothing reaches the customer unless the agent sends it (public documents only, so it may be)."""
+        return await self.draft(conversation, question)
+
     async def draft(self, conversation: Conversation, question: str) -> Draft:
         """The model's answer to the customer's request over freshly retrieved passages. The draft is meant
         for the customer, so it is written from public documents only."""

@@ -16,11 +16,20 @@ from tests.web.conftest import serve
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("tenancy")
-    settings = Settings(data_dir=Path(data), secret=SECRET, env="development")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=Path(tmp_path_factory.mktemp("tenancy")), secret=SECRET, env="development")
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings) -> Iterator[str]:
     with serve(create_app(settings)) as url:
         yield url
+
+
+@pytest.fixture
+def database_url(settings: Settings) -> str:
+    """The server's own database, for checks a client cannot make over HTTP (e.g. no turn was queued)."""
+    return settings.resolved_database_url
 
 
 @pytest.fixture

@@ -137,6 +137,16 @@ def test_handoff_claim_live_reply_and_hand_back_across_widget_and_console(
     widget.get_by_text("alice joined the conversation").wait_for()
     transcript = agent.locator("#transcript")
     transcript.locator(".msg.user", has_text="Where is my order #W0000001?").wait_for()
+    agent.locator("#assist-draft .draft-text, #assist-draft :text('No draft.')").first.wait_for()
+
+    agent.get_by_label(re.compile("Ask the copilot")).fill("How long do refunds take?")  # staff-only thread
+    agent.get_by_role("button", name="Ask", exact=True).click()
+    staff_answer = agent.locator("#assist-draft .draft-text", has_text="refund")
+    staff_answer.wait_for()
+    shared = staff_answer.inner_text()[:30]
+    assert widget.locator(".msg", has_text=shared).count() == 0  # not the customer's until sent
+    agent.get_by_role("button", name="Send draft").click()
+    widget.locator(".msg.agent", has_text=shared).wait_for()
 
     agent.get_by_label("Reply to the customer").fill("Hi, I'm Alice from support. Let me check that order.")
     agent.get_by_role("button", name="Send reply").click()

@@ -29,6 +29,23 @@ export async function loadAssist() {
   }
 }
 
+/** A staff question to the copilot: answered in the staff-only thread, shown as the draft (Send shares it). */
+export async function askCopilot(event) {
+  event.preventDefault();
+  const text = $("ask-text").value.trim();
+  if (!text || !state.selected) return;
+  const run = ++state.assistRun;
+  $("assist-draft").replaceChildren(el("p", { class: "muted", text: "Asking…" }));
+  try {
+    const data = await api("POST", conv("/assist/questions"), { text });
+    if (run !== state.assistRun) return;
+    renderDraft(data.draft || null);
+    $("ask-text").value = "";
+  } catch (err) {
+    $("assist-draft").replaceChildren(el("p", { class: "error", text: `Copilot unavailable: ${err.message}` }));
+  }
+}
+
 /** Drop the draft; an assist answer still in flight must not bring it back. */
 export function discardDraft() {
   state.assistRun += 1;

@@ -6,7 +6,7 @@ import { wireSignIn } from "../shared/session.js";
 import { wireTabs } from "../shared/tabs.js";
 import { setUnauthorizedHandler } from "./api.js";
 import { refreshApprovals } from "./approvals.js";
-import { discardDraft, draftEdit, draftSend, loadAssist } from "./assist.js";
+import { askCopilot, discardDraft, draftEdit, draftSend, loadAssist } from "./assist.js";
 import { refreshQueue } from "./queue.js";
 import { claim, onReply, release } from "./reply.js";
 import { onRunTool, refreshTemplate } from "./runner.js";
@@ -28,6 +28,7 @@ function wire() {
   $("draft-send").addEventListener("click", draftSend);
   $("draft-edit").addEventListener("click", draftEdit);
   $("draft-discard").addEventListener("click", discardDraft);
+  $("ask-form").addEventListener("submit", askCopilot);
   $("approvals-status").addEventListener("change", refreshApprovals);
   $("run-form").addEventListener("submit", onRunTool);
   $("run-tool").addEventListener("change", () => {
