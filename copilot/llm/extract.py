@@ -13,7 +13,8 @@ PAYMENT = re.compile(r"\b((?:gift_card|credit_card|paypal)_\d+)\b", re.IGNORECAS
 USER_ID = re.compile(r"\b([a-z]+_[a-z]+_\d{3,5})\b")
 ZIP = re.compile(r"(?<![\d-])(\d{5})(?![\d-])")
 NAME = re.compile(
-    r"\b(?:my name is|i am|i'm|this is|name:)\s+([A-Z][a-zA-Z'-]+)\s+([A-Z][a-zA-Z'-]+)", re.IGNORECASE
+    r"\b(?:my name is|i am|i'm|this is|name:|named|account of|customer)\s+([A-Z][a-zA-Z'-]+)\s+([A-Z][a-zA-Z'-]+)",
+    re.IGNORECASE,
 )
 ADDRESS = re.compile(
     r"(?P<address1>\d+\s+[\w .'-]+?),\s*"
@@ -31,11 +32,22 @@ NOT_NEEDED = re.compile(
     re.IGNORECASE,
 )
 CANCEL_REASONS = ("no longer needed", "ordered by mistake")
+ARITHMETIC = re.compile(r"[(\d][\d.,\s()]*(?:[-+*/x×][\d.,\s()]+)+")
+"""Numbers joined by operators (e.g. "(45.5 + 12) * 2"); the calculate tool's expression."""
 
 
 def order_id(text: str) -> str | None:
     match = ORDER_ID.search(text)
     return f"#W{match.group(1)}" if match else None
+
+
+def expression(text: str) -> str | None:
+    """The longest arithmetic expression in `text`, thousands separators dropped, × and x as *."""
+    found = [m.group(0) for m in ARITHMETIC.finditer(text)]
+    if not found:
+        return None
+    best = max(found, key=len).replace(",", "").replace("×", "*").replace("x", "*").strip()
+    return best if best.count("(") == best.count(")") else best.strip("()")
 
 
 def cancel_reason(text: str) -> str | None:
@@ -111,6 +123,7 @@ def extract_arguments(
         "first_name": lambda: who[0] if who else None,
         "last_name": lambda: who[1] if who else None,
         "summary": lambda: summary,
+        "expression": lambda: _search(texts, expression),
     }
     for key in properties:
         if key in finders:

@@ -1,4 +1,4 @@
-"""Customer intents of the retail pack: the 27 Bitext support intents, each routed to a tool, an article
+"""Customer intents of the retail pack: the 27 Bitext support intents and 9 for the other retail tools, each routed to a tool, an article
 or a human hand-off, with example utterances written for this project (intents_examples.yaml).
 
 Use `load_intents()` (cached); `INTENTS` is the same tuple, read lazily on first access so importing
@@ -53,6 +53,16 @@ ROUTES: dict[str, tuple[Route, str]] = {
     # Asking for "customer service" means asking for people; hours are in the `contact-support` article.
     "contact_customer_service": ("handoff", "general"),
     "contact_human_agent": ("handoff", "general"),
+    # Beyond Bitext's 27: the other tools of the τ² retail domain (find_user_id_* are staff tools).
+    "exchange_item": ("tool", "exchange_delivered_order_items"),
+    "change_payment_method": ("tool", "modify_pending_order_payment"),
+    "account_details": ("tool", "get_user_details"),
+    "list_products": ("tool", "list_all_product_types"),
+    "product_details": ("tool", "get_product_details"),
+    "item_details": ("tool", "get_item_details"),
+    "calculate": ("tool", "calculate"),
+    "find_account_by_email": ("tool", "find_user_id_by_email"),
+    "find_account_by_name": ("tool", "find_user_id_by_name_zip"),
 }
 
 
