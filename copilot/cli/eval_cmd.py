@@ -8,7 +8,9 @@ from copilot.cli.eval_conversations import conversations
 from copilot.cli.eval_intents import intents
 from copilot.cli.eval_retrieval import retrieval
 
-eval_app = typer.Typer(help="Evaluate retrieval, intent routing and whole conversations.", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Evaluate retrieval, intent routing and whole conversations.", no_args_is_help=True
+)
 eval_app.command("retrieval")(retrieval)
 eval_app.command("intents")(intents)
 eval_app.command("conversations")(conversations)

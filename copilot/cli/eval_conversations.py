@@ -8,7 +8,7 @@ import asyncio
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -20,28 +20,26 @@ from copilot.llm.factory import make_chat_model
 from copilot.packs import load_pack
 from copilot.settings import Settings
 from copilot.simulation.metrics import Prices
-from copilot.simulation.report import Report, build_report, violations
+from copilot.simulation.report import Report, build_report, check_metrics, violations
 from copilot.simulation.run import SessionRole, Simulation, TrialResult, UserFactory, store_label
-from copilot.simulation.tasks import Task, TaskSet, Thresholds, load_tasks
-from copilot.simulation.users import LLMUser, ScriptedUser, UserSimulator
+from copilot.simulation.tasks import TaskSet, Thresholds, load_tasks
+from copilot.simulation.users import LLMUser, ScriptedUser
 from copilot.wiring import open_system
 
 SCRIPTED = "scripted"
 
 
-def user_factory(spec: str, base_url: str | None, settings: Settings) -> UserFactory:
+def user_factory(spec: str, base_url: str | None, settings: Settings, tasks: TaskSet) -> UserFactory:
     """`scripted` (each task's script) or any `provider:model` the copilot's model factory knows."""
     if spec.strip() == SCRIPTED:
-
-        def scripted(task: Task) -> UserSimulator:
-            if not task.user_scenario.script:
-                raise CopilotError(
-                    ErrorCode.BAD_REQUEST,
-                    f"Task {task.id} has no script for the scripted user; pass --user-model provider:model.",
-                )
-            return ScriptedUser(list(task.user_scenario.script))
-
-        return scripted
+        unscripted = [t.id for t in tasks.tasks if not t.user_scenario.script]
+        if unscripted:
+            raise CopilotError(
+                ErrorCode.BAD_REQUEST,
+                f"Task(s) {', '.join(unscripted[:5])} have no script for the scripted user; "
+                "pass --user-model provider:model.",
+            )
+        return lambda task: ScriptedUser(list(task.user_scenario.script))
     if spec.strip() == "offline":
         raise CopilotError(
             ErrorCode.BAD_REQUEST,
@@ -51,6 +49,13 @@ def user_factory(spec: str, base_url: str | None, settings: Settings) -> UserFac
         settings.model_copy(update={"model": spec, "model_base_url": base_url}), load_pack(settings.pack_path)
     )
     return lambda task: LLMUser(model, task)
+
+
+def eval_settings(scratch: Path, taskset: TaskSet, *, model: str | None, base_url: str | None) -> Settings:
+    """COPILOT_* settings on a scratch SQLite store seeded from the task set's store (never the real one)."""
+    overrides: dict[str, Any] = {"model": model, "model_base_url": base_url}
+    chosen = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(data_dir=scratch, database_url=None, data_path=taskset.store, **chosen)
 
 
 def _limits(pairs: list[str] | None, option: str) -> dict[str, float]:
@@ -75,15 +80,18 @@ def _selected(tasks: TaskSet, ids: list[str] | None, limit: int | None) -> TaskS
 
 
 def render(report: Report, console: Console) -> None:
-    table = Table("task", "passed", "store ok", "handoffs", "denials", "turns", "tokens", "why it failed")
+    table = Table("task", "passed", "store ok", "handoffs", "denials", "turns", "tokens")
     for row in report.tasks:
         table.add_row(
             row.task_id, f"{row.passed}/{row.trials}", f"{row.store_matches}/{row.trials}", str(row.handoffs),
-            f"{row.denials:.1f}", f"{row.turns:.1f}", f"{row.tokens:.0f}", escape("; ".join(row.failures)),
+            f"{row.denials:.1f}", f"{row.turns:.1f}", f"{row.tokens:.0f}",
         )  # fmt: skip
     console.print(table)
+    for row in report.tasks:
+        if row.failures:
+            console.print(f"{escape(row.task_id)} failed: {escape('; '.join(row.failures))}", soft_wrap=True)
     for metric, value in report.summary.items():
-        console.print(f"{metric} {value:.4g}" if isinstance(value, float) else f"{metric} {value}")
+        console.print(f"{metric} {value:.4g}")
 
 
 def conversations(
@@ -93,6 +101,7 @@ def conversations(
     user_base_url: Annotated[str | None, typer.Option(help="Base URL of the user model's server.")] = None,
     trials: Annotated[int, typer.Option(min=1, help="Conversations per task (pass^1 … pass^K).")] = 1,
     model: Annotated[str | None, typer.Option(help="The copilot's model (default COPILOT_MODEL).")] = None,
+    model_base_url: Annotated[str | None, typer.Option(help="Base URL of the copilot model's server (default COPILOT_MODEL_BASE_URL).")] = None,
     role: Annotated[str, typer.Option(help="customer (signed in) or agent (identifies the customer).")] = "customer",
     task: Annotated[list[str] | None, typer.Option(help="Only these task ids (repeatable).")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N tasks.")] = None,
@@ -113,14 +122,10 @@ def conversations(
         thresholds = Thresholds(
             taskset.thresholds.minimum | extra.minimum, taskset.thresholds.maximum | extra.maximum
         )
+        check_metrics(thresholds, trials)
         with tempfile.TemporaryDirectory(prefix="copilot-eval-") as scratch:
-            settings = Settings(
-                data_dir=Path(scratch),
-                database_url=None,
-                data_path=taskset.store,
-                model=model or Settings().model,
-            )
-            make_user = user_factory(user_model, user_base_url, settings)
+            settings = eval_settings(Path(scratch), taskset, model=model, base_url=model_base_url)
+            make_user = user_factory(user_model, user_base_url, settings, taskset)
             err.print(
                 f"{len(taskset.tasks)} task(s) × {trials} on {store_label(taskset.store)}, model {settings.model}"
             )

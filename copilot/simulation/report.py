@@ -70,7 +70,7 @@ def build_report(results: Sequence[TrialResult], prices: Prices | None = None) -
         f"pass^{k}": value
         for k, value in pass_k({t: [r.grade.passed for r in rs] for t, rs in by_task.items()}).items()
     }
-    summary |= {
+    summary |= {  # the keys of METRICS
         "tasks": len(by_task),
         "trials": len(results),
         "handoff_rate": fmean(r.transcript.handed_off for r in results),
@@ -80,20 +80,34 @@ def build_report(results: Sequence[TrialResult], prices: Prices | None = None) -
         "latency_p95_ms": percentile(latencies, 95),
         "tokens_per_task": copilot_usage.total / len(results),
         "cost_per_task": prices.cost(copilot_usage) / len(results),
+        "user_tokens_per_task": fmean(r.transcript.user_usage.total for r in results),
     }
     return Report(summary, rows)
 
 
+METRICS = (
+    "tasks", "trials", "handoff_rate", "tool_denials", "turns", "latency_p50_ms", "latency_p95_ms",
+    "tokens_per_task", "cost_per_task", "user_tokens_per_task",
+)  # fmt: skip
+"""Summary metrics besides pass^1 … pass^K."""
+
+
+def check_metrics(thresholds: Thresholds, trials: int) -> None:
+    """Refuse (before anything runs) a threshold on a metric the report will not have."""
+    known = [f"pass^{k}" for k in range(1, trials + 1)] + list(METRICS)
+    for metric in [*thresholds.minimum, *thresholds.maximum]:
+        if metric not in known:
+            raise CopilotError(
+                ErrorCode.BAD_REQUEST,
+                f"Unknown threshold metric {metric!r} with {trials} trial(s); use one of: {', '.join(known)}.",
+            )
+
+
 def violations(report: Report, thresholds: Thresholds) -> list[str]:
-    """Each threshold the report misses, as a sentence; unknown metric names are a configuration error."""
+    """Each threshold the report misses, as a sentence."""
     found = []
     for bound, limits in (("minimum", thresholds.minimum), ("maximum", thresholds.maximum)):
         for metric, limit in limits.items():
-            if metric not in report.summary:
-                known = ", ".join(report.summary)
-                raise CopilotError(
-                    ErrorCode.BAD_REQUEST, f"Unknown threshold metric {metric!r}; use one of: {known}."
-                )
             value = report.summary[metric]
             if (bound == "minimum" and value < limit) or (bound == "maximum" and value > limit):
                 found.append(f"{metric} = {value:.3f}, {bound} {limit:g}")

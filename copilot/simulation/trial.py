@@ -44,6 +44,8 @@ class Transcript:
     events: list[tuple[EventType, dict[str, Any]]] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     """Tokens the copilot's model reported."""
+    user_usage: Usage = field(default_factory=Usage)
+    """Tokens the simulated customer's model reported."""
     ended_by: str = "user"
     """user (stopped) | handoff | max_turns."""
 
@@ -102,4 +104,5 @@ async def run_conversation(
         transcript.ended_by = "max_turns"
     state = await system.graph.aget_state({"configurable": {"thread_id": transcript.conversation_id}})
     transcript.usage = usage_of(state.values.get("messages", []))
+    transcript.user_usage = user.usage
     return transcript
