@@ -1,4 +1,5 @@
-"""The pack's intents: all 27 Bitext support intents, each routed to a real tool, article or queue."""
+"""The pack's intents: all 27 Bitext support intents and one per other retail tool, each routed to a real tool,
+article or queue."""
 
 from __future__ import annotations
 
@@ -44,6 +45,18 @@ BITEXT_INTENTS = {
     "track_order",
     "track_refund",
 }
+TOOL_INTENTS = {
+    "exchange_item",
+    "change_payment_method",
+    "account_details",
+    "list_products",
+    "product_details",
+    "item_details",
+    "calculate",
+    "find_account_by_email",
+    "find_account_by_name",
+}
+"""The pack's own intents beyond Bitext's, one per otherwise unrouted retail tool."""
 RETAIL_TOOLS = {
     "calculate",
     "cancel_pending_order",
@@ -71,7 +84,12 @@ def normalized(text: str) -> str:
 def test_every_bitext_intent_is_declared_once(intents: tuple[Intent, ...]) -> None:
     names = [intent.name for intent in intents]
     assert len(names) == len(set(names))
-    assert set(names) == BITEXT_INTENTS
+    assert set(names) == BITEXT_INTENTS | TOOL_INTENTS
+
+
+def test_every_tool_but_the_handoff_has_an_intent(intents: tuple[Intent, ...]) -> None:
+    routed = {intent.target for intent in intents if intent.route == "tool"}
+    assert routed == RETAIL_TOOLS - {"transfer_to_human_agents"}  # handoff intents reach it via the model
 
 
 def test_every_target_exists(intents: tuple[Intent, ...]) -> None:
