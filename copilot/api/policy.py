@@ -135,7 +135,7 @@ def simulate(body: SimulateIn, service: ServiceDep, principal: PrincipalDep) -> 
     authorizer = service.authorizer(version=body.version, rules=proposed)
     who = Principal(tenant=_own_tenant(body.principal.tenant, principal), role=body.principal.role,  # type: ignore[arg-type]
                     user_id=body.principal.user_id)  # fmt: skip
-    return service.simulate(authorizer, who, body.tool, body.arguments).to_dict()
+    return service.simulate(authorizer, who, body.tool, body.arguments, by=principal).to_dict()
 
 
 @router.post("/v1/policy/diff-decisions", summary="Requests whose decision differs between two rule sets")

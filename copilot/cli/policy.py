@@ -23,6 +23,7 @@ from copilot.policy.lint import errors_of, lint
 from copilot.policy.rules import Rule, diff_rules, parse_csv
 from copilot.policy.service import PolicyService, open_policy, read_seed
 from copilot.policy.testing import failures, load_suites, report, run_cases
+from copilot.principal import Principal
 from copilot.settings import Settings
 from copilot.store.database import make_engine
 
@@ -102,7 +103,9 @@ def test_cmd(
         authorizer = _service(settings).authorizer(version=version)
     else:
         authorizer = CasbinAuthorizer.from_rules(model_text, _read_rules(file) if file else seed)
-    results = run_cases(authorizer, load_suites(tests or settings.policy_dir / "tests"))
+    results = run_cases(
+        authorizer, load_suites(tests or settings.policy_dir / "tests"), settings.default_tenant
+    )
     typer.echo(report(results, verbose=verbose))
     if failures(results):
         raise typer.Exit(1)
@@ -153,7 +156,8 @@ def simulate_cmd(
     try:
         arguments = json.loads(args)
         authorizer = service.authorizer(version=version, rules=_read_rules(file) if file else None)
-        result = service.simulate(authorizer, principal, tool, arguments)
+        operator = Principal(principal.tenant, "admin", f"cli:{getpass.getuser()}")
+        result = service.simulate(authorizer, principal, tool, arguments, by=operator)
     except (ValueError, CopilotError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(json.dumps(result.to_dict(), indent=2))

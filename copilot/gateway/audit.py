@@ -15,13 +15,14 @@ from copilot.principal import Principal
 from copilot.store.schema import audit_log
 
 AuditOutcome = Literal[
-    "allow", "deny", "invalid", "preview", "confirm", "reject", "execute", "replay", "error"
+    "allow", "deny", "invalid", "preview", "confirm", "reject", "execute", "replay", "error", "simulate"
 ]
 """One row per gateway operation: a read that ran is `execute` and a write that was dry-run is `preview`
 (both imply the `allow` decision); a write that ran is `execute`, committed in the write's own transaction
 (so `execute` rows of writes are exactly the committed writes); a repeated execute answered from the ledger
 is `replay`; `confirm`/`reject` are the human's decisions (committed with the decision); `deny` includes
-limits, confirmation failures and fail-closed errors; `error` is a handler or infrastructure failure."""
+limits, confirmation failures and fail-closed errors; `error` is a handler or infrastructure failure;
+`simulate` is a what-if of the policy simulator (the principal is the administrator who ran it)."""
 
 _SECRET_KEYS = re.compile(r"password|secret|token|cvv|cvc|card_number|iban|ssn", re.IGNORECASE)
 _REMOVED_KEYS = frozenset({"address1", "address2", "phone", "phone_number"})

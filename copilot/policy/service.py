@@ -87,9 +87,11 @@ class PolicyService:
         return run_cases(authorizer, self.tests, self.tenant)
 
     def simulate(
-        self, authorizer: CasbinAuthorizer, principal: Principal, tool: str, args: dict[str, Any]
-    ) -> Simulation:
-        return Simulator(self.store.engine, self.pack).simulate(authorizer, principal, tool, args)
+        self, authorizer: CasbinAuthorizer, principal: Principal, tool: str, args: dict[str, Any], *,
+        by: Principal,
+    ) -> Simulation:  # fmt: skip
+        """What-if on the synthetic fixture, audited as `by`'s (see copilot/policy/simulate.py)."""
+        return Simulator(self.store.engine, self.pack).simulate(authorizer, principal, tool, args, by=by)
 
     def diff_decisions(
         self, before: CasbinAuthorizer, after: CasbinAuthorizer, samples: Sequence[Sample] | None = None

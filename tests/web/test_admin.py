@@ -99,6 +99,7 @@ def simulate_active_then_proposed(page: Page, artifacts: Path) -> None:
     page.get_by_role("button", name="Simulate").click()
     page.locator("#sim-decision").filter(has_text="ALLOW").wait_for()
     assert page.locator("#sim-result").get_by_text("scope own").is_visible()  # ownership check passed
+    assert "synthetic" in page.locator("#sim-data").inner_text()  # never the tenant's own records
     page.get_by_label("Proposed (unsaved) rules").check()
     page.get_by_role("button", name="Simulate").click()
     page.locator("#sim-decision").filter(has_text="DENY").wait_for()

@@ -36,7 +36,8 @@ function renderSimulation(sim, on) {
       ? el("code", { id: "sim-rule", text: ruleText(sim.matched_rule) }) : el("span", { id: "sim-rule", text: "none (default deny)" })),
     el("dt", { text: "Scope" }), el("dd", { text: sim.scope }),
     el("dt", { text: "Max refund" }), el("dd", { text: Number(sim.limit_value).toLocaleString() }),
-    el("dt", { text: "Amount" }), el("dd", { text: sim.amount === null ? "—" : Number(sim.amount).toFixed(2) }));
+    el("dt", { text: "Amount" }), el("dd", { text: sim.amount === null ? "—" : Number(sim.amount).toFixed(2) }),
+    el("dt", { text: "Records" }), el("dd", { id: "sim-data", text: sim.data || "" }));
   $("sim-result").replaceChildren(badge, facts, el("h4", { text: "Checks" }), checks);
 }
 
