@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     policy_dir: Path = PROJECT_ROOT / "policies"
     data_path: Path | None = Field(default=None, description="τ²-format db.json to load instead of demo data")
     kb_path: Path | None = Field(default=None, description="Extra knowledge to ingest (md/html/jsonl)")
+    kb_embedder: str = Field(
+        default="wordllama",
+        description="Dense retrieval model fused with BM25: wordllama (in its wheel, offline), none (BM25 "
+        "only) or st:<local sentence-transformers model directory> (extra `embeddings`).",
+    )
     kb_internal_title_prefixes: list[str] = Field(
         default=["Internal:"],
         description="Documents whose title starts with one of these (case-insensitive) and that set no "

@@ -1,23 +1,27 @@
-"""Retrieval evaluation: recall@k of required documents over the first k distinct documents retrieved."""
+"""Retrieval evaluation: recall@10, precision@5 and MRR@10 of required documents over the first distinct
+documents retrieved, beside plain bm25s over whole documents (the baseline), measured in the same run."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+import bm25s
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.knowledge.audience import EVERY_AUDIENCE
+from copilot.knowledge.chunks import Chunk
 from copilot.knowledge.index import Hit, KnowledgeBase
 from copilot.knowledge.text import tokenize
 
 CHUNK_POOL = 200
-PRF_DOCS = 3
-PRF_TERMS = 20
-PRF_WEIGHT = 0.3
+Split = Literal["all", "calibration", "evaluation"]
 
 # Sentences that stage a role-play rather than describe the customer's problem.
 _BOILERPLATE = re.compile(
@@ -37,6 +41,25 @@ class RetrievalTask:
     required: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Scores:
+    recall_at_10: float
+    precision_at_5: float
+    mrr_at_10: float
+
+    def line(self) -> str:
+        return f"recall@10 {self.recall_at_10:.3f}  precision@5 {self.precision_at_5:.3f}  MRR@10 {self.mrr_at_10:.3f}"
+
+
+def in_split(task_id: str, split: Split) -> bool:
+    """The declared split: a task is `calibration` when the first byte of sha256(id) is even (fusion and
+    thresholds were chosen on those only), `evaluation` otherwise."""
+    if split == "all":
+        return True
+    even = hashlib.sha256(task_id.encode()).digest()[0] % 2 == 0
+    return even == (split == "calibration")
+
+
 def clean_query(instructions: str) -> str:
     """Keep the scenario: drop role-play staging sentences (who you play, how to talk, when to stop)."""
     sentences = [s.strip(" -*\t") for s in _SENTENCE.split(instructions)]
@@ -44,8 +67,8 @@ def clean_query(instructions: str) -> str:
     return " ".join(kept) or instructions
 
 
-def load_tasks(path: Path) -> list[RetrievalTask]:
-    """Tasks with `instructions` (the customer's scenario) and `required_documents`."""
+def load_tasks(path: Path, split: Split = "all") -> list[RetrievalTask]:
+    """Tasks with `instructions` (the customer's scenario) and `required_documents`, in `split`."""
     tasks: list[RetrievalTask] = []
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -56,67 +79,89 @@ def load_tasks(path: Path) -> list[RetrievalTask]:
             raise CopilotError(
                 ErrorCode.BAD_REQUEST, f"{path}:{lineno} is not valid JSON ({exc.msg})."
             ) from exc
-        if not isinstance(record, dict) or "required_documents" not in record:
+        if not isinstance(record, dict) or not isinstance(record.get("required_documents"), list):
             raise CopilotError(
-                ErrorCode.BAD_REQUEST, f"{path}:{lineno} needs `instructions` and `required_documents`."
+                ErrorCode.BAD_REQUEST,
+                f"{path}:{lineno} needs `instructions` and a `required_documents` list.",
             )
         query = str(record.get("instructions") or record.get("query") or "")
-        tasks.append(RetrievalTask(str(record.get("id", lineno)), query, tuple(record["required_documents"])))
+        task = RetrievalTask(
+            str(record.get("id", lineno)), query, tuple(map(str, record["required_documents"]))
+        )
+        if in_split(task.id, split):
+            tasks.append(task)
     return tasks
 
 
-def distinct_documents(hits: Iterable[Hit], k: int) -> list[str]:
+def distinct_documents(hits: Sequence[Hit], k: int) -> list[str]:
     """The first k distinct doc ids of ranked chunk hits, in rank order."""
-    docs: list[str] = []
-    for hit in hits:
-        if hit.chunk.doc_id not in docs:
-            docs.append(hit.chunk.doc_id)
-            if len(docs) == k:
-                break
-    return docs
+    return list(dict.fromkeys(hit.chunk.doc_id for hit in hits))[:k]
 
 
-def expand_query(kb: KnowledgeBase, weights: Mapping[str, float], hits: Sequence[Hit]) -> dict[str, float]:
-    """Pseudo-relevance feedback: add the most frequent terms of the top documents, down-weighted."""
-    top_docs = distinct_documents(hits, PRF_DOCS)
-    feedback: Counter[str] = Counter()
-    for chunk in kb.chunks:
-        if chunk.doc_id in top_docs:
-            feedback.update(tokenize(f"{chunk.title} {chunk.section} {chunk.text}"))
-    expanded = dict(weights)
-    for term, _ in feedback.most_common(PRF_TERMS):
-        expanded[term] = expanded.get(term, 0.0) + PRF_WEIGHT
-    return expanded
-
-
-def retrieve_documents(kb: KnowledgeBase, query: str, k: int = 10, *, feedback: bool = True) -> list[str]:
-    """Top-k distinct documents for a task scenario: cleaned query, chunk BM25, optional feedback."""
-    weights = {term: float(n) for term, n in Counter(tokenize(clean_query(query))).items()}
-    hits = kb.search_weighted(weights, CHUNK_POOL, EVERY_AUDIENCE)  # τ² agents read internal documents
-    if feedback and hits:
-        hits = kb.search_weighted(expand_query(kb, weights, hits), CHUNK_POOL, EVERY_AUDIENCE)
+def retrieve_documents(kb: KnowledgeBase, query: str, k: int = 10) -> list[str]:
+    """Top-k distinct documents for a task scenario (cleaned), read as staff: τ² agents see internal docs."""
+    cleaned = clean_query(query)
+    weights = {term: float(n) for term, n in Counter(tokenize(cleaned)).items()}
+    hits = kb.search_weighted(weights, CHUNK_POOL, EVERY_AUDIENCE, dense_text=cleaned)
     return distinct_documents(hits, k)
 
 
-def recall(retrieved: Sequence[str], required: Sequence[str]) -> float:
-    """Fraction of required documents that were retrieved (1.0 when nothing is required)."""
-    if not required:
-        return 1.0
-    return len(set(required) & set(retrieved)) / len(set(required))
+class WholeDocumentBaseline:
+    """Plain bm25s over whole documents (title + text, its own tokenizer with English stopwords)."""
+
+    def __init__(self, chunks: Sequence[Chunk]) -> None:
+        texts: dict[str, list[str]] = {}
+        for chunk in chunks:
+            texts.setdefault(chunk.doc_id, [chunk.title]).extend((chunk.section, chunk.text))
+        self.doc_ids = list(texts)
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(
+            bm25s.tokenize([" ".join(t) for t in texts.values()], stopwords="en", show_progress=False),
+            show_progress=False,
+        )
+
+    def retrieve(self, query: str, k: int = 10) -> list[str]:
+        tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
+        results, _ = self._bm25.retrieve(tokens, k=min(k, len(self.doc_ids)), show_progress=False)
+        return [self.doc_ids[int(i)] for i in results[0]]
+
+
+def score(retrieved: Sequence[str], required: Sequence[str]) -> Scores:
+    """Recall@10, precision@5 and MRR@10 of one ranking (recall 1.0 when nothing is required)."""
+    wanted = set(required)
+    if not wanted:
+        return Scores(1.0, 0.0, 0.0)
+    top10 = list(retrieved[:10])
+    first = next((rank for rank, doc in enumerate(top10, start=1) if doc in wanted), None)
+    return Scores(
+        len(wanted & set(top10)) / len(wanted),
+        len(wanted & set(retrieved[:5])) / 5,
+        1 / first if first else 0.0,
+    )
+
+
+def mean(scores: Sequence[Scores]) -> Scores:
+    n = max(len(scores), 1)
+    return Scores(
+        sum(s.recall_at_10 for s in scores) / n,
+        sum(s.precision_at_5 for s in scores) / n,
+        sum(s.mrr_at_10 for s in scores) / n,
+    )
 
 
 def evaluate(
     kb: KnowledgeBase,
     tasks: Sequence[RetrievalTask],
-    k: int = 10,
     *,
-    on_task: Callable[[RetrievalTask, float], None] | None = None,
-) -> float:
-    """Mean recall@k over tasks."""
-    total = 0.0
+    on_task: Callable[[RetrievalTask, Scores], None] | None = None,
+) -> tuple[Scores, Scores]:
+    """(hybrid, whole-document bm25s baseline) mean scores over tasks."""
+    baseline = WholeDocumentBaseline(kb.chunks)
+    ours: list[Scores] = []
+    base: list[Scores] = []
     for task in tasks:
-        score = recall(retrieve_documents(kb, task.query, k), task.required)
-        total += score
+        ours.append(score(retrieve_documents(kb, task.query, 10), task.required))
+        base.append(score(baseline.retrieve(task.query, 10), task.required))
         if on_task is not None:
-            on_task(task, score)
-    return total / len(tasks) if tasks else 0.0
+            on_task(task, ours[-1])
+    return mean(ours), mean(base)

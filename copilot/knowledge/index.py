@@ -1,43 +1,47 @@
-"""BM25 retrieval over chunks (bm25s), persisted under a directory keyed by a content hash."""
+"""The knowledge base: chunks, a BM25 index and (optionally) dense vectors, fused by reciprocal rank.
+
+Both indexes are saved under `index_dir/<content hash>` and reused while the chunks, the tokenizer and the
+embedding model are unchanged, so a restart neither re-indexes nor re-embeds."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import shutil
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import numpy as np
 
 from copilot.knowledge.audience import PUBLIC_ONLY, Audience
 from copilot.knowledge.chunks import Chunk
+from copilot.knowledge.embedder import Embedder
 from copilot.knowledge.ingest import load_path
+from copilot.knowledge.lexical import K1, SECTION_WEIGHT, TITLE_WEIGHT, B, Lexical
 from copilot.knowledge.text import TOKENIZER_VERSION, tokenize
+from copilot.knowledge.vectors import DenseIndex, Mask
 
-TITLE_WEIGHT = 2
-SECTION_WEIGHT = 2
-K1 = 1.2
-B = 0.75
-_KEEP_INDEXES = 3
+POOL = 100
+"""Candidates taken from each ranking before fusion."""
+RRF_K = 20
+LEXICAL_WEIGHT = 1.0
+DENSE_WEIGHT = 0.25
+"""Fusion: score(chunk) = Σ weight / (RRF_K + rank) over the two rankings (calibration in ARCHITECTURE.md)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
     chunk: Chunk
     score: float
-
-
-def chunk_tokens(chunk: Chunk) -> list[str]:
-    """Indexed tokens: title and section heading repeated (a BM25F-style field weight) plus the text."""
-    return (
-        tokenize(chunk.title) * TITLE_WEIGHT + tokenize(chunk.section) * SECTION_WEIGHT + tokenize(chunk.text)
-    )
+    """Fused (reciprocal-rank) score of the chunk."""
+    doc_score: float = 0.0
+    """Fused score of its document: its best chunk's."""
+    lexical: float = 0.0
+    """BM25 score (0 when the chunk shares no term with the query)."""
+    dense: float | None = None
+    """Cosine similarity to the query (None without a dense model, or outside the dense candidates)."""
 
 
 def content_hash(chunks: Sequence[Chunk]) -> str:
@@ -48,91 +52,103 @@ def content_hash(chunks: Sequence[Chunk]) -> str:
     return digest.hexdigest()[:24]
 
 
-class KnowledgeBase:
-    """Chunks plus a BM25 index. Pass `index_dir` to reuse a saved index when the content hash matches."""
+def embedding_text(chunk: Chunk) -> str:
+    return f"{chunk.title}. {chunk.section}. {chunk.text}"
 
-    def __init__(self, chunks: Sequence[Chunk], *, index_dir: Path | None = None) -> None:
+
+class KnowledgeBase:
+    """Chunks plus their indexes. Pass `index_dir` to reuse saved indexes; `embedder=None` is BM25 only."""
+
+    def __init__(
+        self, chunks: Sequence[Chunk], *, index_dir: Path | None = None, embedder: Embedder | None = None
+    ) -> None:
         self.chunks: tuple[Chunk, ...] = tuple(chunks)
         self._by_id = {chunk.id: chunk for chunk in self.chunks}
         self._audience = np.array([chunk.audience for chunk in self.chunks], dtype=object)
+        docs = {doc: i for i, doc in enumerate(dict.fromkeys(c.doc_id for c in self.chunks))}
+        self._doc_of = np.array([docs[c.doc_id] for c in self.chunks], dtype=np.int64)
         self.hash = content_hash(self.chunks)
+        target = index_dir / self.hash if index_dir is not None else None
         self.loaded_from_disk = False
-        self._retriever = self._open(index_dir) if self.chunks else None
+        self._lexical: Lexical | None = None
+        self.dense: DenseIndex | None = None
+        if self.chunks:
+            self._lexical, self.loaded_from_disk = Lexical.open(self.chunks, target)
+            if embedder is not None:
+                texts = lambda: [embedding_text(c) for c in self.chunks]  # noqa: E731
+                self.dense, _ = DenseIndex.open(embedder, texts, target)
 
     @classmethod
-    def from_paths(cls, paths: Iterable[Path], *, index_dir: Path | None = None) -> KnowledgeBase:
+    def from_paths(
+        cls, paths: Iterable[Path], *, index_dir: Path | None = None, embedder: Embedder | None = None
+    ) -> KnowledgeBase:
         """Ingest files/directories (Markdown, HTML, JSONL) and index them."""
-        return cls([chunk for path in paths for chunk in load_path(path)], index_dir=index_dir)
+        chunks = [chunk for path in paths for chunk in load_path(path)]
+        return cls(chunks, index_dir=index_dir, embedder=embedder)
 
     def __len__(self) -> int:
         return len(self.chunks)
 
-    def readable(self, audiences: Collection[Audience]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    def get(self, chunk_id: str) -> Chunk | None:
+        return self._by_id.get(chunk_id)
+
+    def readable(self, audiences: Collection[Audience]) -> Mask:
         """Mask over `chunks`: True where the chunk's document is for one of `audiences`."""
         mask = np.zeros(len(self.chunks), dtype=bool)
         for audience in set(audiences):
             mask |= self._audience == audience
         return mask
 
-    def get(self, chunk_id: str) -> Chunk | None:
-        return self._by_id.get(chunk_id)
-
     def search(self, query: str, k: int = 10, audiences: Collection[Audience] = PUBLIC_ONLY) -> list[Hit]:
-        """Top-k chunks for `query` among documents for `audiences` (public only unless told), best first;
-        chunks that share no term with the query are left out."""
-        return self.search_weighted(Counter(tokenize(query)), k, audiences)
+        """Top-k chunks for `query` among documents for `audiences` (public only unless told), best first."""
+        return self.search_weighted(Counter(tokenize(query)), k, audiences, dense_text=query)
 
     def search_weighted(
-        self, weights: Mapping[str, float], k: int = 10, audiences: Collection[Audience] = PUBLIC_ONLY
+        self,
+        weights: Mapping[str, float],
+        k: int = 10,
+        audiences: Collection[Audience] = PUBLIC_ONLY,
+        *,
+        dense_text: str | None = None,
     ) -> list[Hit]:
-        """Top-k chunks for a bag of (already tokenised) query terms with weights."""
-        scores = self.scores(weights)
-        if scores is None:
+        """Top-k chunks for weighted query terms (BM25) and, with a dense model, `dense_text`, fused."""
+        if self._lexical is None:
             return []
-        scores[~self.readable(audiences)] = 0.0
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [Hit(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+        allowed = self.readable(audiences)
+        lexical = self._lexical.scores(weights)
+        lexical[~allowed] = 0.0
+        lexical_top = [int(i) for i in np.argsort(-lexical, kind="stable")[:POOL] if lexical[i] > 0]
+        dense_top: list[int] = []
+        cosine: dict[int, float] = {}
+        if self.dense is not None and dense_text and dense_text.strip():
+            positions, sims = self.dense.search(self.dense.query(dense_text), POOL, allowed)
+            dense_top = [int(i) for i in positions]
+            cosine = {int(i): float(s) for i, s in zip(positions, sims, strict=True)}
+        fused = _fuse(((lexical_top, LEXICAL_WEIGHT), (dense_top, DENSE_WEIGHT)))
+        return self._hits(fused, k, lexical, cosine)
 
-    def scores(self, weights: Mapping[str, float]) -> np.ndarray[Any, np.dtype[np.float32]] | None:
-        """BM25 score of every chunk (in `chunks` order) for weighted query terms; None for an empty KB."""
-        if self._retriever is None:
-            return None
-        total = np.zeros(len(self.chunks), dtype=np.float32)
-        vocab: dict[str, int] = self._retriever.vocab_dict
-        for term, weight in weights.items():
-            if term in vocab and weight:
-                total += weight * self._retriever.get_scores([vocab[term]])
-        return total
-
-    def _open(self, index_dir: Path | None) -> Any:
-        target = index_dir / self.hash if index_dir else None
-        if target is not None and (target / "params.index.json").is_file():
-            self.loaded_from_disk = True
-            return bm25s.BM25.load(str(target), show_progress=False)
-        retriever = bm25s.BM25(k1=K1, b=B)
-        retriever.index([chunk_tokens(c) for c in self.chunks], show_progress=False)
-        if index_dir is not None and target is not None:
-            _save(retriever, index_dir, target)
-        return retriever
-
-
-def _save(retriever: Any, index_dir: Path, target: Path) -> None:
-    """Save atomically (write to a temp dir, rename) and keep only the newest few indexes."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    tmp = index_dir / f".{target.name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    retriever.save(str(tmp), show_progress=False)
-    try:
-        tmp.rename(target)
-    except OSError:  # another process saved the same index first
-        shutil.rmtree(tmp, ignore_errors=True)
-    old = sorted(
-        (p for p in index_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    for stale in old[_KEEP_INDEXES:]:
-        shutil.rmtree(stale, ignore_errors=True)
+    def _hits(self, fused: dict[int, float], k: int, lexical: Any, cosine: Mapping[int, float]) -> list[Hit]:
+        doc_best: dict[int, float] = {}
+        for i, score in fused.items():
+            doc = int(self._doc_of[i])
+            doc_best[doc] = max(doc_best.get(doc, 0.0), score)
+        order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        return [
+            Hit(
+                self.chunks[i],
+                fused[i],
+                doc_best[int(self._doc_of[i])],
+                float(lexical[i]),
+                cosine.get(i),
+            )
+            for i in order
+        ]
 
 
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+def _fuse(rankings: Iterable[tuple[Sequence[int], float]]) -> dict[int, float]:
+    """Weighted reciprocal-rank fusion of rankings of chunk positions."""
+    fused: dict[int, float] = {}
+    for ranking, weight in rankings:
+        for rank, position in enumerate(ranking, start=1):
+            fused[position] = fused.get(position, 0.0) + weight / (RRF_K + rank)
+    return fused

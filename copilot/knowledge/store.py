@@ -10,6 +10,7 @@ from pathlib import Path
 
 from copilot.knowledge.audience import DEFAULT_INTERNAL_PREFIXES, audience_of
 from copilot.knowledge.chunks import Chunk
+from copilot.knowledge.embedder import make_embedder
 from copilot.knowledge.index import KnowledgeBase
 from copilot.knowledge.ingest import load_path
 from copilot.settings import Settings
@@ -71,4 +72,5 @@ def open_knowledge_base(settings: Settings, extra_sources: Iterable[Path] = ()) 
     prefixes = settings.kb_internal_title_prefixes
     groups = [load_path(source, prefixes) for source in configured_sources(settings, extra_sources)]
     groups.append(ChunkStore(kb_dir(settings)).load(prefixes))
-    return KnowledgeBase(merge_documents(*groups), index_dir=kb_dir(settings) / "index")
+    embedder = make_embedder(settings.kb_embedder)
+    return KnowledgeBase(merge_documents(*groups), index_dir=kb_dir(settings) / "index", embedder=embedder)
