@@ -38,6 +38,9 @@ class ApprovalOut(BaseModel):
     decided_at: datetime | None
     preview_id: str | None
     result: dict[str, Any] | None = Field(description="What ran: {outcome, result | code, message}.")
+    description: list[str] = Field(
+        default_factory=list, description="The write as plain sentences (what changes, amounts, where, when)."
+    )
 
 
 class ApprovalList(BaseModel):
@@ -46,6 +49,7 @@ class ApprovalList(BaseModel):
 
 def _out(approval: Approval) -> ApprovalOut:
     data = {k: getattr(approval, k) for k in ApprovalOut.model_fields}
+    data["description"] = data["description"] or []
     return ApprovalOut.model_validate(data)
 
 

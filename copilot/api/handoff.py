@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,7 @@ from copilot.api.errors import error_responses
 from copilot.api.models import MAX_MESSAGE_CHARS
 from copilot.errors import CopilotError, ErrorCode
 from copilot.handoff.queue import QueueItem
+from copilot.knowledge.citations import DOC_ID_CHARS
 from copilot.principal import Principal
 
 router = APIRouter(tags=["handoff"])
@@ -28,10 +30,24 @@ class HandoffIn(BaseModel):
     )
 
 
+CITABLE = re.compile(rf"^{DOC_ID_CHARS}{{1,200}}#\d+$")
+"""A chunk id the knowledge base can cite (`<doc id>#<n>`)."""
+
+
+class SourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=CITABLE.pattern, max_length=220, description="A chunk id, like refund-policy#1.")
+    title: str = Field(default="", max_length=200)
+
+
 class AgentMessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"text": "Hi, I'm Ann."}]})
 
     text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    citations: list[SourceIn] = Field(
+        default_factory=list, max_length=10, description="Help-center sources shown as links (assist drafts)."
+    )
 
 
 class HandoffOut(BaseModel):
@@ -128,7 +144,8 @@ async def claim(
 async def agent_message(
     body: AgentMessageIn, conversation: ConversationDep, principal: StaffDep, runtime: RuntimeDep
 ) -> AgentMessageOut:
-    seq = await runtime.handoff.reply(conversation, principal, body.text)
+    sources = [{"id": c.id, "title": c.title or c.id.split("#")[0]} for c in body.citations]
+    seq = await runtime.handoff.reply(conversation, principal, body.text, citations=sources)
     return AgentMessageOut(event_id=seq, text=body.text, agent=principal.user_id)
 
 

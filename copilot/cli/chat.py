@@ -66,14 +66,10 @@ class TerminalSink:
             self.console.print(f"[magenta]handed off to a human agent: {data.get('summary', '')}[/magenta]")
 
     def _render_preview(self, data: dict[str, Any]) -> None:
-        self.console.print(f"[bold]{data.get('tool')}[/bold]: {data.get('summary', '')}")
-        for change in data.get("changes", []):
-            for key, (before, after) in change.get("changed", {}).items():
-                self.console.print(
-                    f"  {change.get('kind')} {change.get('id')}: {key}: {before!r} → {after!r}"
-                )
-        if data.get("amount") is not None:
-            self.console.print(f"  amount: {data['amount']}")
+        """The server-rendered sentences, as the widget and the consoles show them."""
+        self.console.print("[bold]Please confirm:[/bold]")
+        for sentence in data.get("sentences") or [data.get("summary", "")]:
+            self.console.print(f"  • {sentence}", markup=False)
 
 
 async def _confirm_previews(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from copilot.principal import Principal
@@ -12,5 +13,5 @@ class ApprovalRouter(Protocol):
 
     def request(
         self, principal: Principal, tool: str, arguments: dict[str, Any], *, conversation_id: str | None,
-        details: dict[str, Any],
+        details: dict[str, Any], description: Sequence[str] = (),
     ) -> str: ...  # fmt: skip

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from copilot.errors import CopilotError, ErrorCode
+from copilot.gateway.describe import summary_of
 from copilot.gateway.result import FieldChange, Preview
 from copilot.gateway.sandbox import Run, sha256_json
 from copilot.principal import Principal
@@ -33,30 +34,6 @@ def now() -> datetime:
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def summarize(tool: str, run: Run) -> str:
-    parts = []
-    for change in run.changes[:5]:
-        fields = ", ".join(
-            f"{k}: {_short(a)} → {_short(b)}" for k, (a, b) in list(change.changed.items())[:4]
-        )
-        parts.append(f"{change.kind} {change.id} ({fields})" if fields else f"{change.kind} {change.id}")
-    text = f"{tool} will change " + ("; ".join(parts) if parts else "nothing")
-    if run.amount:
-        text += f"; amount {abs(run.amount):.2f}"
-    if run.facts:
-        text += "; " + ", ".join(f"{k}: {_short(v)}" for k, v in run.facts.items())
-    return text + ". Confirm to proceed."
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, list):
-        return f"{len(value)} entries"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in list(value.items())[:3]) + "}"
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +65,7 @@ def _to_preview(row: Any) -> Preview:
         preview_id=row.preview_id, tool=row.tool, arguments=row.arguments, summary=body["summary"],
         changes=changes, amount=body["amount"], facts=body["facts"],
         expires_at=_utc(row.expires_at), preview_hash=row.preview_hash,
+        sentences=tuple(body.get("sentences") or [body["summary"]]),
     )  # fmt: skip
 
 
@@ -101,12 +79,14 @@ class Confirmations:
         self._ttl = ttl
 
     def create(
-        self, principal: Principal, tool: str, args: dict[str, Any], run: Run, *, conversation_id: str | None
-    ) -> Preview:
+        self, principal: Principal, tool: str, args: dict[str, Any], run: Run, *, conversation_id: str | None,
+        sentences: tuple[str, ...],
+    ) -> Preview:  # fmt: skip
         created = now()
         preview_id = secrets.token_urlsafe(18)
         body = {
-            "summary": summarize(tool, run),
+            "summary": summary_of(sentences),
+            "sentences": list(sentences),
             "changes": [
                 {"kind": c.kind, "id": c.id, "before": c.before, "after": c.after,
                  "changed": {k: list(v) for k, v in c.changed.items()}}

@@ -19,6 +19,7 @@ from copilot.gateway.audit import AuditEntry, AuditLog, AuditOutcome
 from copilot.gateway.authorization import check_limit, check_ownership, check_permission
 from copilot.gateway.authorizer import Authorizer, pinned
 from copilot.gateway.confirmation import Confirmations, Pending
+from copilot.gateway.describe import describe
 from copilot.gateway.result import GatewayResult, Outcome, Preview
 from copilot.gateway.sandbox import run_handler
 from copilot.gateway.spec import Tool
@@ -157,13 +158,16 @@ class Gateway:
             store = DocumentStore(conn, principal.tenant)
             self._authorize(principal, tool, args, store)
             run = handled(lambda: run_handler(tool, principal, store, args, dry_run=True))
-        self._check_limit(trace, tool.spec.name, args, run.amount)
+        sentences = describe(tool.spec, args, run)
+        self._check_limit(trace, tool.spec.name, args, run.amount, sentences)
         preview = self._confirmations.create(
-            principal, tool.spec.name, args, run, conversation_id=trace.conversation_id
+            principal, tool.spec.name, args, run, conversation_id=trace.conversation_id, sentences=sentences
         )
         return self._finish(trace, "preview", preview=preview)
 
-    def _check_limit(self, trace: Trace, tool: str, args: dict[str, Any], amount: float | None) -> None:
+    def _check_limit(
+        self, trace: Trace, tool: str, args: dict[str, Any], amount: float | None, sentences: tuple[str, ...]
+    ) -> None:
         """Over the limit is a denial; an agent's or customer's also becomes a supervisor approval request."""
         try:
             guarded(lambda: check_limit(self.authorizer, trace.principal, tool, amount))
@@ -176,8 +180,9 @@ class Gateway:
                 raise
             details = stop.error.details
             approval_id = self.approvals.request(
-                trace.principal, tool, args, conversation_id=trace.conversation_id, details=details
-            )
+                trace.principal, tool, args, conversation_id=trace.conversation_id, details=details,
+                description=sentences,
+            )  # fmt: skip
             message = f"{stop.error.message} Approval request {approval_id} was sent to a supervisor."
             error = CopilotError(
                 ErrorCode.LIMIT_EXCEEDED, message, details={**details, "approval_id": approval_id}

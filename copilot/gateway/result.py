@@ -30,6 +30,8 @@ class Preview:
     facts: dict[str, Any]
     expires_at: datetime
     preview_hash: str
+    sentences: tuple[str, ...] = ()
+    """The preview for people, rendered once from the tool spec (copilot/gateway/describe.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,7 @@ class Preview:
             "tool": self.tool,
             "arguments": self.arguments,
             "summary": self.summary,
+            "sentences": list(self.sentences) or [self.summary],
             "changes": [
                 {"kind": c.kind, "id": c.id, "changed": {k: list(v) for k, v in c.changed.items()}}
                 for c in self.changes

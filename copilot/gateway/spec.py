@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -10,6 +10,8 @@ from copilot.principal import Principal
 from copilot.store.documents import DocumentStore
 
 SideEffect = Literal["none", "read", "write"]
+Explainer = Callable[[Mapping[str, Any], Mapping[str, Any]], Sequence[str]]
+"""(canonical arguments, the dry run's facts) → the preview as plain sentences (copilot/gateway/describe.py)."""
 Canonicalizer = Callable[[str], str]
 """Turns an identifier into its canonical form (after NFKC + strip) or raises ValueError to reject it."""
 
@@ -26,6 +28,8 @@ class ToolSpec:
     array value) must be owned by the principal when the role's scope is `own`."""
     identifiers: Mapping[str, Canonicalizer] = field(default_factory=dict)
     """Argument name → canonicalizer, applied to the string (or to each string of an array)."""
+    explain: Explainer | None = None
+    """How a write's preview reads to people; without it the preview is rendered from the record changes."""
 
     def openai_schema(self) -> dict[str, Any]:
         """The function-calling shape used by LangChain's bind_tools."""

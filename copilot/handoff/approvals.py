@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,8 @@ class Approval:
     decided_at: datetime | None
     preview_id: str | None
     result: dict[str, Any] | None
+    description: list[str] | None = None
+    """The write as plain sentences, rendered when it was requested (None on rows from before 0005)."""
 
 
 class ApprovalStore:
@@ -50,14 +53,14 @@ class ApprovalStore:
 
     def request(
         self, principal: Principal, tool: str, arguments: dict[str, Any], *, conversation_id: str | None,
-        details: dict[str, Any],
+        details: dict[str, Any], description: Sequence[str] = (),
     ) -> str:  # fmt: skip
         approval_id = "apr_" + secrets.token_urlsafe(12)
         row = {
             "approval_id": approval_id, "tenant": principal.tenant, "conversation_id": conversation_id,
             "requested_by": principal.label(), "tool": tool, "arguments": arguments,
             "amount": details.get("amount"), "limit": details.get("limit"), "status": "pending",
-            "created_at": datetime.now(UTC),
+            "created_at": datetime.now(UTC), "description": list(description),
         }  # fmt: skip
         with self._engine.begin() as conn:
             conn.execute(insert(approvals).values(**row))
@@ -128,7 +131,8 @@ class ApprovalService:
         approval = await asyncio.to_thread(self.store.get, tenant, approval_id)
         if approval is not None and approval.conversation_id is not None:
             data = {"approval_id": approval_id, "tool": approval.tool, "arguments": approval.arguments,
-                    "amount": approval.amount, "limit": approval.limit, "requested_by": approval.requested_by}  # fmt: skip
+                    "amount": approval.amount, "limit": approval.limit, "requested_by": approval.requested_by,
+                    "description": approval.description or []}  # fmt: skip
             await self._events.append(approval.conversation_id, "approval.requested", data)
 
     async def decide(self, principal: Principal, approval_id: str, approve: bool) -> Approval:

@@ -30,6 +30,11 @@ FALLBACK = "Thanks for your patience. I'm looking into this for you now and will
 MAX_ORDERS = 3
 
 
+def _tidy(text: str) -> str:
+    """Whitespace left by removed markers: no space before punctuation, single spaces."""
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+
+
 class Draft(TypedDict):
     text: str
     citations: list[dict[str, str]]
@@ -100,7 +105,8 @@ class Assistant:
         text = reply.text.strip() if not getattr(reply, "tool_calls", None) else ""
         titles = {p["id"]: p["title"] for p in passages}
         cited = [c for c in citations_in(text) if c in titles]
-        text = CITATION_WITH_SPACE.sub(lambda m: m.group(0) if m.group(1) in titles else "", text).strip()
+        # The customer gets clean text: the markers become the message's sources (links in the widget).
+        text = _tidy(CITATION_WITH_SPACE.sub("", text))
         if not cited and ("human agent" in text or not text):
             return Draft(text=FALLBACK, citations=[])
         return Draft(text=text, citations=[{"id": c, "title": titles[c]} for c in cited])

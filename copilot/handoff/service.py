@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from copilot.conversations import Conversation, ConversationStore
@@ -117,12 +117,16 @@ class HandoffService:
             )
         return item
 
-    async def reply(self, conversation: Conversation, principal: Principal, text: str) -> int:
+    async def reply(
+        self, conversation: Conversation, principal: Principal, text: str,
+        citations: Sequence[Mapping[str, str]] = (),
+    ) -> int:  # fmt: skip
         """The owning agent's message, live to the customer (agent.message); returns its event id."""
         await self.owned(conversation, principal)
-        seq = await self._events.append(
-            conversation.id, "agent.message", {"text": text, "agent": principal.user_id}
-        )
+        data: dict[str, Any] = {"text": text, "agent": principal.user_id}
+        if citations:
+            data["citations"] = [dict(c) for c in citations]
+        seq = await self._events.append(conversation.id, "agent.message", data)
         await self._conversations.touch(conversation.id)
         return seq
 

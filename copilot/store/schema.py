@@ -194,6 +194,7 @@ approvals = Table(
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("preview_id", String(64), nullable=True),
     Column("result", JSON, nullable=True),
+    Column("description", JSON, nullable=True),  # the write as plain sentences (gateway/describe.py)
 )
 
 # Durable turns: a job per turn (a message, a confirmation's resume), run by any worker under a lease.

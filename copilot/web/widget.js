@@ -123,12 +123,10 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
     }
   }
 
-  /** A value in a preview diff, short and readable. */
-  function show(value) {
-    if (value === null || value === undefined || value === "") return "—";
-    if (Array.isArray(value)) return value.length === 1 ? "1 entry" : `${value.length} entries`;
-    if (typeof value === "object") return JSON.stringify(value).slice(0, 60);
-    return String(value);
+  /** A preview's plain sentences (older events without them: the one-line summary). */
+  function previewSentences(d) {
+    const sentences = Array.isArray(d.sentences) ? d.sentences.filter((s) => typeof s === "string" && s) : [];
+    return sentences.length ? sentences : [d.summary || "A change to your account."];
   }
 
   // A verbatim copy (minus `export`) of sseParser in shared/sse.js: this file must stay one classic script
@@ -496,20 +494,11 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       const title = el("h3", "", `Please confirm: ${words(d.tool)}`);
       title.id = `preview-${this.cards.size + 1}`;
       card.setAttribute("aria-labelledby", title.id);
+      // The server renders every preview as plain sentences from the tool's spec (the same text the agent
+      // console and the approvals inbox show).
       const list = el("ul");
-      for (const change of d.changes || []) {
-        for (const [field, pair] of Object.entries(change.changed || {})) {
-          const item = el("li", "", `${words(change.kind)} ${change.id} · ${words(field).toLowerCase()}: `);
-          item.append(el("span", "old", show(pair[0])), " → ", el("span", "new", show(pair[1])));
-          list.append(item);
-        }
-      }
-      for (const refund of (d.facts && d.facts.refund_to) || []) {
-        list.append(el("li", "", `Refund ${refund.amount} to ${refund.payment_method_id}${refund.when ? ` (${refund.when})` : ""}`));
-      }
-      if (!list.children.length) list.append(el("li", "", d.summary || "A change to your account."));
-      const meta = el("p", "meta", d.amount != null ? `Amount: ${d.amount}` : "");
-      if (d.expires_at) meta.append(`${d.amount != null ? " · " : ""}Valid until ${new Date(d.expires_at).toLocaleTimeString()}`);
+      for (const sentence of previewSentences(d)) list.append(el("li", "", sentence));
+      const meta = el("p", "meta", d.expires_at ? `Valid until ${new Date(d.expires_at).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" })}` : "");
       const confirm = el("button", "btn primary", "Confirm");
       const cancel = el("button", "btn", "Cancel");
       const outcome = el("p", "outcome");
@@ -566,7 +555,9 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
 
     agentMessage(d) {
       const node = el("div", "msg agent");
-      node.append(el("span", "who", d.agent || "Support agent"), String(d.text || ""));
+      const body = el("span");
+      this.renderAnswer(body, String(d.text || ""), Array.isArray(d.citations) ? d.citations : []);
+      node.append(el("span", "who", d.agent || "Support agent"), body);
       this.append(node);
     }
 

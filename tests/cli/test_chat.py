@@ -55,6 +55,6 @@ async def test_chat_previews_ask_then_execute(tmp_path: Path) -> None:
     assert asked == ["Apply cancel_pending_order?"]
     assert data["status"] == "cancelled"
     text = out.getvalue()
-    assert "cancel_pending_order" in text and "'pending' → 'cancelled'" in text
+    assert "Please confirm:" in text and f"• Cancel order {order} with" in text
     assert "Done, your order is cancelled." in text
     assert model.remaining == 0

@@ -37,7 +37,8 @@ def test_return_to_original_method(pack: Pack, demo_store: DocumentStore) -> Non
     assert order["return_items"] == sorted(ids)
     assert order["return_payment_method_id"] == "credit_card_0000002"
     assert ctx.amount == round(sum(item["price"] for item in items), 2)
-    assert ctx.facts["refund_to"] == "credit_card_0000002"
+    assert ctx.facts["refund_to"] == "Mastercard card ending in 5100"
+    assert ctx.facts["refund_when"] == "within 5-7 business days"
     with pytest.raises(ToolError, match="only delivered orders can be returned"):
         run(pack, demo_store, "return_delivered_order_items", args)
 
@@ -109,6 +110,6 @@ def test_modify_user_address(pack: Pack, demo_store: DocumentStore) -> None:
     user, ctx = run(pack, demo_store, "modify_user_address", {"user_id": "Demo_Customer_0001", **ADDRESS})
     assert user["address"] == ADDRESS == doc(demo_store, "user", "demo_customer_0001")["address"]
     assert doc(demo_store, "order", PENDING_CARD)["address"] != ADDRESS
-    assert ctx.facts["new_address"] == ADDRESS
+    assert ctx.facts["new_address"] == "9 Harbour Road, Boston, MA 02110, USA"
     with pytest.raises(ToolError, match="not found"):
         run(pack, demo_store, "modify_user_address", {"user_id": "nobody_here_0000", **ADDRESS})

@@ -51,7 +51,9 @@ def test_cancel_refunds_card_later_and_records_reason(pack: Pack, demo_store: Do
         "payment_method_id": "credit_card_0000001",
     }
     assert ctx.amount == paid
-    assert ctx.facts["refund_to"][0]["when"] == "within 5-7 business days"
+    assert ctx.facts["refunds"] == [
+        {"amount": paid, "to": "Visa card ending in 4242", "when": "within 5-7 business days"}
+    ]
     assert doc(demo_store, "order", PENDING_CARD)["status"] == "cancelled"
 
 
@@ -78,7 +80,8 @@ def test_unknown_order_is_not_found(pack: Pack, demo_store: DocumentStore) -> No
 def test_modify_address_keeps_status(pack: Pack, demo_store: DocumentStore) -> None:
     order, ctx = run(pack, demo_store, "modify_pending_order_address", {"order_id": PENDING_CARD, **ADDRESS})
     assert order["address"] == ADDRESS and order["status"] == "pending"
-    assert ctx.facts["new_address"] == ADDRESS
+    assert ctx.facts["new_address"] == "9 Harbour Road, Boston, MA 02110, USA"
+    assert ctx.facts["old_address"] == "1 Demo Plaza, San Francisco, CA 94107, USA"
     with pytest.raises(ToolError, match="only pending orders can be modified"):
         run(pack, demo_store, "modify_pending_order_address", {"order_id": DELIVERED, **ADDRESS})
 
@@ -95,8 +98,8 @@ def test_modify_payment_charges_new_and_refunds_old(pack: Pack, demo_store: Docu
     assert card["balance"] == round(150.0 - amount, 2)
     assert (ctx.amount, ctx.facts["charge_to"], ctx.facts["refund_to"]) == (
         amount,
-        "gift_card_0000001",
-        "credit_card_0000001",
+        "gift card ending in 0001 (balance $150.00)",
+        "Visa card ending in 4242",
     )
     with pytest.raises(ToolError, match="exactly one payment"):
         run(pack, demo_store, "modify_pending_order_payment", {**args, "payment_method_id": "paypal_0000001"})

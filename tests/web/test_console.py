@@ -68,9 +68,10 @@ def open_console(pages: Pages, server: LiveServer, role: Role = "agent", user: s
 class Customer:
     """A customer talking to the API directly (the widget's own flows are tested with the widget)."""
 
-    def __init__(self, server: LiveServer, user: str = CUSTOMER) -> None:
+    def __init__(self, server: LiveServer, user: str = CUSTOMER, conversation: str | None = None) -> None:
+        """A new conversation, or (given `conversation`) one the customer already has, e.g. the widget's."""
         self.http = httpx.Client(base_url=server.url, headers=server.headers("customer", user), timeout=10)
-        self.id = str(self.http.post("/v1/conversations").raise_for_status().json()["id"])
+        self.id = conversation or str(self.http.post("/v1/conversations").raise_for_status().json()["id"])
 
     def say(self, text: str) -> None:
         self.http.post(f"/v1/conversations/{self.id}/messages", json={"text": text}).raise_for_status()

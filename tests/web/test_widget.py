@@ -129,8 +129,8 @@ def test_customer_cancels_own_pending_order_exactly_once(
     ask(page, "Please cancel order #W0000001, I no longer need it.")
 
     card = page.get_by_role("group", name="Please confirm: Cancel pending order")
-    expect(card).to_contain_text("pending")
-    expect(card).to_contain_text("cancelled")
+    expect(card).to_contain_text("Cancel order #W0000001 with T-Shirt (")
+    expect(card).to_contain_text("to the Visa card ending in 4242, within 5-7 business days.")
     page.screenshot(path=str(artifacts / "widget-preview.png"))
     assert order_status(live_server, "#W0000001") == "pending"  # a preview changes nothing
 

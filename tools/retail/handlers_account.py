@@ -14,7 +14,8 @@ from .schemas import ADDRESS_FIELDS
 def modify_user_address(ctx: ToolContext, args: dict[str, Any]) -> Doc:
     """Replace the user's default address (existing orders keep theirs)."""
     user = c.get_user(ctx.store, args["user_id"])
+    old = c.address_label(user["address"])
     user["address"] = {name: args[name] for name in ADDRESS_FIELDS}
     ctx.store.put(c.USER, user["user_id"], user, owner=user["user_id"])
-    ctx.facts.update(new_address=user["address"])
+    ctx.facts.update(old_address=old, new_address=c.address_label(user["address"]))
     return user

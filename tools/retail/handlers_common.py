@@ -189,3 +189,51 @@ def money(value: float) -> float:
 
 def payment(kind: str, amount: float, method_id: str) -> dict[str, Any]:
     return {"transaction_type": kind, "amount": amount, "payment_method_id": method_id}
+
+
+# -- readable facts for previews (rendered by tools/retail/previews.py) ------------------------------------
+
+
+def method_label(method: Doc) -> str:
+    """'Visa card ending in 4242', 'gift card ending in 0001 (balance $150.00)', 'PayPal account'."""
+    source, method_id = str(method.get("source", "")), str(method.get("id", ""))
+    if source == "credit_card":
+        brand = str(method.get("brand", "credit")).title()
+        return f"{brand} card ending in {method.get('last_four', '????')}"
+    if source == "gift_card":
+        return f"gift card ending in {method_id[-4:]} (balance {dollars(float(method.get('balance', 0)))})"
+    if source == "paypal":
+        return "PayPal account"
+    return method_id
+
+
+def refund_timing(method: Doc) -> str:
+    return "right away" if is_gift_card(method) else "within 5-7 business days"
+
+
+def item_label(line: Doc) -> str:
+    """'T-Shirt (blue, M, cotton)': the product name and its options, as the customer ordered it."""
+    options = ", ".join(str(value) for value in dict(line.get("options", {})).values())
+    return f"{line.get('name', 'item')} ({options})" if options else str(line.get("name", "item"))
+
+
+def swaps(
+    store: DocumentStore, order: Doc, item_ids: Sequence[str], new_item_ids: Sequence[str]
+) -> list[Doc]:
+    """[{"from": label, "to": label}] for each item and its new option (checked by price_difference first)."""
+    out = []
+    for old, new in zip(item_ids, new_item_ids, strict=True):
+        line = order_item(order, old)
+        variant = get_variant(store, line["product_id"], new)
+        out.append({"from": item_label(line), "to": item_label({**line, "options": variant["options"]})})
+    return out
+
+
+def address_label(address: Doc) -> str:
+    parts = [address.get(key) for key in ("address1", "address2", "city")]
+    place = " ".join(str(p) for p in (address.get("state"), address.get("zip")) if p)
+    return ", ".join(str(p) for p in [*parts, place, address.get("country")] if p)
+
+
+def dollars(value: float) -> str:
+    return f"${abs(value):,.2f}"

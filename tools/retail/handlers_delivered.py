@@ -33,7 +33,10 @@ def return_delivered_order_items(ctx: ToolContext, args: dict[str, Any]) -> Doc:
     order["return_items"] = sorted(item_ids)
     order["return_payment_method_id"] = method_id
     ctx.amount = _items_total(order, item_ids)
-    ctx.facts.update(refund_to=method_id, new_status="return requested", items=sorted(item_ids))
+    ctx.facts.update(
+        items=[c.item_label(c.order_item(order, item_id)) for item_id in item_ids], refund=ctx.amount,
+        refund_to=c.method_label(method), refund_when=c.refund_timing(method), new_status="return requested",
+    )  # fmt: skip
     return c.save_order(ctx.store, order)
 
 
@@ -48,6 +51,7 @@ def exchange_delivered_order_items(ctx: ToolContext, args: dict[str, Any]) -> Do
     method_id = args["payment_method_id"]
     method = c.payment_method(c.get_user(ctx.store, order["user_id"]), method_id)
     c.require_gift_card_balance(method, diff, "the price difference")
+    swaps = c.swaps(ctx.store, order, item_ids, new_item_ids)
     order["status"] = "exchange requested"
     order["exchange_items"] = sorted(item_ids)
     order["exchange_new_items"] = sorted(new_item_ids)
@@ -55,8 +59,7 @@ def exchange_delivered_order_items(ctx: ToolContext, args: dict[str, Any]) -> Do
     order["exchange_price_difference"] = diff
     ctx.amount = abs(diff)
     ctx.facts.update(
-        price_difference=diff,
-        new_status="exchange requested",
-        **{"charge_to" if diff > 0 else "refund_to": method_id},
-    )
+        swaps=swaps, price_difference=diff, method=c.method_label(method),
+        refund_when=c.refund_timing(method), new_status="exchange requested",
+    )  # fmt: skip
     return c.save_order(ctx.store, order)

@@ -11,13 +11,6 @@ from copilot.store.documents import Doc
 from . import handlers_common as c
 from .schemas import ADDRESS_FIELDS, CANCEL_REASONS
 
-GIFT_CARD_TIMING = "immediately (gift card)"
-CARD_TIMING = "within 5-7 business days"
-
-
-def _timing(method: Doc) -> str:
-    return GIFT_CARD_TIMING if c.is_gift_card(method) else CARD_TIMING
-
 
 def cancel_pending_order(ctx: ToolContext, args: dict[str, Any]) -> Doc:
     """Status → 'cancelled'; each payment method gets back what it paid and has not been refunded (gift cards
@@ -29,21 +22,21 @@ def cancel_pending_order(ctx: ToolContext, args: dict[str, Any]) -> Doc:
         raise ToolError(f"Cancellation reason must be one of {list(CANCEL_REASONS)}.")
     user = c.get_user(ctx.store, order["user_id"])
     refunds = [c.payment("refund", amount, m) for m, amount in c.refundable(order).items()]
+    readable = []
     for refund in refunds:
         method = c.payment_method(user, refund["payment_method_id"])
-        ctx.facts.setdefault("refund_to", []).append(
-            {
-                "payment_method_id": refund["payment_method_id"],
-                "amount": refund["amount"],
-                "when": _timing(method),
-            }
+        readable.append(
+            {"amount": refund["amount"], "to": c.method_label(method), "when": c.refund_timing(method)}
         )
         c.adjust_gift_card(ctx.store, order["user_id"], refund["payment_method_id"], refund["amount"])
     order["status"] = "cancelled"
     order["cancel_reason"] = reason
     order["payment_history"].extend(refunds)
     ctx.amount = c.money(sum(refund["amount"] for refund in refunds))
-    ctx.facts.update(new_status="cancelled", reason=reason)
+    ctx.facts.update(
+        items=[c.item_label(line) for line in order["items"]], reason=reason, refunds=readable,
+        new_status="cancelled",
+    )  # fmt: skip
     return c.save_order(ctx.store, order)
 
 
@@ -51,8 +44,9 @@ def modify_pending_order_address(ctx: ToolContext, args: dict[str, Any]) -> Doc:
     """Replace the shipping address of a pending order."""
     order = c.get_order(ctx.store, args["order_id"])
     c.require_pending(order, "modified")
+    old = c.address_label(order["address"])
     order["address"] = {name: args[name] for name in ADDRESS_FIELDS}
-    ctx.facts.update(new_address=order["address"])
+    ctx.facts.update(old_address=old, new_address=c.address_label(order["address"]))
     return c.save_order(ctx.store, order)
 
 
@@ -80,7 +74,10 @@ def modify_pending_order_payment(ctx: ToolContext, args: dict[str, Any]) -> Doc:
     c.adjust_gift_card(ctx.store, order["user_id"], old_id, amount)
     old_method = c.payment_method(user, old_id)
     ctx.amount = c.money(amount)
-    ctx.facts.update(charge_to=new_id, refund_to=old_id, refund_when=_timing(old_method))
+    ctx.facts.update(
+        amount=c.money(amount), charge_to=c.method_label(method), refund_to=c.method_label(old_method),
+        refund_when=c.refund_timing(old_method),
+    )  # fmt: skip
     return c.save_order(ctx.store, order)
 
 
@@ -100,12 +97,15 @@ def modify_pending_order_items(ctx: ToolContext, args: dict[str, Any]) -> Doc:
     c.require_gift_card_balance(method, diff, "the price difference")
     if diff < 0:
         c.require_refund_target(order, method_id, method)
+    ctx.facts.update(swaps=c.swaps(ctx.store, order, item_ids, new_item_ids))
     order["payment_history"].append(c.payment("payment" if diff > 0 else "refund", abs(diff), method_id))
     c.adjust_gift_card(ctx.store, order["user_id"], method_id, -diff)
     _swap_items(ctx, order, item_ids, new_item_ids)
     order["status"] = "pending (item modified)"
     ctx.amount = c.money(abs(diff))
-    ctx.facts.update(price_difference=c.money(diff), **{"charge_to" if diff > 0 else "refund_to": method_id})
+    ctx.facts.update(
+        price_difference=c.money(diff), method=c.method_label(method), refund_when=c.refund_timing(method)
+    )
     return c.save_order(ctx.store, order)
 
 

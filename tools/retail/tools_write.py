@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from copilot.gateway.spec import Tool, ToolSpec
 
 from . import handlers_account, handlers_delivered, handlers_pending, ids
 from . import schemas as s
+from .previews import EXPLAIN
 
 CONFIRM = " List the details and get explicit confirmation (yes) from the customer before proceeding."
 ORDER_AND_PAYMENT = {"order_id": "order", "payment_method_id": "payment_method"}
@@ -161,4 +164,6 @@ def account_tools() -> list[Tool]:
 
 
 def write_tools() -> list[Tool]:
-    return [*pending_order_tools(), *delivered_order_tools(), *account_tools()]
+    """Every write tool, each with its plain-sentence preview (previews.EXPLAIN)."""
+    tools = [*pending_order_tools(), *delivered_order_tools(), *account_tools()]
+    return [Tool(replace(t.spec, explain=EXPLAIN[t.spec.name]), t.handler) for t in tools]

@@ -2,7 +2,7 @@
 import { $, el, toast } from "../shared/dom.js";
 import { api, listOf } from "./api.js";
 import { APPROVERS, state } from "./state.js";
-import { clock, keyValues } from "./views.js";
+import { clock, keyValues, sentencesView } from "./views.js";
 
 /** Reload the approval requests with the selected status (GET /v1/approvals). */
 export async function refreshApprovals() {
@@ -28,13 +28,14 @@ function approvalRow(item) {
     el("span", { class: `pill ${item.status || "pending"}`, text: item.status || "pending" }));
   const facts = {
     "requested by": item.requested_by, "requested at": item.created_at && clock(item.created_at),
-    amount: item.amount, "requester's limit": item.limit, arguments: item.arguments, conversation: item.conversation_id,
+    amount: item.amount, "requester's limit": item.limit, conversation: item.conversation_id,
   };
   if (decided) {
     Object.assign(facts, { "decided by": item.decided_by, "decided at": item.decided_at && clock(item.decided_at) });
     if (item.result) facts.result = item.result;
   }
-  const row = el("li", { class: "card approval", "data-approval": id }, head, keyValues(facts));
+  const what = sentencesView(item.description, String(item.tool || "a change").replace(/_/g, " "));
+  const row = el("li", { class: "card approval", "data-approval": id }, head, what, keyValues(facts));
   if (!decided && APPROVERS.includes(state.me.role)) row.append(decisionButtons(id));
   return row;
 }

@@ -56,6 +56,7 @@ export function discardDraft() {
 export function renderDraft(draft) {
   const box = $("assist-draft");
   box.dataset.text = draft && draft.text ? draft.text : "";
+  state.draftCitations = draft && Array.isArray(draft.citations) ? draft.citations : [];
   if (!box.dataset.text) {
     box.replaceChildren(el("p", { class: "muted", text: "No draft." }));
   } else {
@@ -83,7 +84,7 @@ function renderSuggestions(actions) {
 export async function draftSend() {
   const text = $("assist-draft").dataset.text || "";
   await runAction($("draft-send"), async () => {
-    await sendReply(text);
+    await sendReply(text, (state.draftCitations || []).map((c) => ({ id: c.id, title: c.title || "" })));
     renderDraft(null);
   }, "conv-error");
 }

@@ -29,11 +29,12 @@ export async function release() {
   }, "conv-error");
 }
 
-/** Send `text` to the customer as the agent (throws when it is blank). */
-export async function sendReply(text) {
+/** Send `text` to the customer as the agent (throws when it is blank); `citations` ([{id, title}]) become
+    the message's help-center links. */
+export async function sendReply(text, citations = []) {
   const clean = text.trim();
   if (!clean) throw new Error("Write a reply first.");
-  await api("POST", conv("/agent-messages"), { text: clean });
+  await api("POST", conv("/agent-messages"), { text: clean, citations });
 }
 
 export async function onReply(event) {

@@ -19,6 +19,7 @@ export const state = {
   lastUser: null, // {text, seq} of the last message.user (turn.started dedupe)
   catalog: new Map(), // tool name -> tool (GET /v1/tools) for the Run-a-tool panel
   lastTemplate: "", // the arguments template last filled in (unedited if the box still equals it)
+  draftCitations: [], // the assist draft's sources ([{id, title}]), sent with the draft as links
 };
 
 /** The open conversation's queue item, if it is queued. */

@@ -4,7 +4,7 @@ import { el } from "../shared/dom.js";
 import { api, conv } from "./api.js";
 import { loadAudit } from "./audit.js";
 import { runAction } from "./reply.js";
-import { changesView, formatValue, keyValues, short } from "./views.js";
+import { formatValue, keyValues, sentencesView } from "./views.js";
 
 /** Call a tool with the agent's own principal; the outcome (result, preview, denial) is rendered into `out`. */
 export async function runTool(button, action, out, errorBox) {
@@ -54,10 +54,8 @@ function resultView(value) {
 
 function previewCard(preview, out) {
   const card = el("div", { class: "preview", role: "group", "aria-label": "Preview of the change" },
-    el("p", { class: "preview-summary", text: `Please confirm: ${preview.tool} ${formatArgs(preview.arguments)}` }),
-    preview.amount !== null && preview.amount !== undefined ? el("p", { text: `Amount: ${preview.amount}` }) : null,
-    changesView(preview.changes),
-    preview.summary ? el("details", {}, el("summary", { text: "Full summary" }), el("p", { class: "small", text: preview.summary })) : null);
+    el("p", { class: "preview-summary", text: "Please confirm:" }),
+    sentencesView(preview.sentences, preview.summary));
   const confirmBtn = el("button", { type: "button", class: "primary", text: "Confirm" });
   const cancelBtn = el("button", { type: "button", text: "Cancel" });
   const decide = (approve) => runAction(approve ? confirmBtn : cancelBtn, async () => {
@@ -71,8 +69,4 @@ function previewCard(preview, out) {
   cancelBtn.addEventListener("click", () => decide(false));
   card.append(el("div", { class: "row" }, confirmBtn, cancelBtn));
   return card;
-}
-
-function formatArgs(args) {
-  return Object.entries(args || {}).map(([key, value]) => `${key}=${short(value, 40)}`).join(", ");
 }

@@ -6,7 +6,7 @@ import { loadAudit } from "./audit.js";
 import { refreshQueue } from "./queue.js";
 import { refreshTemplate } from "./runner.js";
 import { state } from "./state.js";
-import { changesView, citationList, formatValue, short } from "./views.js";
+import { citationList, formatValue, sentencesView, short } from "./views.js";
 
 const TOOL_EVENTS = ["tool.requested", "tool.executed", "tool.preview", "tool.denied", "tool.invalid", "tool.error"];
 const NOTES = {
@@ -32,7 +32,7 @@ export function onEvent(type, data, seq) {
     scheduleAssist();
     return;
   }
-  if (type === "agent.message") return addMessage("agent", data.text, { who: data.agent });
+  if (type === "agent.message") return addMessage("agent", data.text, { who: data.agent, citations: data.citations });
   if (type === "turn.completed") return dropStreaming(data.turn_id);
   if (type === "turn.recovered") dropStreaming(data.turn_id); // the resumed turn streams its answer again
   if (TOOL_EVENTS.includes(type)) { addTool(type, data); loadAudit(); return; }
@@ -98,7 +98,7 @@ function addTool(type, data) {
   if (details.firstChild) details.firstChild.replaceWith(head); else details.append(head);
   if (type === "tool.requested") details.append(el("pre", { "aria-label": "Arguments", text: formatValue(data.arguments) }));
   if (type === "tool.executed") details.append(el("pre", { "aria-label": "Result", text: formatValue(data.result) }));
-  if (type === "tool.preview") details.append(el("p", { class: "small", text: detail }), changesView(data.changes) || "");
+  if (type === "tool.preview") details.append(sentencesView(data.sentences, data.summary) || "");
   if (data.call_id) state.tools.set(data.call_id, details);
   if (!known) appendToTranscript(el("li", { class: "activity" }, details));
 }

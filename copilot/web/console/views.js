@@ -68,11 +68,11 @@ export function citationList(citations) {
   }));
 }
 
-/** A preview's changes: one item per document, one line per changed field (before → after). */
-export function changesView(changes) {
-  if (!Array.isArray(changes) || !changes.length) return null;
-  return el("ul", { class: "changes" }, changes.map((change) => el("li", {},
-    el("strong", { text: `${change.kind} ${change.id}` }),
-    el("ul", {}, Object.entries(change.changed || {}).map(([field, pair]) =>
-      el("li", { text: `${field}: ${short(pair[0])} → ${short(pair[1])}` }))))));
+/** A write as the server rendered it from the tool's spec: plain sentences (widget, console and approvals
+    show the same text). Older records without sentences fall back to their one-line summary. */
+export function sentencesView(sentences, fallback) {
+  const list = Array.isArray(sentences) ? sentences.filter((s) => typeof s === "string" && s) : [];
+  if (!list.length && !fallback) return null;
+  return el("ul", { class: "sentences" }, (list.length ? list : [fallback]).map((text) => el("li", { text })));
 }
+
