@@ -31,6 +31,13 @@ class ErrorCode(StrEnum):
     POLICY_TESTS_FAILED = "policy_tests_failed"
     TURN_ABANDONED = "turn_abandoned"
     STORAGE_UNAVAILABLE = "storage_unavailable"
+    MODEL_TIMEOUT = "model_timeout"
+    MODEL_RATE_LIMITED = "model_rate_limited"
+    MODEL_UNAVAILABLE = "model_unavailable"
+    CONTEXT_OVERFLOW = "context_overflow"
+    MODEL_OUTPUT_INVALID = "model_output_invalid"
+    TURN_BUDGET_EXCEEDED = "turn_budget_exceeded"
+    TURN_CANCELLED = "turn_cancelled"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -58,6 +65,13 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.POLICY_TESTS_FAILED: 422,
     ErrorCode.TURN_ABANDONED: 503,
     ErrorCode.STORAGE_UNAVAILABLE: 503,
+    ErrorCode.MODEL_TIMEOUT: 504,
+    ErrorCode.MODEL_RATE_LIMITED: 429,
+    ErrorCode.MODEL_UNAVAILABLE: 503,
+    ErrorCode.CONTEXT_OVERFLOW: 413,
+    ErrorCode.MODEL_OUTPUT_INVALID: 502,
+    ErrorCode.TURN_BUDGET_EXCEEDED: 429,
+    ErrorCode.TURN_CANCELLED: 409,
 }
 
 

@@ -24,7 +24,44 @@ class Settings(BaseSettings):
     model: str = Field(
         default="offline", description="'offline' or 'provider:model', e.g. openai:gpt-4o-mini"
     )
-    model_base_url: str | None = None
+    model_base_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible (or Anthropic) server; keyless local servers need no key.",
+    )
+    # -- model runtime (README "Plug in a real LLM"; copilot/llm/calls.py, copilot/agent/plan.py) --------------
+    model_fallbacks: str = Field(
+        default="", description="Comma-separated provider:model list tried in order when COPILOT_MODEL fails."
+    )
+    model_connect_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to connect to the model server."
+    )
+    model_read_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds without a byte from the model (a stalled stream) before giving up.",
+    )
+    model_timeout: float = Field(default=60.0, gt=0, description="Seconds one model call may take in total.")
+    model_retries: int = Field(default=2, ge=0, description="Retries per model after a timeout, 429 or 5xx.")
+    model_backoff_seconds: float = Field(
+        default=0.5, ge=0, description="First retry wait; doubles each retry."
+    )
+    model_max_retry_after: float = Field(
+        default=20.0, ge=0, description="A longer Retry-After is not waited for: the next fallback is tried."
+    )
+    model_max_tokens: int | None = Field(default=1024, ge=1, description="Cap on each answer's tokens.")
+    model_temperature: float | None = Field(default=None, ge=0, le=2)
+    model_tool_choice: Literal["auto", "required", "none"] | None = None
+    model_context_tokens: int | None = Field(
+        default=32_000, ge=1024, description="The model's context window; older history is trimmed to fit."
+    )
+    turn_max_model_calls: int = Field(default=10, ge=1, description="Model calls one turn may make.")
+    turn_max_tool_calls: int = Field(default=12, ge=0, description="Tool calls one turn may make.")
+    turn_max_tokens: int = Field(
+        default=100_000, ge=1, description="Tokens (prompt + answer) one turn may use."
+    )
+    tool_repeat_limit: int = Field(
+        default=2, ge=1, description="The same failing tool call this often in one turn hands off to a human."
+    )
     pack_path: Path = PROJECT_ROOT / "tools" / "retail"
     policy_dir: Path = PROJECT_ROOT / "policies"
     data_path: Path | None = Field(default=None, description="τ²-format db.json to load instead of demo data")
@@ -64,6 +101,10 @@ class Settings(BaseSettings):
     drain_seconds: float = Field(
         default=20.0, ge=0, description="On shutdown, how long running turns may finish before recovery."
     )
+
+    @property
+    def fallback_models(self) -> list[str]:
+        return [spec.strip() for spec in self.model_fallbacks.split(",") if spec.strip()]
 
     @property
     def resolved_database_url(self) -> str:

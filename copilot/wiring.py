@@ -26,7 +26,7 @@ from copilot.gateway.gateway import Gateway
 from copilot.handoff.approvals import ApprovalStore
 from copilot.health import CheckpointerProbe, Probe
 from copilot.knowledge import KnowledgeBase, open_knowledge_base
-from copilot.llm.factory import make_chat_model
+from copilot.llm.runtime_settings import model_deps
 from copilot.packs import Pack, load_pack
 from copilot.policy.service import open_policy
 from copilot.settings import Settings
@@ -89,6 +89,8 @@ def seed_if_empty(engine: Engine, pack: Pack, settings: Settings) -> int:
 
 def default_model(settings: Settings, pack: Pack) -> BaseChatModel:
     """The configured chat model (COPILOT_MODEL: offline by default)."""
+    from copilot.llm.factory import make_chat_model
+
     return make_chat_model(settings, pack)
 
 
@@ -110,6 +112,7 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
         gateway=gateway,
         retriever=KnowledgeRetriever(kb),
         tools=[t.spec for t in pack.tools],
+        **model_deps(settings, pack, gateway.audit, custom=model is not None),
     )
     async with open_checkpointer(settings) as saver:
         facts = {

@@ -1,6 +1,7 @@
 """act: every tool call of the last model message goes through the gateway. Reads execute; writes come
 back as previews that wait for the human (their ToolMessage is added once decided); denials and invalid
-arguments go back to the model as tool results it can act on."""
+arguments go back to the model as tool results it can act on, including calls whose arguments did not even
+parse (`invalid_tool_calls`). The same call failing `repeat_limit` times in one turn ends in a handoff."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from langchain_core.runnables import RunnableConfig
 
 from copilot.agent.deps import GatewayPort
 from copilot.agent.emit import emit
+from copilot.agent.hygiene import FAILED_OUTCOMES, invalid_result, signature
 from copilot.agent.state import (
     TRANSFER_TOOL,
     ActionRecord,
@@ -26,6 +28,7 @@ from copilot.events import EventType
 from copilot.gateway.result import GatewayResult
 from copilot.principal import Principal
 
+OVER_BUDGET = "Not run: this turn already used its tool-call budget. Answer with what you have."
 _EVENT: dict[str, EventType] = {
     "executed": "tool.executed",
     "preview": "tool.preview",
@@ -92,25 +95,64 @@ async def _call(gateway: GatewayPort, principal: Principal, call: ToolCall, conv
     return ToolMessage(content=content, tool_call_id=call_id, name=call["name"], status=status), action
 
 
-def make_act(gateway: GatewayPort) -> Any:
+def _invalid(last: AIMessage) -> tuple[list[ToolMessage], list[ActionRecord], list[str]]:
+    """Results for calls whose arguments did not parse: nothing ran, the model is told what to fix."""
+    messages, actions, signatures = [], [], []
+    for call in last.invalid_tool_calls:
+        if not call.get("id"):
+            continue
+        call_id, name = str(call["id"]), str(call.get("name") or "unknown")
+        message, data = invalid_result(call_id, name, call.get("error"))
+        emit("tool.invalid", data)
+        messages.append(message)
+        actions.append(ActionRecord(call_id=call_id, tool=name, outcome="invalid"))
+        signatures.append(signature(name, call.get("args") or ""))
+    return messages, actions, signatures
+
+
+def _repeated(failed: list[str], limit: int) -> str | None:
+    """The signature that failed `limit` times in this turn, if any."""
+    return next((sig for sig in dict.fromkeys(failed) if failed.count(sig) >= limit), None)
+
+
+def _over_budget(call: ToolCall) -> ToolMessage:
+    body = {"ok": False, "error": {"code": "turn_budget_exceeded", "message": OVER_BUDGET}}
+    return ToolMessage(
+        content=json.dumps(body), tool_call_id=str(call["id"]), name=call["name"], status="error"
+    )
+
+
+def make_act(gateway: GatewayPort, repeat_limit: int = 2, tool_budget: int | None = None) -> Any:
     async def act(state: SupportState, config: RunnableConfig) -> dict[str, Any]:
         principal, conversation = principal_of(config), conversation_of(config)
         last = state["messages"][-1]
         calls = last.tool_calls if isinstance(last, AIMessage) else []
-        messages: list[ToolMessage] = []
+        messages, actions, failed = _invalid(last) if isinstance(last, AIMessage) else ([], [], [])
         pending = list(state.get("pending", []))
-        actions = list(state.get("actions", []))
+        actions = [*state.get("actions", []), *actions]
+        failed = [*state.get("failures", []), *failed]
         update: dict[str, Any] = {}
-        for call in calls:
+        spent = state.get("spent", {}).get("tool_calls", 0)  # plan counted this message's calls already
+        allowed = len(calls) if tool_budget is None else tool_budget - (spent - len(calls))
+        for n, call in enumerate(calls):
+            if n >= allowed:  # past the turn's tool-call budget: answered, not run
+                messages.append(_over_budget(call))
+                continue
             out, action = await _call(gateway, principal, call, conversation)
             actions.append(action)
             if isinstance(out, ToolMessage):
                 messages.append(out)
             else:
                 pending.append(out)
+            if action["outcome"] in FAILED_OUTCOMES:
+                failed.append(signature(call["name"], call["args"]))
             if call["name"] == TRANSFER_TOOL:
                 summary = str(call["args"].get("summary", "")) if isinstance(call["args"], dict) else ""
                 update["handoff"] = {"reason": "model_request", "summary": summary}
-        return update | {"messages": messages, "pending": pending, "actions": actions}
+        if not update and _repeated(failed, repeat_limit):
+            tools = ", ".join(sorted({a["tool"] for a in actions if a["outcome"] in FAILED_OUTCOMES}))
+            summary = f"The assistant repeated a failing tool call ({tools}) with the same arguments."
+            update["handoff"] = {"reason": "repeated_tool_failure", "summary": summary}
+        return update | {"messages": messages, "pending": pending, "actions": actions, "failures": failed}
 
     return act

@@ -70,7 +70,8 @@ def make_execute(gateway: GatewayPort) -> Any:
             emit("tool.error", {"call_id": call_id, "tool": tool, **exc.to_dict()})
             body, outcome, status = {"ok": False, "error": exc.to_dict()}, "error", "error"
         else:
-            emit(*result_event(call_id, result))
+            kind, data = result_event(call_id, result)
+            emit(kind, data | {"preview_id": pending["preview_id"]})  # a write (the runner tracks these)
             body, outcome = result.for_model(), result.outcome
             status = "success" if result.ok else "error"
         message = ToolMessage(

@@ -12,6 +12,8 @@ from langchain_core.language_models import BaseChatModel
 from copilot.gateway.result import GatewayResult
 from copilot.gateway.spec import ToolSpec
 from copilot.knowledge.audience import Audience
+from copilot.llm.calls import CallPolicy
+from copilot.llm.errors import ModelError
 from copilot.principal import Principal
 
 
@@ -47,6 +49,17 @@ class GatewayPort(Protocol):
 
 
 ToolFilter = Callable[[Principal], Sequence[ToolSpec]]
+ModelErrorReport = Callable[[Principal, str | None, ModelError], None]
+"""Record a model failure (the audit log): (principal, conversation_id, error); sync, run off the loop."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnBudget:
+    """What one turn may spend before it stops with turn_budget_exceeded (and offers a human)."""
+
+    model_calls: int = 10
+    tool_calls: int = 12
+    tokens: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,17 @@ class AgentDeps:
     max_input_chars: int = 4000
     tool_filter: ToolFilter | None = field(default=None)
     """Optional per-principal narrowing of the bound tools (default: all)."""
+    context_tokens: int | None = None
+    """The model's context window; the history sent to it is trimmed to fit (None: never trimmed)."""
+    reserve_tokens: int = 1024
+    """Kept free of the window for the answer."""
+    repeat_limit: int = 2
+    """The same failing tool call (same arguments) this many times in one turn hands the conversation off."""
+    fallbacks: Sequence[BaseChatModel] = ()
+    """Tried in order when `model` fails after its retries."""
+    calls: CallPolicy = field(default_factory=CallPolicy)
+    budget: TurnBudget = field(default_factory=TurnBudget)
+    report: ModelErrorReport | None = None
 
     def tools_for(self, principal: Principal) -> Sequence[ToolSpec]:
         return self.tool_filter(principal) if self.tool_filter else self.tools

@@ -36,7 +36,8 @@ async def after_guard(state: SupportState) -> Literal["retrieve", "handoff", "__
 
 async def after_plan(state: SupportState) -> Literal["act", "validate"]:
     last = state["messages"][-1]
-    return "act" if isinstance(last, AIMessage) and last.tool_calls else "validate"
+    calls = isinstance(last, AIMessage) and (last.tool_calls or last.invalid_tool_calls)
+    return "act" if calls else "validate"
 
 
 async def after_act(state: SupportState) -> Literal["handoff", "confirm", "plan"]:
@@ -77,7 +78,7 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[str] | None =
     builder.add_node("guard", make_guard(deps.max_input_chars))
     builder.add_node("retrieve", make_retrieve(deps.retriever, deps.k))
     builder.add_node("plan", make_plan(deps))
-    builder.add_node("act", make_act(deps.gateway))
+    builder.add_node("act", make_act(deps.gateway, deps.repeat_limit, deps.budget.tool_calls))
     builder.add_node("confirm", confirm)
     builder.add_node("execute", make_execute(deps.gateway))
     builder.add_node("validate", validate)

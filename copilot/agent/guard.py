@@ -10,7 +10,8 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveM
 from langchain_core.runnables import RunnableConfig
 
 from copilot.agent.emit import emit
-from copilot.agent.state import SupportState, turn_of
+from copilot.agent.hygiene import calls_of
+from copilot.agent.state import NOTHING_SPENT, SupportState, turn_of
 
 _HUMAN = re.compile(
     r"\b(talk|speak|chat|connect|transfer|put)\b.{0,30}\b(human|person|agent|representative|someone|somebody)\b"
@@ -39,11 +40,10 @@ def close_dangling(messages: list[AnyMessage], reason: str) -> list[ToolMessage]
     answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
     content = json.dumps({"ok": False, "error": {"code": "not_executed", "message": reason}})
     return [
-        ToolMessage(content=content, tool_call_id=call["id"], name=call["name"])
+        ToolMessage(content=content, tool_call_id=call.id, name=call.name)
         for m in messages
-        if isinstance(m, AIMessage)
-        for call in m.tool_calls
-        if call["id"] and call["id"] not in answered
+        for call in calls_of(m)
+        if call.id not in answered
     ]
 
 
@@ -63,6 +63,8 @@ def make_guard(max_chars: int) -> Any:
             "decision": None,
             "handoff": None,
             "repairs": 0,
+            "failures": [],
+            "spent": NOTHING_SPENT,
             "final": False,
         }
         dangling = close_dangling(messages[:-1], MOVED_ON)

@@ -22,6 +22,7 @@ Rules:
 - If you cannot help, or the customer asks for a person, call transfer_to_human_agents with a short summary.
 """
 
+TRIMMED = "Older messages of this conversation were left out to fit the model's context window."
 DECLINED = "The customer declined this change, so nothing was changed. Ask what they would like instead."
 
 

@@ -27,6 +27,7 @@ from langgraph.types import Command, Durability
 from copilot.coalesce import DeltaCoalescer, FlushPolicy
 from copilot.errors import CopilotError, ErrorCode
 from copilot.events import Event, EventSink
+from copilot.llm.errors import MODEL_CODES, ModelError
 from copilot.principal import Principal
 from copilot.turns.request import TurnStatus
 
@@ -65,7 +66,7 @@ def _delta(chunk: Any) -> dict[str, Any] | None:
 
 async def _stream(
     graph: Pregel[Any, Any, Any, Any], payload: Any, config: RunnableConfig, sink: EventSink, *,
-    turn_id: str, durability: Durability,
+    turn_id: str, durability: Durability, writes: list[str],
 ) -> TurnStatus:  # fmt: skip
     status: TurnStatus = "completed"
     may_wait = payload is None or isinstance(payload, Command)  # a resume may reach the next pending preview
@@ -81,11 +82,26 @@ async def _stream(
             await sink.emit(event["type"], event["data"], turn_id=turn_id)
             if event["type"] == "handoff.requested":
                 status = "handoff"
+            elif event["type"] == "tool.executed" and "preview_id" in event["data"]:
+                writes.append(str(event["data"]["tool"]))
             may_wait = may_wait or event["type"] == "tool.preview"
     if may_wait and (await graph.aget_state(config)).interrupts:
         # Only turns that previewed a write (or resumed one) pay for this state read.
         status = "awaiting_confirmation"
     return status
+
+
+def error_data(exc: CopilotError, writes: list[str]) -> dict[str, Any]:
+    """The `error` event of a failed turn. Model failures offer a human; a change that was already made in
+    this turn is said first, so the customer is never told to retry something that happened."""
+    message = exc.message
+    if writes:
+        done = ", ".join(dict.fromkeys(w.replace("_", " ") for w in writes))
+        message = f"Your requested change was made ({done}). {message}"
+    data: dict[str, Any] = {"code": exc.code.value, "message": message}
+    if exc.code in MODEL_CODES:
+        data["handoff"] = "offered"
+    return data
 
 
 async def check_resume(
@@ -165,18 +181,23 @@ async def run_turn(
     sink = coalesced = DeltaCoalescer(sink, flush)  # token deltas merged; flushed before other events, at end
     config = turn_config(conversation_id, turn_id, principal)
     durability = RESUME_DURABILITY if resume is not None else DURABILITY
+    writes: list[str] = []
     try:
         payload = await _payload(graph, config, turn_id=turn_id, text=text, resume=resume, attempt=attempt)
         if payload is _FINISHED:
             return await _status_now(graph, config)
-        status = await _stream(graph, payload, config, sink, turn_id=turn_id, durability=durability)
+        status = await _stream(
+            graph, payload, config, sink, turn_id=turn_id, durability=durability, writes=writes
+        )
         await coalesced.flush()  # the scheduler writes turn.completed itself
         return status
     except CopilotError as exc:
-        await sink.emit("error", {"code": exc.code.value, "message": exc.message}, turn_id=turn_id)
+        await sink.emit("error", error_data(exc, writes), turn_id=turn_id)
     except GraphRecursionError:
-        message = "The assistant took too many steps on this request; rephrase it or ask for a human agent."
-        await sink.emit("error", {"code": ErrorCode.INTERNAL.value, "message": message}, turn_id=turn_id)
+        steps = ModelError(
+            ErrorCode.TURN_BUDGET_EXCEEDED, f"recursion limit {RECURSION_LIMIT}", retryable=False
+        )
+        await sink.emit("error", error_data(steps, writes), turn_id=turn_id)
     except Exception:
         log.exception("turn %s of conversation %s failed", turn_id, conversation_id)
         message = "The assistant hit an internal error; please try again or ask for a human agent."

@@ -43,6 +43,17 @@ class Decision(TypedDict):
     approved: bool
 
 
+class Spent(TypedDict):
+    """What the current turn used so far (checked against the turn budget)."""
+
+    model_calls: int
+    tool_calls: int
+    tokens: int
+
+
+NOTHING_SPENT = Spent(model_calls=0, tool_calls=0, tokens=0)
+
+
 class HandoffState(TypedDict):
     reason: str
     summary: str
@@ -56,6 +67,9 @@ class SupportState(TypedDict):
     decision: NotRequired[Decision | None]
     handoff: NotRequired[HandoffState | None]
     """Set by guard (user asks), act (model called transfer_to_human_agents) or validate (failed twice)."""
+    spent: NotRequired[Spent]
+    failures: NotRequired[list[str]]
+    """Signatures (tool + canonical arguments) of the tool calls that failed in the current turn."""
     repairs: NotRequired[int]
     """Validation repair attempts in the current turn."""
     final: NotRequired[bool]

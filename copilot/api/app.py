@@ -25,6 +25,7 @@ from copilot.api import (
 from copilot.api import handoff as handoff_api
 from copilot.api.errors import install_error_handlers
 from copilot.auth import resolve_secret
+from copilot.llm.factory import check_model_settings
 from copilot.runtime import Runtime, open_runtime
 from copilot.settings import Settings
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings = settings or Settings()
     if runtime is None:
         resolve_secret(settings)  # production without COPILOT_SECRET refuses to start, right here
+        check_model_settings(settings)  # a hosted model without its API key, too
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

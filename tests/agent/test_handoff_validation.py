@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, HumanMessage
 
+from copilot.agent.deps import TurnBudget
 from copilot.agent.runner import RECURSION_LIMIT
 from tests.agent.conftest import MakeHarness, call
 
@@ -80,8 +81,11 @@ async def test_model_failure_emits_error_then_failed(harness: MakeHarness) -> No
 
 
 async def test_endless_tool_loop_fails_the_turn_cleanly(harness: MakeHarness) -> None:
-    plans = (RECURSION_LIMIT - 2) // 2  # guard + retrieve, then plan/act pairs until the step limit
+    plans = TurnBudget().model_calls  # the turn budget stops it well before the step limit
+    assert plans < (RECURSION_LIMIT - 2) // 2
     h = harness(*(call("list_all_product_types", f"c{i}") for i in range(plans)))
     sink = await h.say("Loop forever")
-    assert sink.of("error")[0]["message"].startswith("The assistant took too many steps")
+    error = sink.of("error")[0]
+    assert error["code"] == "turn_budget_exceeded" and error["handoff"] == "offered"
+    assert error["message"].startswith("The assistant needed too many steps")
     assert sink.events[-1][1] == {"status": "failed"}

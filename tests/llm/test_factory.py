@@ -32,3 +32,18 @@ def test_missing_extra_says_what_to_install(pack: Pack) -> None:
 def test_unknown_provider_is_a_configuration_error(pack: Pack) -> None:
     with pytest.raises(CopilotError, match="Unknown model provider"):
         make_chat_model(Settings(model="nosuch:model"), pack)
+
+
+def test_fallback_specs_may_name_their_own_server(pack: Pack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from copilot.llm.factory import check_model_settings, make_fallbacks, parse_spec
+
+    spec = parse_spec("openai:qwen @ http://127.0.0.1:9/v1")
+    assert (spec.provider, spec.model, spec.base_url) == ("openai", "qwen", "http://127.0.0.1:9/v1")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    hosted = Settings(model="offline", model_fallbacks="anthropic:claude-haiku")
+    with pytest.raises(CopilotError, match="ANTHROPIC_API_KEY"):
+        check_model_settings(hosted)
+    if importlib.util.find_spec("langchain_openai") is not None:
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        (local,) = make_fallbacks(Settings(model_fallbacks="openai:qwen@http://127.0.0.1:9/v1"), pack)
+        assert getattr(local, "stream_usage", None) is True and getattr(local, "max_retries", None) == 0

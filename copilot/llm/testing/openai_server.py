@@ -22,6 +22,8 @@ PATH = "/v1/chat/completions"
 class ScriptedApp:
     asgi: Any
     log: WireLog
+    context_window: int | None = None
+    """Requests estimated above this many tokens get 400 context_length_exceeded (may change between turns)."""
 
 
 def unanswered_tool_calls(messages: list[dict[str, Any]]) -> str | None:
@@ -145,6 +147,7 @@ def openai_app(
         if path.rstrip("/") != PATH:
             await answer(send, 404, _error(404, f"no route {path}"))
             return
+        context_window = scripted.context_window
         request = WireRequest("openai", path, body, headers)
         log.requests.append(request)
         if api_key is not None and headers.get("authorization") != f"Bearer {api_key}":
@@ -164,7 +167,8 @@ def openai_app(
             return
         await _play(request, responder(request), send)
 
-    return ScriptedApp(app(handle), log)
+    scripted = ScriptedApp(app(handle), log, context_window)
+    return scripted
 
 
 async def _play(request: WireRequest, step: object, send: Send) -> None:
