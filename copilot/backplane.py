@@ -17,6 +17,7 @@ from copilot.doorbell import Doorbell, LocalDoorbell
 from copilot.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from copilot.redis_doorbell import RedisDoorbell
 from copilot.settings import Settings
+from copilot.streamcap import Cap, MemoryCap, RedisCap
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Backplane:
     """The client of the shared limiters (None: limits are per worker)."""
     limit_prefix: str = "copilot:rl"
     _limiters: dict[str, RateLimiter] = field(default_factory=dict)
+    _caps: dict[str, Cap] = field(default_factory=dict)
 
     def limiter(self, name: str, limit: int, window: float) -> RateLimiter:
         """The limiter called `name` (one per backplane): shared through Redis when there is one."""
@@ -35,6 +37,17 @@ class Backplane:
                 RedisRateLimiter(self.redis, name, limit, window, prefix=self.limit_prefix)
                 if self.redis is not None
                 else MemoryRateLimiter(limit, window)
+            )
+        return found
+
+    def cap(self, name: str, limit: int, lease: float) -> Cap:
+        """The concurrency cap called `name` (e.g. open streams per principal), shared through Redis too."""
+        found = self._caps.get(name)
+        if found is None:
+            found = self._caps[name] = (
+                RedisCap(self.redis, name, limit, lease, prefix=self.limit_prefix)
+                if self.redis is not None
+                else MemoryCap(limit, lease)
             )
         return found
 

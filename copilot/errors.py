@@ -38,6 +38,9 @@ class ErrorCode(StrEnum):
     MODEL_OUTPUT_INVALID = "model_output_invalid"
     TURN_BUDGET_EXCEEDED = "turn_budget_exceeded"
     TURN_CANCELLED = "turn_cancelled"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    RATE_LIMITED = "rate_limited"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -72,6 +75,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.MODEL_OUTPUT_INVALID: 502,
     ErrorCode.TURN_BUDGET_EXCEEDED: 429,
     ErrorCode.TURN_CANCELLED: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
 }
 
 

@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     drain_seconds: float = Field(
         default=20.0, ge=0, description="On shutdown, how long running turns may finish before recovery."
     )
+    # abuse limits (copilot/api/limits.py, copilot/streamcap.py)
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted (413)."
+    )
+    max_streams_per_user: int = Field(default=8, ge=1, description="Open SSE streams per principal (429).")
+    messages_per_minute: int = Field(
+        default=30, ge=1, description="Messages a principal may post per minute."
+    )
 
     @property
     def fallback_models(self) -> list[str]:

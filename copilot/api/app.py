@@ -16,6 +16,7 @@ from copilot.api import (
     conversations,
     events,
     health,
+    limits,
     policy,
     sessions,
     tenants,
@@ -62,4 +63,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for staff_module in (handoff_api, agent_tools, approvals, assist):
         app.include_router(staff_module.router)
     web.install(app)
+    limits.install(app, settings.max_body_bytes)  # outermost: body size, page security headers
     return app

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from copilot.api.deps import ConversationDep, PrincipalDep, RuntimeDep
 from copilot.api.errors import error_responses
+from copilot.api.limits import within_message_rate
 from copilot.api.models import (
     ConversationCreated,
     ConversationList,
@@ -80,12 +81,13 @@ async def get_conversation(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a user message; the turn runs in the background (after any earlier turn of the "
     "conversation) and streams on /events",
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 429),
 )
 async def post_message(
     body: MessageIn, conversation: ConversationDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> TurnAccepted:
     _only_its_user(principal, conversation)
+    await within_message_rate(runtime, principal)
     if await runtime.handoff.owner(conversation.id) is not None:  # a human owns it: record, no bot turn
         await runtime.handoff.customer_message(conversation, body.text)
         return TurnAccepted(turn_id=None)

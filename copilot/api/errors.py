@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from copilot.api.models import ErrorResponse
 from copilot.errors import CopilotError, ErrorCode
@@ -16,23 +18,30 @@ from copilot.store.errors import storage_error, storage_exception_types
 
 log = logging.getLogger(__name__)
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _HTTP_CODES = {
     400: ErrorCode.BAD_REQUEST,
     401: ErrorCode.UNAUTHENTICATED,
     403: ErrorCode.FORBIDDEN,
     404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
     409: ErrorCode.CONFLICT,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
 }
 
 
 def error_response(
-    status: int, code: str, message: str, details: dict[str, Any] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if details:
         body["details"] = details
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
+    headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
+    return JSONResponse({"error": body}, status_code=status, headers=headers or None)
 
 
 async def _copilot_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -50,10 +59,27 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, ErrorCode.INVALID_ARGUMENTS.value, message)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
-    return error_response(exc.status_code, code.value, str(exc.detail))
+    if exc.status_code == 405:
+        allow = ", ".join(allowed_methods(request)) or (exc.headers or {}).get("Allow", "GET, HEAD")
+        message = f"{request.method} is not allowed on {request.url.path}; use {allow}."
+        return error_response(405, code.value, message, headers={"Allow": allow})
+    return error_response(exc.status_code, code.value, str(exc.detail), headers=exc.headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app fully matches at this path; empty when the request's own method
+    matches (a mount such as /static that refused it itself)."""
+    matching = [
+        method
+        for method in _METHODS
+        if any(
+            r.matches({**request.scope, "method": method})[0] == Match.FULL for r in request.app.router.routes
+        )
+    ]
+    return [] if request.method in matching else matching
 
 
 async def _storage(_request: Request, exc: Exception) -> JSONResponse:
@@ -93,5 +119,6 @@ _DESCRIPTIONS = {
     409: "Conflict: a turn is running, or the confirmation is invalid/used/mismatched.",
     410: "The preview expired (code `confirmation_expired`); ask again for a fresh preview.",
     422: "Invalid request body (code `invalid_arguments`).",
+    429: "Too many requests or open streams for this caller (code `rate_limited`); retry later.",
     503: "Storage unavailable (code `storage_unavailable`): the database is read-only, full or down.",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, TypeVar
 
@@ -14,15 +15,19 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from copilot.api.deps import ConversationDep, PrincipalDep, RuntimeDep
 from copilot.api.errors import error_responses
+from copilot.api.limits import MAX_INT
 from copilot.errors import CopilotError, ErrorCode
 from copilot.eventlog import EventLog
 from copilot.events import STAFF_ONLY_EVENTS
 from copilot.runtime import Runtime
+from copilot.streamcap import Cap, held
 
 router = APIRouter(prefix="/v1/conversations", tags=["events"])
 
 PING_SECONDS = 15
 SEND_TIMEOUT_SECONDS = 30
+STREAM_LEASE_SECONDS = 60.0
+"""A stream's slot in the per-principal cap is renewed while it is open; a dead worker's expires after this."""
 T = TypeVar("T")
 
 _SSE_DOC: dict[int | str, dict[str, Any]] = {
@@ -44,13 +49,14 @@ _SSE_DOC: dict[int | str, dict[str, Any]] = {
 def _start_after(last_event_id: str | None, after: int | None) -> int:
     if last_event_id is None or not last_event_id.strip():
         return after or 0
-    try:
-        value = int(last_event_id)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise CopilotError(ErrorCode.BAD_REQUEST, "Last-Event-ID must be the integer id of a received event.")
-    return value
+    value = last_event_id.strip()
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_INT:
+        raise CopilotError(
+            ErrorCode.INVALID_ARGUMENTS,
+            f"Last-Event-ID must be the integer id of a received event (0 to {MAX_INT}); "
+            "reconnect without it to replay from the start.",
+        )
+    return int(value)
 
 
 async def _encode(
@@ -100,6 +106,12 @@ async def _drained(shutdown: anyio.Event, runtime: Runtime, done: asyncio.Event)
     done.set()
 
 
+async def _capped(cap: Cap, key: str, holder: str, source: AsyncIterator[T]) -> AsyncIterator[T]:
+    async with held(cap, key, holder):
+        async for item in source:
+            yield item
+
+
 async def _live(
     runtime: Runtime, conversation_id: str, after: int, *, follow: bool, staff: bool, shutdown: anyio.Event
 ) -> AsyncIterator[ServerSentEvent]:
@@ -116,7 +128,7 @@ async def _live(
     "/{conversation_id}/events",
     summary="Stream the conversation's events (SSE); resume with Last-Event-ID or ?after=",
     response_class=EventSourceResponse,
-    responses={**_SSE_DOC, **error_responses(401, 404)},
+    responses={**_SSE_DOC, **error_responses(401, 404, 422, 429)},
 )
 async def stream_events(
     conversation: ConversationDep,
@@ -127,16 +139,24 @@ async def stream_events(
         str | None, Header(alias="Last-Event-ID", description="Resume after this event id.")
     ] = None,
     after: Annotated[
-        int | None, Query(ge=0, description="Resume after this event id (if no header).")
+        int | None, Query(ge=0, le=MAX_INT, description="Resume after this event id (if no header).")
     ] = None,
     follow: Annotated[
         bool, Query(description="Keep the stream open for new events (false: send and close).")
     ] = True,
 ) -> EventSourceResponse:
     start = _start_after(last_event_id, after)
+    limit, key, holder = runtime.settings.max_streams_per_user, principal.label(), uuid.uuid4().hex
+    cap = runtime.backplane.cap("streams", limit, STREAM_LEASE_SECONDS)
+    if not await cap.acquire(key, holder):
+        raise CopilotError(
+            ErrorCode.RATE_LIMITED,
+            f"You already have {limit} open event streams; close one (another tab or console) and retry.",
+        )
     shutdown = anyio.Event()
+    live = _live(runtime, conversation.id, start, follow=follow, staff=principal.is_staff, shutdown=shutdown)
     return EventSourceResponse(
-        _live(runtime, conversation.id, start, follow=follow, staff=principal.is_staff, shutdown=shutdown),
+        _capped(cap, key, holder, live),
         ping=PING_SECONDS,
         send_timeout=SEND_TIMEOUT_SECONDS,
         shutdown_event=shutdown,

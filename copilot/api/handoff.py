@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.api.deps import ConversationDep, PrincipalDep, RuntimeDep
 from copilot.api.errors import error_responses
+from copilot.api.limits import within_message_rate
 from copilot.api.models import MAX_MESSAGE_CHARS
 from copilot.errors import CopilotError, ErrorCode
 from copilot.handoff.queue import QueueItem
@@ -139,11 +140,12 @@ async def claim(
 @router.post(
     "/v1/conversations/{conversation_id}/agent-messages",
     summary="The owning agent replies to the customer (agent.message on the stream)",
-    responses=error_responses(401, 404, 409, 422),
+    responses=error_responses(401, 404, 409, 422, 429),
 )
 async def agent_message(
     body: AgentMessageIn, conversation: ConversationDep, principal: StaffDep, runtime: RuntimeDep
 ) -> AgentMessageOut:
+    await within_message_rate(runtime, principal)
     sources = [{"id": c.id, "title": c.title or c.id.split("#")[0]} for c in body.citations]
     seq = await runtime.handoff.reply(conversation, principal, body.text, citations=sources)
     return AgentMessageOut(event_id=seq, text=body.text, agent=principal.user_id)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from copilot.api.deps import PrincipalDep, RuntimeDep
 from copilot.api.errors import error_responses
+from copilot.api.limits import MAX_INT
 from copilot.api.policy_models import DiffIn, PolicyWrite, RollbackIn, RuleSetIn, SimulateIn
 from copilot.errors import CopilotError, ErrorCode
 from copilot.packs import load_pack
@@ -21,6 +22,7 @@ from copilot.policy.audit_query import AuditFilter, query_audit
 from copilot.policy.diff import Sample
 from copilot.policy.lint import MANAGE, POLICY_OBJECT, errors_of
 from copilot.policy.reload import LiveAuthorizer
+from copilot.policy.rules import Rule
 from copilot.policy.service import PolicyService, findings_dict, open_policy
 from copilot.policy.testing import failures
 from copilot.principal import Principal
@@ -82,7 +84,7 @@ def get_policy(service: ServiceDep, response: Response) -> dict[str, Any]:
 def list_versions(
     service: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> dict[str, Any]:
     versions, total = service.store.history(limit=limit, offset=offset)
     active = service.store.active().version
@@ -90,7 +92,7 @@ def list_versions(
 
 
 @router.get("/v1/policy/versions/{number}", summary="One version with its rules and the diff vs its parent")
-def get_version(number: int, service: ServiceDep) -> dict[str, Any]:
+def get_version(number: Annotated[int, Path(ge=1, le=MAX_INT)], service: ServiceDep) -> dict[str, Any]:
     return service.store.get(number).to_dict()
 
 
@@ -98,7 +100,7 @@ def get_version(number: int, service: ServiceDep) -> dict[str, Any]:
 def list_changes(
     service: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> dict[str, Any]:
     versions, total = service.store.history(limit=limit, offset=offset)
     items = [
@@ -125,13 +127,17 @@ def validate(body: RuleSetIn, service: ServiceDep) -> dict[str, Any]:
     return result
 
 
-@router.post("/v1/policy/simulate", summary="What-if: the decision, matched rule, ownership and limit checks")
-def simulate(body: SimulateIn, service: ServiceDep, principal: PrincipalDep) -> dict[str, Any]:
-    proposed = body.proposed()
+def _valid(service: PolicyService, proposed: list[Rule] | None) -> list[Rule] | None:
     if proposed is not None and errors_of(service.validate(proposed)):
         raise CopilotError(
             ErrorCode.POLICY_INVALID, "The proposed rules do not validate; POST them to /v1/policy/validate."
         )
+    return proposed
+
+
+@router.post("/v1/policy/simulate", summary="What-if: the decision, matched rule, ownership and limit checks")
+def simulate(body: SimulateIn, service: ServiceDep, principal: PrincipalDep) -> dict[str, Any]:
+    proposed = _valid(service, body.proposed())
     authorizer = service.authorizer(version=body.version, rules=proposed)
     who = Principal(tenant=_own_tenant(body.principal.tenant, principal), role=body.principal.role,  # type: ignore[arg-type]
                     user_id=body.principal.user_id)  # fmt: skip
@@ -141,7 +147,7 @@ def simulate(body: SimulateIn, service: ServiceDep, principal: PrincipalDep) -> 
 @router.post("/v1/policy/diff-decisions", summary="Requests whose decision differs between two rule sets")
 def diff_decisions(body: DiffIn, service: ServiceDep, principal: PrincipalDep) -> dict[str, Any]:
     before = service.authorizer(version=body.base)
-    after = service.authorizer(version=body.version, rules=body.proposed())
+    after = service.authorizer(version=body.version, rules=_valid(service, body.proposed()))
     samples = None
     if body.samples:
         samples = [Sample(s.role, _own_tenant(s.tenant, principal), s.object, s.action) for s in body.samples]
@@ -185,7 +191,7 @@ def audit(
     conversation_id: str | None = None,
     policy_version: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> dict[str, Any]:
     where = AuditFilter(principal.tenant, tool, who, outcome, conversation_id, policy_version)
     return query_audit(service.store.engine, where, limit=limit, offset=offset)

@@ -73,8 +73,8 @@ async def test_resume_returns_exactly_the_missed_events(client: httpx.AsyncClien
     by_query = parse_sse((await client.get(f"{url}&after=10", headers=token())).text)
     assert [e.id for e in by_query] == [11, 12]
     bad = await client.get(url, headers={**token(), "Last-Event-ID": "abc"})
-    assert bad.status_code == 400
-    assert bad.json()["error"]["code"] == "bad_request"
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "invalid_arguments"
 
 
 async def test_messages_while_running_queue_in_order(
