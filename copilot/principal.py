@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 Role = Literal["guest", "customer", "agent", "supervisor", "admin", "platform"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -25,3 +26,24 @@ class Principal:
 
     def label(self) -> str:
         return f"{self.role}:{self.user_id}@{self.tenant}"
+
+
+def principal_claims(principal: Principal) -> dict[str, str]:
+    """The principal as the user a LangGraph server auth handler returns (identity = its label)."""
+    return {
+        "identity": principal.label(),
+        "tenant": principal.tenant,
+        "role": principal.role,
+        "user_id": principal.user_id,
+    }
+
+
+def principal_from_claims(user: Mapping[str, Any] | Any) -> Principal | None:
+    """The principal back from such a user (a mapping or the server's user proxy); None if it is not one."""
+    try:
+        tenant, role, user_id = user["tenant"], user["role"], user["user_id"]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if role not in ROLES or not all(isinstance(v, str) and v for v in (tenant, user_id)):
+        return None
+    return Principal(tenant=tenant, role=cast(Role, role), user_id=user_id)

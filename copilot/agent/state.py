@@ -1,5 +1,6 @@
 """Graph state (TypedDicts, checkpointed) and the run config accessors. The principal is NOT in state: it
-comes only from config["configurable"]["principal"], set by the runner from the authenticated session."""
+comes only from config["configurable"]["principal"], set by the runner from the authenticated session, or
+under the LangGraph server from the user its auth handler verified."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.message import add_messages
 
 from copilot.errors import CopilotError, ErrorCode
-from copilot.principal import Principal
+from copilot.principal import Principal, principal_from_claims
 
 TRANSFER_TOOL = "transfer_to_human_agents"
 
@@ -80,18 +81,31 @@ class SupportState(TypedDict):
     """The turn that last started in this thread (set by guard; recovery reads it from the checkpoint)."""
 
 
+SERVER_USER = "langgraph_auth_user"
+"""Where the LangGraph server puts the user its auth handler returned (copilot/platform/auth.py); a reserved
+configurable key that clients cannot send."""
+
+
 def principal_of(config: RunnableConfig) -> Principal:
-    principal = config.get("configurable", {}).get("principal")
-    if not isinstance(principal, Principal):
+    configurable = config.get("configurable", {})
+    principal = configurable.get("principal")
+    if isinstance(principal, Principal):
+        return principal
+    user = configurable.get(SERVER_USER)
+    found = principal_from_claims(user) if user is not None else None
+    if found is None:
         raise CopilotError(
             ErrorCode.UNAUTHENTICATED,
-            "No authenticated principal in config['configurable']['principal']; run turns through run_turn.",
+            "No authenticated principal in config['configurable']['principal']; run turns through run_turn "
+            "(or the LangGraph server with the auth of langgraph.json).",
         )
-    return principal
+    return found
 
 
 def conversation_of(config: RunnableConfig) -> str | None:
-    value = config.get("configurable", {}).get("conversation_id")
+    """The conversation id (the API sets it; under the LangGraph server it is the thread id)."""
+    configurable = config.get("configurable", {})
+    value = configurable.get("conversation_id", configurable.get("thread_id"))
     return str(value) if value is not None else None
 
 
