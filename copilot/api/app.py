@@ -27,6 +27,7 @@ from copilot.api import handoff as handoff_api
 from copilot.api.errors import install_error_handlers
 from copilot.auth import resolve_secret
 from copilot.llm.factory import check_model_settings
+from copilot.redaction import install_log_redaction
 from copilot.runtime import Runtime, open_runtime
 from copilot.settings import Settings
 
@@ -41,6 +42,7 @@ resumable with `Last-Event-ID`). Writes arrive as `tool.preview` events and run 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     """Build the app. Without `runtime`, the real one is opened in the lifespan (and closed after)."""
     settings = settings or Settings()
+    install_log_redaction()  # every log line of the process passes copilot.redaction
     if runtime is None:
         resolve_secret(settings)  # production without COPILOT_SECRET refuses to start, right here
         check_model_settings(settings)  # a hosted model without its API key, too

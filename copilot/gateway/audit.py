@@ -1,9 +1,8 @@
-"""Append-only audit of every gateway decision, with secrets and PII-ish arguments redacted."""
+"""Append-only audit of every gateway decision; arguments and reasons pass copilot.redaction."""
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine, insert
 
 from copilot.principal import Principal
+from copilot.redaction import redact_fields, redact_text
 from copilot.store.schema import audit_log
 
 AuditOutcome = Literal[
@@ -24,43 +24,14 @@ is `replay`; `confirm`/`reject` are the human's decisions (committed with the de
 limits, confirmation failures and fail-closed errors; `error` is a handler or infrastructure failure;
 `simulate` is a what-if of the policy simulator (the principal is the administrator who ran it)."""
 
-_SECRET_KEYS = re.compile(r"password|secret|token|cvv|cvc|card_number|iban|ssn", re.IGNORECASE)
-_REMOVED_KEYS = frozenset({"address1", "address2", "phone", "phone_number"})
-_NAME_KEYS = frozenset({"first_name", "last_name", "name"})
-_EMAIL = re.compile(r"^([^@\s])[^@\s]*@(.+)$")
 _log = logging.getLogger(__name__)
 _INSERT = insert(audit_log)
 """Built once: the row goes in as parameters, so SQLAlchemy reuses its compiled statement (.values(**row)
 per call rebuilt and re-keyed the statement: ~0.3 ms of each gateway call)."""
 
 
-def _mask_payment(value: str) -> str:
-    head, _, tail = value.rpartition("_")
-    return f"{head}_***{tail[-4:]}" if head else f"***{value[-4:]}"
-
-
-def _redact_value(key: str, value: Any) -> Any:
-    if isinstance(value, dict):
-        return redact(value)
-    if isinstance(value, list):
-        return [_redact_value(key, v) for v in value]
-    if not isinstance(value, str):
-        return value
-    if _SECRET_KEYS.search(key) or key in _REMOVED_KEYS:
-        return "[redacted]"
-    if "payment_method" in key:
-        return _mask_payment(value)
-    email = _EMAIL.match(value)
-    if email:
-        return f"{email.group(1)}***@{email.group(2)}"
-    if key in _NAME_KEYS:
-        return f"{value[:1]}***"
-    return value
-
-
-def redact(arguments: dict[str, Any]) -> dict[str, Any]:
-    """A copy safe to store: payment method ids keep their last 4, emails and names are masked."""
-    return {str(k): _redact_value(str(k), v) for k, v in arguments.items()}
+redact = redact_fields
+"""Audit arguments are redacted by key (copilot.redaction)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +60,7 @@ def _row(entry: AuditEntry) -> dict[str, Any]:
         "arguments": redact(entry.arguments),
         "outcome": entry.outcome,
         "code": entry.code,
-        "reason": entry.reason,
+        "reason": None if entry.reason is None else redact_text(entry.reason),
         "policy_version": entry.policy_version,
         "latency_ms": entry.latency_ms,
     }

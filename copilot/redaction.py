@@ -1,0 +1,101 @@
+"""The one redactor for what we write down: the audit log (arguments and reasons) and the logs.
+
+Three functions, nothing else to learn:
+
+* `redact_text(text)` masks, inside any free text: emails (`e***@example.com`), payment-method ids
+  (`gift_card_***0001`), amounts stated as balances (`balance of [amount]`), street addresses and units
+  (`[address]`), phone and card numbers, bearer tokens and JWTs (`[token]`). Ids of orders, items, users and
+  conversations stay readable: an auditor needs them, and they are not secrets.
+* `redact_fields(mapping)` redacts a structured record by key (secrets and street lines removed, names reduced
+  to an initial, balances to `[amount]`, payment-method ids masked), recursing into dicts and lists, and runs
+  `redact_text` over every other string.
+* `install_log_redaction()` makes every log record of the process pass `redact_text` (message and arguments
+  formatted first; idempotent). A JSON log formatter calls `redact_fields` on its extra fields.
+
+Redaction is deliberately lossy and one-way; it never raises (a value it does not understand is kept).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_SECRET_KEYS = re.compile(r"password|secret|token|cvv|cvc|card_number|iban|ssn|authorization", re.IGNORECASE)
+_REMOVED_KEYS = frozenset({"address1", "address2", "street", "phone", "phone_number"})
+_NAME_KEYS = frozenset({"first_name", "last_name", "name", "full_name"})
+_PAYMENT = r"(?:[a-z]+_)*(?:card|paypal|bank|wallet|account|payment)(?:_[a-z]+)*"
+_BALANCE = (
+    r"(?i)(balance[a-z_]*['\"]?(?:\s+(?:of|is|was|now|left|remaining))*\s*[:=]?\s*)"  # "balance of ", "balance": "
+    r"[$€£]?\s?-?\d[\d,]*(?:\.\d+)?"
+)
+_STREET = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Way|Court|Ct|Place|Pl|Plaza|Terrace|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq)"  # fmt: skip
+
+_TEXT_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+"), "[token]"),
+    (re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]{8,}"), r"\1[token]"),
+    (re.compile(r"\b([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)\b"), r"\1***@\2"),
+    (re.compile(rf"\b({_PAYMENT})_(?=[A-Za-z]*\d)[A-Za-z0-9]*([A-Za-z0-9]{{4}})\b"), r"\1_***\2"),
+    (re.compile(_BALANCE), r"\1[amount]"),
+    (re.compile(rf"\b\d{{1,6}}(?:\s+[A-Z][\w'-]*){{1,4}}\s+{_STREET}\b\.?"), "[address]"),
+    (re.compile(r"(?i)\b(?:suite|apt|apartment|unit)\.?\s*#?\s*\w+"), "[address]"),
+    (re.compile(r"(?<![\w#.])(?:\d[ -]?){12,18}\d\b"), "[card]"),
+    (re.compile(r"(?<![\w#.])\+?(?:\d{1,3}[\s.-])?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b"), "[phone]"),
+]
+
+
+def redact_text(text: str) -> str:
+    """`text` with emails, payment-method ids, balances, addresses, phone/card numbers and tokens masked."""
+    for pattern, replacement in _TEXT_RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _mask_payment(value: str) -> str:
+    head, _, tail = value.rpartition("_")
+    return f"{head}_***{tail[-4:]}" if head else f"***{value[-4:]}"
+
+
+def _redact_value(key: str, value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return redact_fields(value)
+    if isinstance(value, list | tuple):
+        return [_redact_value(key, v) for v in value]
+    if "balance" in key.lower() and isinstance(value, int | float | str) and not isinstance(value, bool):
+        return "[amount]"
+    if not isinstance(value, str):
+        return value
+    if _SECRET_KEYS.search(key) or key in _REMOVED_KEYS:
+        return "[redacted]"
+    if "payment_method" in key:
+        return _mask_payment(value)
+    if key in _NAME_KEYS:
+        return f"{value[:1]}***"
+    return redact_text(value)
+
+
+def redact_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `fields` safe to store or log (see the module docstring)."""
+    return {str(k): _redact_value(str(k), v) for k, v in fields.items()}
+
+
+_installed: list[Callable[..., logging.LogRecord]] = []
+
+
+def install_log_redaction() -> None:
+    """Every log record created from now on carries a redacted message (process-wide, idempotent)."""
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            record.msg, record.args = redact_text(record.getMessage()), None
+        except Exception:  # a record whose arguments do not format: leave it to logging's own error report
+            return record
+        return record
+
+    _installed.append(factory)
+    logging.setLogRecordFactory(factory)
