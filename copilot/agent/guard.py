@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage, ToolMessage
@@ -12,12 +11,7 @@ from langchain_core.runnables import RunnableConfig
 from copilot.agent.emit import emit
 from copilot.agent.hygiene import calls_of
 from copilot.agent.state import NOTHING_SPENT, SupportState, turn_of
-
-_HUMAN = re.compile(
-    r"\b(talk|speak|chat|connect|transfer|put)\b.{0,30}\b(human|person|agent|representative|someone|somebody)\b"
-    r"|\b(human|live|real)\s+(agent|person|representative|support)\b",
-    re.IGNORECASE,
-)
+from copilot.llm.dialogue import asks_for_person
 
 MOVED_ON = "The customer moved on before this was confirmed, so nothing was changed."
 EMPTY_REPLY = "I didn't catch a question there. What can I help you with today?"
@@ -73,7 +67,7 @@ def make_guard(max_chars: int) -> Any:
             update = fresh | _reply(EMPTY_REPLY)
         elif len(text) > max_chars:
             update = fresh | _reply(TOO_LONG_REPLY.format(size=len(text), limit=max_chars))
-        elif _HUMAN.search(text):
+        elif asks_for_person(text):
             update = fresh | {"handoff": {"reason": "user_request", "summary": text[:500]}}
         else:
             update = fresh

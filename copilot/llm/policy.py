@@ -10,7 +10,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
-from copilot.llm import extract
+from copilot.llm import dialogue, extract
 from copilot.llm.answer import answer
 from copilot.llm.context import Context, asked_before, conversation, human_texts, parse_context
 from copilot.llm.intents import IntentClassifier, Prediction
@@ -18,18 +18,13 @@ from copilot.llm.questions import ask_for
 from copilot.llm.summaries import TRANSFER_TOOL, summarize
 from copilot.packs import Intent
 
-WANTS_HUMAN = re.compile(
-    r"\b(human|real person|live (agent|person|chat)|representative|(talk|speak|chat) (to|with) "
-    r"(an? |some)?(agent|person|one|body|someone|staff))",
-    re.IGNORECASE,
-)
-YES = re.compile(r"^\s*(yes|yeah|yep|sure|ok(ay)?|please( do)?|y)\b", re.IGNORECASE)
 MIN_SCORE, MIN_MARGIN = 0.3, 0.05
 """Below these (score, lead over the runner-up) an utterance is 'unclear' and answered from the passages."""
 NO_ANSWER = (
     "I couldn't find an answer to that in our help center. "
     "Would you like me to connect you with a human agent?"
 )
+DECLINED_OFFER = "Okay. What else can I help you with?"
 BoundTools = Mapping[str, Mapping[str, Any]]
 """Bound tool name → JSON Schema of its arguments."""
 
@@ -44,7 +39,9 @@ class Policy:
         turns = conversation(messages)
         tail = _trailing_tool_messages(turns)
         if tail:
-            return AIMessage(content=" ".join(self._summary(m, turns) for m in tail))
+            text = " ".join(self._summary(m, turns) for m in tail)
+            rest = _remaining(turns) if not any(_awaits(m) for m in tail) else []
+            return AIMessage(content=f"{text} {dialogue.also_asked(rest)}" if rest else text)
         return self._reply_to_customer(turns, parse_context(messages), bound)
 
     def _summary(self, message: ToolMessage, turns: Sequence[BaseMessage]) -> str:
@@ -55,38 +52,63 @@ class Policy:
         texts = human_texts(turns)
         if not texts:
             return AIMessage(content="Hello! How can I help you today?")
-        intent = self._intent(turns)
-        if self._wants_human(turns, texts[0], intent):
+        question = asked_before(turns, len(turns) - 1)
+        if question is not None and dialogue.asks_yes_no(question.text):  # only then is yes/no an answer
+            offered = dialogue.offered_requests(question.text)
+            if dialogue.is_yes(texts[0]) and offered:
+                return self._handle(turns, offered[0], offered[1:], ctx, bound)
+            if dialogue.is_yes(texts[0]) and "human" in question.text:
+                return self._handoff(turns, texts, bound)
+            if dialogue.is_no(texts[0]):
+                return AIMessage(content=DECLINED_OFFER)
+        if dialogue.asks_for_person(texts[0]):
+            return self._handoff(turns, texts, bound)
+        requests = dialogue.requests_in(texts[0])
+        return self._handle(turns, requests[0], requests[1:], ctx, bound)
+
+    def _handle(
+        self, turns: list[BaseMessage], text: str, rest: list[str], ctx: Context, bound: BoundTools
+    ) -> AIMessage:
+        """One request (`text`); the others of the same message (`rest`) are listed back afterwards."""
+        texts = human_texts(turns)
+        intent = self._intent(turns, text, continues=not rest and text == texts[0].strip())
+        if intent is not None and intent.route == "handoff":
             return self._handoff(turns, texts, bound)
         if intent and intent.route == "tool" and intent.target in bound:
-            return self._use_tool(turns, intent.target, bound[intent.target], texts, ctx)
+            # a tool call's result lists `rest` back (see _remaining); a question for a value stands alone
+            return self._use_tool(turns, intent.target, bound[intent.target], [text, *texts[1:]], ctx)
         prefer = intent.target if intent and intent.route == "article" else None
-        found = answer(texts[0], ctx.passages, prefer_doc=prefer)
-        return AIMessage(content=found.text if found else NO_ANSWER)
+        found = answer(text, ctx.passages, prefer_doc=prefer)
+        if found is None and rest:
+            reply = "I couldn't find an answer to “" + text.strip(" ?.!") + "” in our help center."
+        else:
+            reply = found.text if found else NO_ANSWER
+        return AIMessage(content=f"{reply} {dialogue.also_asked(rest)}" if rest else reply)
 
-    def _intent(self, turns: list[BaseMessage]) -> Intent | None:
-        """The current task's intent; a short reply to our own question continues the previous task."""
+    def _intent(self, turns: list[BaseMessage], text: str, *, continues: bool) -> Intent | None:
+        """The request's intent; a short reply to our own question for a value (an order number, a reason)
+        continues the task that question belongs to, unless it is plainly a new request of its own."""
         if self.classifier is None:
             return None
+        prediction = self.classifier.predict(text)
+        if not continues:
+            return self._routed(prediction)
         humans = [i for i, m in enumerate(turns) if isinstance(m, HumanMessage)]
-        prediction = self.classifier.predict(turns[humans[-1]].text)
+        own = self._routed(prediction)
         for position in range(len(humans) - 1, 0, -1):
-            text = turns[humans[position]].text
-            if not (asked_before(turns, humans[position]) and _slot_like(text)):
+            reply = turns[humans[position]].text
+            if not (_asked_for_value(turns, humans[position]) and _slot_like(reply)):
                 break
-            prediction = self.classifier.predict(turns[humans[position - 1]].text)
+            earlier = self.classifier.predict(turns[humans[position - 1]].text)
+            if own is not None and earlier.label != own.name and dialogue.is_request(reply):
+                break  # e.g. "where is my order #W…?" after "Which order would you like to cancel?"
+            prediction = earlier
         return self._routed(prediction)
 
     def _routed(self, prediction: Prediction) -> Intent | None:
         if prediction.score < MIN_SCORE or prediction.margin < MIN_MARGIN:
             return None
         return self.intents.get(prediction.label)
-
-    def _wants_human(self, turns: list[BaseMessage], text: str, intent: Intent | None) -> bool:
-        if WANTS_HUMAN.search(text) or (intent is not None and intent.route == "handoff"):
-            return True
-        previous = asked_before(turns, len(turns) - 1)
-        return previous is not None and "human agent" in previous.text and bool(YES.match(text))
 
     def _handoff(self, turns: list[BaseMessage], texts: list[str], bound: BoundTools) -> AIMessage:
         if TRANSFER_TOOL not in bound:
@@ -108,6 +130,12 @@ class Policy:
         return _call(turns, tool, args)
 
 
+def _asked_for_value(turns: Sequence[BaseMessage], index: int) -> bool:
+    """Our message before `index` asked for a value (not a yes/no question)."""
+    question = asked_before(turns, index)
+    return question is not None and not dialogue.asks_yes_no(question.text)
+
+
 def _slot_like(text: str) -> bool:
     """A reply that is mostly a value (an order number, an email, a reason) rather than a new request."""
     stripped = text
@@ -116,6 +144,23 @@ def _slot_like(text: str) -> bool:
     stripped = extract.ADDRESS.sub(" ", stripped)
     has_value = stripped != text or extract.cancel_reason(text) is not None
     return len(re.findall(r"[A-Za-z]+", stripped)) <= (6 if has_value else 2)
+
+
+def _awaits(message: ToolMessage) -> bool:
+    """A preview waiting for the customer, or a hand-off: nothing else is offered meanwhile."""
+    return "awaiting_confirmation" in message.text or message.name == TRANSFER_TOOL
+
+
+def _remaining(turns: Sequence[BaseMessage]) -> list[str]:
+    """Requests of the customer's last message (or of the list they said yes to) after the one just done."""
+    humans = [i for i, m in enumerate(turns) if isinstance(m, HumanMessage)]
+    if not humans:
+        return []
+    last = turns[humans[-1]].text
+    question = asked_before(turns, humans[-1])
+    if question is not None and dialogue.is_yes(last):
+        return dialogue.offered_requests(question.text)[1:]
+    return dialogue.requests_in(last)[1:]
 
 
 def _trailing_tool_messages(turns: Sequence[BaseMessage]) -> list[ToolMessage]:

@@ -96,7 +96,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
     <button class="human" type="button">Talk to a human</button>
     <form>
       <label class="sr-only" for="input">Message</label>
-      <textarea id="input" rows="1" maxlength="4000" placeholder="Type your question…" autocomplete="off"></textarea>
+      <textarea id="input" rows="1" placeholder="Type your question…" autocomplete="off"></textarea>
       <button class="btn primary send" type="submit">Send</button>
     </form>
   </footer>
@@ -122,6 +122,8 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       return {};
     }
   }
+
+  const MAX_MESSAGE_CHARS = 4000; // the API's limit on a message (copilot/api/models.py)
 
   /** A preview's plain sentences (older events without them: the one-line summary). */
   function previewSentences(d) {
@@ -565,6 +567,10 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
     async send() {
       const text = this.input.value.trim();
       if (!text) return;
+      if (text.length > MAX_MESSAGE_CHARS) { // refused whole, never cut: the customer shortens it
+        this.error(`Your message is ${text.length.toLocaleString("en-US")} characters; the limit is ${MAX_MESSAGE_CHARS.toLocaleString("en-US")}. Please shorten it to the key question or order details and send it again.`);
+        return;
+      }
       if (this.busy || !this.cid) { this.queued = true; return; } // sent once the turn ends / the chat started
       this.input.value = "";
       this.setBusy(this.handoff !== "agent");

@@ -277,3 +277,20 @@ def test_phone_width_keyboard_and_accessibility(
     expect(launcher).to_have_attribute("aria-expanded", "false")
     assert errors == []
     context.close()
+
+
+def test_an_over_long_message_is_refused_whole_never_cut(
+    page: Page, shop: HostPage, live_server: LiveServer
+) -> None:
+    token = live_server.token("customer", CUSTOMER)
+    errors = shop_page(page, shop, live_server, token)
+    open_widget(page)
+    long_text = "Where is my order #W0000001? " + "Some more detail. " * 300
+    page.get_by_label("Message").fill(long_text)
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg.error")).to_contain_text("the limit is 4,000. Please shorten it")
+    assert page.get_by_label("Message").input_value() == long_text  # nothing was cut or lost
+    expect(page.locator(".msg.user")).to_have_count(0)  # and nothing was sent
+    ask(page, "Where is my order #W0000001?")
+    expect(page.locator(".msg.bot").last).to_contain_text("#W0000001")
+    assert errors == []
