@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from copilot.cli.eval_answers import answers
 from copilot.cli.eval_conversations import conversations
 from copilot.cli.eval_intents import intents
 from copilot.cli.eval_retrieval import retrieval
@@ -14,3 +15,4 @@ eval_app = typer.Typer(
 eval_app.command("retrieval")(retrieval)
 eval_app.command("intents")(intents)
 eval_app.command("conversations")(conversations)
+eval_app.command("answers")(answers)

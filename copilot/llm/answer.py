@@ -1,4 +1,11 @@
-"""Extractive answers: the passage sentences that best overlap the question, each cited as [chunk-id]."""
+"""Extractive answers: the passage sentences that support the question, composed into one short answer.
+
+Each sentence is scored by how much of the question's (idf-weighted) content it covers and by the meaning of
+question and sentence (WordLlama vectors, shipped in its wheel, offline); below the support threshold there
+is no answer (the caller offers a human). The answer is the best sentence plus up to two more from the same
+passage that also support the question — no off-topic or duplicate sentences, no dangling connectives — and
+each passage used is cited once, as [chunk-id], after its sentences. The weights and threshold were
+calibrated on the pack's own questions (bench/calibrate_answers.py), not on evaluation questions."""
 
 from __future__ import annotations
 
@@ -6,6 +13,10 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
 
 from copilot.llm.context import Passage
 
@@ -19,8 +30,24 @@ _STOP_TEXT = (
     "need like know get tell hi hello thanks thank ok okay im id ive dont cant wont any some all "
 )
 STOPWORDS = frozenset(_STOP_TEXT.split())
-MIN_OVERLAP = 0.25
-"""Share of the question's (idf-weighted) content words a sentence must cover to count as an answer."""
+_CONNECTIVE = re.compile(
+    r"^(after that|then|also|however|in that case|instead|otherwise|in addition|besides|finally|first|second"
+    r"|next|so|and|but|still|even so|as a result|for this reason|this way|that way|here)\s*,?\s+",
+    re.IGNORECASE,
+)
+_REFERS_BACK = re.compile(r"^(it|they|this|that|these|those|there|such|both|the same)\b", re.IGNORECASE)
+
+W_LEXICAL, W_DENSE, W_PASSAGE, W_RANK = 0.4, 0.4, 0.2, 0.1
+"""Weights in a sentence's support: lexical coverage of the question, question–sentence cosine, question–passage
+cosine (the passage is about the question) and the retrieval rank of its passage."""
+SUPPORT = 0.42
+"""Minimum support of the best sentence for an answer (calibrated, see the module docstring)."""
+KEEP = 0.85
+"""Further sentences must reach this share of the best sentence's support."""
+DUPLICATE = 0.9
+"""Cosine above which a sentence repeats one already chosen."""
+PREFER_BONUS = 0.08
+MAX_SENTENCES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,33 +71,78 @@ def _sentences(passage: Passage) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(passage.text.replace("\n", " ")) if len(s.strip()) > 3]
 
 
-def answer(question: str, passages: Sequence[Passage], prefer_doc: str | None = None) -> Answer | None:
-    """1–3 best sentences with inline citations, or None when no passage covers the question well enough."""
+@cache
+def _embedder() -> Any:
+    from copilot.knowledge.embedder import WordLlamaEmbedder
+
+    return WordLlamaEmbedder()
+
+
+def embed(texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    vectors: np.ndarray[Any, np.dtype[np.float32]] = _embedder().embed(list(texts))
+    return vectors
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    passage: Passage
+    position: int
+    """Index of the sentence in its passage."""
+    text: str
+    support: float
+
+
+def candidates(question: str, passages: Sequence[Passage], prefer_doc: str | None = None) -> list[Candidate]:
+    """Every passage sentence with its support for the question, best first (retrieval order breaks ties)."""
+    pairs = [(p, i, s) for p in passages for i, s in enumerate(_sentences(p))]
     asked = content_words(question)
-    candidates = [(p, s) for p in passages for s in _sentences(p)]
-    rank = {p.id: i for i, p in enumerate(passages)}
-    if not asked or not candidates:
-        return None
-    df = {w: sum(1 for _, s in candidates if w in content_words(s)) for w in asked}
-    idf = {w: math.log(1 + len(candidates) / (1 + df[w])) for w in asked}
+    if not pairs or not asked:
+        return []
+    words = [content_words(s) | content_words(p.title) for p, _, s in pairs]
+    idf = {w: math.log(1 + len(pairs) / (1 + sum(w in ws for ws in words))) for w in asked}
     total = sum(idf.values())
+    vectors = embed([question, *(s for _, _, s in pairs), *(f"{p.title}. {p.text}" for p in passages)])
+    dense = vectors[1 : 1 + len(pairs)] @ vectors[0]
+    about = dict(zip((p.id for p in passages), vectors[1 + len(pairs) :] @ vectors[0], strict=True))
+    rank = {p.id: n for n, p in enumerate(passages)}
+    out = []
+    for (passage, position, sentence), ws, cosine in zip(pairs, words, dense, strict=True):
+        covered = sum(idf[w] for w in asked & ws) / total
+        support = W_LEXICAL * covered + W_DENSE * float(cosine) + W_PASSAGE * float(about[passage.id])
+        support += PREFER_BONUS if prefer_doc and passage.doc_id == prefer_doc else 0.0
+        support += W_RANK * (1 - rank[passage.id] / len(passages))
+        if _REFERS_BACK.match(sentence) and position > 0:
+            support -= 0.05  # "It …" without the sentence it refers to reads as a fragment
+        out.append(Candidate(passage, position, sentence, support))
+    return sorted(out, key=lambda c: -c.support)
 
-    def score(passage: Passage, sentence: str) -> float:
-        matched = asked & (content_words(sentence) | content_words(passage.title))
-        if len(matched) < min(2, len(asked)):  # one shared word out of several is a coincidence
-            return 0.0
-        covered = sum(idf[w] for w in matched) / total
-        bonus = 0.15 if prefer_doc and passage.doc_id == prefer_doc else 0.0
-        return covered + bonus + 0.05 * (1 - rank[passage.id] / len(passages))  # retrieval order breaks ties
 
-    ranked = sorted(
-        ((score(p, s), i, p, s) for i, (p, s) in enumerate(candidates)), key=lambda t: (-t[0], t[1])
-    )
-    best = ranked[0][0]
-    if best < MIN_OVERLAP:
+def answer(question: str, passages: Sequence[Passage], prefer_doc: str | None = None) -> Answer | None:
+    """A short cited answer from the sentences that support the question, or None when none does."""
+    ranked = candidates(question, passages, prefer_doc)
+    if not ranked or ranked[0].support < SUPPORT:
         return None
-    chosen = [r for r in ranked[:3] if r[0] >= max(MIN_OVERLAP, 0.6 * best)]
-    chosen.sort(key=lambda r: r[1])  # keep document order
-    text = " ".join(f"{s} [{p.id}]" for _, _, p, s in chosen)
-    cited = tuple(dict.fromkeys(p.id for _, _, p, _ in chosen))
-    return Answer(text, cited)
+    best = ranked[0]
+    chosen = [best]
+    for other in ranked[1:]:
+        if len(chosen) == MAX_SENTENCES or other.support < KEEP * best.support:
+            break
+        if other.passage.id == best.passage.id and not _repeats(other, chosen):
+            chosen.append(other)
+    chosen.sort(key=lambda c: c.position)
+    text = " ".join(_standalone(c, chosen) for c in chosen)
+    return Answer(f"{text} [{best.passage.id}]", (best.passage.id,))
+
+
+def _repeats(candidate: Candidate, chosen: Sequence[Candidate]) -> bool:
+    vectors = embed([candidate.text, *(c.text for c in chosen)])
+    return bool(np.max(vectors[1:] @ vectors[0]) > DUPLICATE)
+
+
+def _standalone(candidate: Candidate, chosen: Sequence[Candidate]) -> str:
+    """The sentence without a leading connective when what it connects to is not in the answer."""
+    follows = any(c.position == candidate.position - 1 for c in chosen)
+    if follows:
+        return candidate.text
+    stripped = _CONNECTIVE.sub("", candidate.text, count=1)
+    return stripped[:1].upper() + stripped[1:]

@@ -205,3 +205,17 @@ def offered_requests(text: str) -> list[str]:
     """The requests our own `also_asked` line listed (empty when the message has none)."""
     at = text.rfind(ALSO_ASKED)
     return _QUOTED.findall(text[at:]) if at >= 0 else []
+
+
+_GENERAL_QUESTION = re.compile(
+    r"^(?:(?:hi|hello|hey|so|ok|okay|and|also|quick question)\W+)*(?:how|what|which|when|why|who|is|are|do|does|did"
+    r"|can i|could i|may i|should i|would i|will i|can we|if i|if my|is it|is there|are there|where can i|where do i)\b",
+    re.IGNORECASE,
+)
+_ABOUT_MINE = re.compile(r"^\W*where\s+is\s+my\b|\b(status of|track)\s+my\b", re.IGNORECASE)
+
+
+def asks_how_things_work(text: str) -> bool:
+    """A general question about how something works ("can I cancel an order that was processed?", "how do
+    I return an item") rather than a request to act on a particular record ("cancel my order")."""
+    return bool(_GENERAL_QUESTION.match(text.strip())) and not _ABOUT_MINE.search(text)

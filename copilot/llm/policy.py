@@ -72,11 +72,18 @@ class Policy:
         """One request (`text`); the others of the same message (`rest`) are listed back afterwards."""
         texts = human_texts(turns)
         intent = self._intent(turns, text, continues=not rest and text == texts[0].strip())
+        tool = intent.target if intent and intent.route == "tool" and intent.target in bound else None
+        general = intent is not None and intent.route != "article" and _general(text)
+        if general and (tool is None or not self._use_tool(turns, tool, bound[tool], [text], ctx).tool_calls):
+            # a question about how things work that no tool call can answer without a record to act on
+            found = answer(text, ctx.passages)
+            if found is not None:
+                return AIMessage(content=f"{found.text} {dialogue.also_asked(rest)}" if rest else found.text)
         if intent is not None and intent.route == "handoff":
             return self._handoff(turns, texts, bound)
-        if intent and intent.route == "tool" and intent.target in bound:
+        if tool is not None:
             # a tool call's result lists `rest` back (see _remaining); a question for a value stands alone
-            return self._use_tool(turns, intent.target, bound[intent.target], [text, *texts[1:]], ctx)
+            return self._use_tool(turns, tool, bound[tool], [text, *texts[1:]], ctx)
         prefer = intent.target if intent and intent.route == "article" else None
         found = answer(text, ctx.passages, prefer_doc=prefer)
         if found is None and rest:
@@ -128,6 +135,12 @@ class Policy:
             if required not in args:
                 return AIMessage(content=ask_for(tool, required))
         return _call(turns, tool, args)
+
+
+def _general(text: str) -> bool:
+    """A how-does-it-work question that names no record (no order number, item, email or address)."""
+    values = (extract.ORDER_ID, extract.ITEM_ID, extract.EMAIL, extract.PAYMENT, extract.ADDRESS)
+    return dialogue.asks_how_things_work(text) and not any(p.search(text) for p in values)
 
 
 def _asked_for_value(turns: Sequence[BaseMessage], index: int) -> bool:
