@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -26,6 +25,8 @@ from copilot.principal import Principal
 from copilot.settings import PROJECT_ROOT
 from copilot.store.database import make_engine
 from copilot.store.schema import audit_log, documents
+
+from .server_env import langgraph_command
 
 SECRET = "s" * 48
 ALEX = Principal("demo", "customer", "demo_customer_0001")
@@ -65,7 +66,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     work = tmp_path_factory.mktemp("langgraph")
     port, log = _free_port(), work / "server.log"
     env = {**os.environ, "COPILOT_DATA_DIR": str(work / "data"), "COPILOT_SECRET": SECRET}
-    command = [str(Path(sys.executable).with_name("langgraph")), "dev", "--config", str(PROJECT_ROOT / "langgraph.json"),
+    command = [*langgraph_command(), "dev", "--config", str(PROJECT_ROOT / "langgraph.json"),
                "--port", str(port), "--no-browser", "--no-reload"]  # fmt: skip
     with log.open("wb") as out:  # from the project root, as a developer runs it (paths are relative to it)
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
