@@ -219,3 +219,24 @@ def asks_how_things_work(text: str) -> bool:
     """A general question about how something works ("can I cancel an order that was processed?", "how do
     I return an item") rather than a request to act on a particular record ("cancel my order")."""
     return bool(_GENERAL_QUESTION.match(text.strip())) and not _ABOUT_MINE.search(text)
+
+
+_MINE = re.compile(
+    r"\b(my|mine|i have|do i have|have i got|i've got|i got|on (my )?(the )?account|saved|on file)\b", re.I
+)
+_ACCOUNT_THING = re.compile(
+    r"\b(payment (methods?|options?)|(credit |debit |gift )?cards?|balance|paypal|orders?|purchases?"
+    r"|address(es)? on file|email on file)\b",
+    re.IGNORECASE,
+)
+LAST_ORDER = re.compile(r"\b(last|latest|most recent|recent|newest|previous)\s+(order|purchase)\b", re.I)
+
+
+def asks_about_own_account(text: str) -> bool:
+    """A question about the customer's own saved data ("what payment methods do I have", "my gift card
+    balance", "what's in my last order") that their account details answer."""
+    return bool(_MINE.search(text) and _ACCOUNT_THING.search(text)) and (
+        "?" in text
+        or bool(_GENERAL_QUESTION.match(text.strip()))
+        or bool(re.match(r"^\W*(show|list|tell)", text, re.I))
+    )

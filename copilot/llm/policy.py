@@ -25,6 +25,7 @@ NO_ANSWER = (
     "Would you like me to connect you with a human agent?"
 )
 DECLINED_OFFER = "Okay. What else can I help you with?"
+ACCOUNT_TOOL, ORDER_TOOL = "get_user_details", "get_order_details"
 BoundTools = Mapping[str, Mapping[str, Any]]
 """Bound tool name → JSON Schema of its arguments."""
 
@@ -38,6 +39,9 @@ class Policy:
     def respond(self, messages: Sequence[BaseMessage], bound: BoundTools) -> AIMessage:
         turns = conversation(messages)
         tail = _trailing_tool_messages(turns)
+        follow = _last_order_lookup(turns, tail, bound)
+        if follow is not None:
+            return follow
         if tail:
             text = " ".join(self._summary(m, turns) for m in tail)
             rest = _remaining(turns) if not any(_awaits(m) for m in tail) else []
@@ -72,6 +76,8 @@ class Policy:
         """One request (`text`); the others of the same message (`rest`) are listed back afterwards."""
         texts = human_texts(turns)
         intent = self._intent(turns, text, continues=not rest and text == texts[0].strip())
+        if self._own_account(text, ctx, bound):
+            return _call(turns, ACCOUNT_TOOL, {"user_id": ctx.principal["user_id"]})
         tool = intent.target if intent and intent.route == "tool" and intent.target in bound else None
         general = intent is not None and intent.route != "article" and _general(text)
         if general and (tool is None or not self._use_tool(turns, tool, bound[tool], [text], ctx).tool_calls):
@@ -91,6 +97,17 @@ class Policy:
         else:
             reply = found.text if found else NO_ANSWER
         return AIMessage(content=f"{reply} {dialogue.also_asked(rest)}" if rest else reply)
+
+    @staticmethod
+    def _own_account(text: str, ctx: Context, bound: BoundTools) -> bool:
+        """A signed-in customer asks about their own saved data (and names no particular order)."""
+        return (
+            ctx.principal.get("role") == "customer"
+            and bool(ctx.principal.get("user_id"))
+            and ACCOUNT_TOOL in bound
+            and extract.order_id(text) is None
+            and dialogue.asks_about_own_account(text)
+        )
 
     def _intent(self, turns: list[BaseMessage], text: str, *, continues: bool) -> Intent | None:
         """The request's intent; a short reply to our own question for a value (an order number, a reason)
@@ -157,6 +174,22 @@ def _slot_like(text: str) -> bool:
     stripped = extract.ADDRESS.sub(" ", stripped)
     has_value = stripped != text or extract.cancel_reason(text) is not None
     return len(re.findall(r"[A-Za-z]+", stripped)) <= (6 if has_value else 2)
+
+
+def _last_order_lookup(
+    turns: Sequence[BaseMessage], tail: Sequence[ToolMessage], bound: BoundTools
+) -> AIMessage | None:
+    """After the account details, "what's in my last order" needs that order: look it up."""
+    humans = [m for m in turns if isinstance(m, HumanMessage)]
+    if not tail or tail[-1].name != ACCOUNT_TOOL or ORDER_TOOL not in bound or not humans:
+        return None
+    if not dialogue.LAST_ORDER.search(humans[-1].text):
+        return None
+    try:
+        orders = json.loads(tail[-1].text).get("result", {}).get("orders", [])
+    except (ValueError, AttributeError):
+        return None
+    return _call(turns, ORDER_TOOL, {"order_id": str(orders[-1])}) if orders else None
 
 
 def _awaits(message: ToolMessage) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,8 +63,7 @@ def _read_summary(tool: str, result: Any) -> str:
     if isinstance(result, Mapping) and "order_id" in result and "status" in result:
         return _order(result)
     if isinstance(result, Mapping) and "user_id" in result and "orders" in result:
-        orders = ", ".join(str(o) for o in result.get("orders", [])) or "none"
-        return f"I found the account {result['user_id']}. Orders on it: {orders}."
+        return _account(result)
     if tool.startswith("find_user_id") and isinstance(result, str):
         return f"I found the account: {result}."
     if tool == "calculate":
@@ -85,6 +85,34 @@ def _order(order: Mapping[str, Any]) -> str:
     elif status == "pending":
         text += " It hasn't shipped yet, so it can still be changed or cancelled."
     return text
+
+
+def _account(user: Mapping[str, Any]) -> str:
+    """Saved payment methods (brand and last four digits, gift card balances), orders and the address."""
+    raw = user.get("payment_methods", {})
+    methods = [
+        _method(m) for m in (raw.values() if isinstance(raw, Mapping) else raw) if isinstance(m, Mapping)
+    ]
+    orders = ", ".join(str(o) for o in user.get("orders", [])) or "none yet"
+    text = f"Saved payment methods: {'; '.join(methods) or 'none'}. Orders: {orders}."
+    if isinstance(user.get("address"), Mapping):
+        text += f" Default address: {_address(user['address'])}."
+    return text
+
+
+def _method(method: Mapping[str, Any]) -> str:
+    source = str(method.get("source", ""))
+    if source == "credit_card":
+        return (
+            f"{str(method.get('brand', 'credit')).title()} card ending in {method.get('last_four', '????')}"
+        )
+    if source == "gift_card":
+        digits = re.sub(r"\D", "", str(method.get("id", "")))[-4:]
+        ending = f" ending in {digits}" if digits else ""
+        return f"gift card{ending} with a balance of ${float(method.get('balance', 0)):,.2f}"
+    if source == "paypal":
+        return "PayPal account"
+    return str(method.get("id", source))
 
 
 def _address(address: Mapping[str, Any]) -> str:

@@ -201,7 +201,9 @@ def method_label(method: Doc) -> str:
         brand = str(method.get("brand", "credit")).title()
         return f"{brand} card ending in {method.get('last_four', '????')}"
     if source == "gift_card":
-        return f"gift card ending in {method_id[-4:]} (balance {dollars(float(method.get('balance', 0)))})"
+        digits = "".join(ch for ch in method_id if ch.isdigit())[-4:]
+        ending = f" ending in {digits}" if digits else ""
+        return f"gift card{ending} (balance {dollars(float(method.get('balance', 0)))})"
     if source == "paypal":
         return "PayPal account"
     return method_id
