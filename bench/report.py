@@ -12,9 +12,11 @@ from bench.gateway import GatewayResultSet
 from bench.http import QUESTIONS, SERVERS, HttpResult
 from bench.run import Report
 from bench.stats import Stats
+from bench.telemetry import TelemetryResult
 from bench.turn import TurnResult
 
 TURN_GOAL = 1.0
+TELEMETRY_GOAL = 1.05
 DECISION_GOAL_MS = 0.2
 HTTP_THROUGHPUT_GOAL = 0.7
 HTTP_P95_GOAL_MS = 1000.0
@@ -51,6 +53,8 @@ def table(report: Report) -> Table:
     for fanout in (report.fanout.redis, report.fanout.local):
         if fanout is not None:
             row("first event, other worker", fanout)
+    for stats in (report.telemetry.on, report.telemetry.off, report.telemetry.unwrapped):
+        row("turn telemetry (sqlite)", stats)
     http = report.http
     for server in SERVERS:
         row(f"HTTP turn @{http.budget.latency_concurrency} ({http.database})", http.latency_stats(server))
@@ -88,6 +92,15 @@ def http_lines(http: HttpResult) -> list[str]:
         f"{bare.p50_ms:.0f}) (goal copilot ≤ {HTTP_P95_GOAL_MS:.0f} ms: {_met(ours.p95_ms <= HTTP_P95_GOAL_MS)})"
     )
     return lines
+
+
+def telemetry_line(t: TelemetryResult) -> str:
+    return (
+        f"turn with metrics + tracing (sqlite, durability={t.durability}, {t.spans_per_turn:.0f} spans/turn): "
+        f"{t.on.mean_ms:.1f} ms vs {t.off.mean_ms:.1f} ms without → ratio {t.ratio:.3f} (p50 ratio "
+        f"{t.ratio_p50:.3f}; goal ≤ {TELEMETRY_GOAL}: {_met(t.ratio <= TELEMETRY_GOAL)}); no turn wrapper "
+        f"{t.unwrapped.mean_ms:.1f} ms"
+    )
 
 
 def decision_line(gw: GatewayResultSet) -> str:
@@ -147,7 +160,7 @@ def details(report: Report) -> list[str]:
 def summary(report: Report) -> list[str]:
     gw = report.gateway
     lines = [*(turn_line(t) for t in report.turns), decision_line(gw), call_line(gw), live_line(gw)]
-    return [*lines, fanout_line(report.fanout), *http_lines(report.http)]
+    return [*lines, fanout_line(report.fanout), *http_lines(report.http), telemetry_line(report.telemetry)]
 
 
 def render(report: Report, console: Console) -> None:
@@ -197,6 +210,15 @@ def to_json(report: Report) -> dict[str, Any]:
             "goal_p95_ms": GOAL_P95_MS,
         },
         "http": http_json(report.http),
+        "telemetry": {
+            "on": report.telemetry.on.to_dict(),
+            "off": report.telemetry.off.to_dict(),
+            "unwrapped": report.telemetry.unwrapped.to_dict(),
+            "ratio": report.telemetry.ratio,
+            "ratio_p50": report.telemetry.ratio_p50,
+            "spans_per_turn": report.telemetry.spans_per_turn,
+            "durability": report.telemetry.durability,
+        },
         "summary": summary(report),
     }
 

@@ -11,6 +11,7 @@ from bench.fanout import FanoutResult, run_fanout_bench
 from bench.gateway import GatewayResultSet, run_gateway_bench
 from bench.http import DatabaseUrls, HttpBudget, HttpResult, run_http_bench
 from bench.system import open_demo
+from bench.telemetry import TelemetryResult, run_telemetry_bench
 from bench.turn import TurnResult, run_turn_bench
 
 
@@ -52,15 +53,17 @@ class Report:
     http: HttpResult
     quick: bool
     fanout: FanoutResult
+    telemetry: TelemetryResult
 
 
 async def _turns(
     workdir: Path, budget: Budget
-) -> tuple[tuple[TurnResult, ...], GatewayResultSet, FanoutResult]:
+) -> tuple[tuple[TurnResult, ...], GatewayResultSet, FanoutResult, TelemetryResult]:
     system = await asyncio.to_thread(open_demo, workdir)
     try:
         memory = await run_turn_bench(system, "in-memory", budget.turn_iterations, budget.turn_warmup)
         sqlite = await run_turn_bench(system, "sqlite", budget.sqlite_iterations, budget.sqlite_warmup)
+        telemetry = await run_telemetry_bench(system, budget.sqlite_iterations, budget.sqlite_warmup)
         gateway = run_gateway_bench(
             system,
             iterations=budget.decision_iterations,
@@ -72,15 +75,15 @@ async def _turns(
     finally:
         system.engine.dispose()
     fanout = await run_fanout_bench(workdir, appends=budget.fanout_appends, window=budget.fanout_window)
-    return (memory, sqlite), gateway, fanout
+    return (memory, sqlite), gateway, fanout, telemetry
 
 
 def collect(budget: Budget, *, quick: bool = False, database_urls: DatabaseUrls | None = None) -> Report:
     """Run every benchmark in a fresh temporary data directory (the HTTP one on `database_urls`, default
     SQLite files there)."""
     with tempfile.TemporaryDirectory(prefix="copilot-bench-") as tmp:
-        turns, gateway, fanout = asyncio.run(_turns(Path(tmp), budget))
+        turns, gateway, fanout, telemetry = asyncio.run(_turns(Path(tmp), budget))
         http = run_http_bench(
             Path(tmp) / "http", budget.http, database_urls or {"copilot": None, "bare": None}
         )
-    return Report(turns, gateway, http, quick, fanout)
+    return Report(turns, gateway, http, quick, fanout, telemetry)

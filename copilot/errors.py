@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"
     RATE_LIMITED = "rate_limited"
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    BUDGET_EXCEEDED = "budget_exceeded"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -78,6 +79,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.BUDGET_EXCEEDED: 429,
 }
 
 

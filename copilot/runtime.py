@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Connection, Engine
 
 from copilot.auth import resolve_secret
@@ -31,6 +32,10 @@ from copilot.health import Readiness, store_probes
 from copilot.principal import Principal
 from copilot.settings import Settings
 from copilot.store.database import make_engine
+from copilot.telemetry import Telemetry
+from copilot.telemetry.tracing import open_provider, tracer_of
+from copilot.telemetry.turn import TurnObserver
+from copilot.telemetry.usage import UsageLedger
 from copilot.turns import TurnQueue, TurnRunner, TurnScheduler
 
 if TYPE_CHECKING:
@@ -68,6 +73,8 @@ class Runtime:
     """Doorbell (topics events/turns/policy) and rate limits shared with the other workers."""
     readiness: Readiness = field(default_factory=Readiness)
     """GET /readyz probes; `readiness.drain()` on shutdown reports not-ready."""
+    telemetry: Telemetry | None = None
+    """Metrics and traces of this runtime (None: off; turns still record their model usage)."""
 
     async def pending_previews(self, conversation_id: str) -> set[str]:
         """Previews of this conversation that still await the human's decision."""
@@ -165,17 +172,23 @@ def open_staff(system: System, events: EventLog) -> Staff:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None) -> AsyncIterator[Runtime]:
-    """The real runtime (graph, gateway, KB); `model` overrides COPILOT_MODEL. Turns are drained on exit."""
+async def open_runtime(
+    settings: Settings, *, model: BaseChatModel | None = None, tracer_provider: TracerProvider | None = None
+) -> AsyncIterator[Runtime]:
+    """The real runtime (graph, gateway, KB); `model` overrides COPILOT_MODEL, `tracer_provider` receives the
+    traces (default: OTLP when COPILOT_OTLP_ENDPOINT is set, else none). Turns are drained on exit."""
     from copilot.agent.boundary import mark_boundary
     from copilot.policy.bell import gateway_policy_doorbell
     from copilot.wiring import open_system
 
     resolve_secret(settings)  # fail fast (production without a secret) before any heavy work
+    provider = tracer_provider or open_provider(settings)
+    telemetry = Telemetry(metrics=settings.metrics_enabled, tracer=tracer_of(provider))
     async with open_backplane(settings) as backplane, open_system(settings, model=model) as system:
+        observer = TurnObserver(settings, UsageLedger(system.engine), telemetry)
         runtime = assemble(
             settings,
-            runner=system.runner,
+            runner=observer.wrap(system.runner),
             decider=system.gateway,
             engine=system.engine,
             facts=system.facts,
@@ -184,6 +197,7 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
             backplane=backplane,
         )
         runtime.staff = open_staff(system, runtime.events)
+        runtime.telemetry = telemetry if telemetry.enabled else None
         runtime.readiness.probes.extend(system.probes)
         runtime.turns.open()  # recovers turns a dead worker left behind, and runs queued ones
         bell = backplane.doorbell
@@ -194,3 +208,5 @@ async def open_runtime(settings: Settings, *, model: BaseChatModel | None = None
                 await runtime.drain()
                 await runtime.turns.aclose(settings.drain_seconds)
                 await runtime.events.aclose()
+                if provider is not None and tracer_provider is None:
+                    provider.shutdown()  # flushes the batch exporter

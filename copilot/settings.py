@@ -5,10 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ModelPrice(BaseModel):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
 
 
 class Settings(BaseSettings):
@@ -108,6 +115,26 @@ class Settings(BaseSettings):
     max_streams_per_user: int = Field(default=8, ge=1, description="Open SSE streams per principal (429).")
     messages_per_minute: int = Field(
         default=30, ge=1, description="Messages a principal may post per minute."
+    )
+    # -- telemetry, usage and retention (copilot/telemetry) ------------------------------------------------
+    metrics_enabled: bool = Field(default=True, description="Prometheus metrics at GET /metrics.")
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces); tracing is off without it.",
+    )
+    service_name: str = Field(default="support-copilot", description="OpenTelemetry service.name.")
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description='USD per million tokens by "provider:model", e.g. {"openai:gpt-4o-mini": {"input": 0.15, '
+        '"output": 0.6}}; unknown models cost 0.',
+    )
+    token_budgets: dict[str, int] = Field(
+        default_factory=dict,
+        description='Model tokens a tenant may use per budget period, e.g. {"demo": 2000000}.',
+    )
+    token_budget_period: Literal["day", "month"] = "month"
+    retention_days: int | None = Field(
+        default=None, ge=1, description="Conversations older than this are deleted by `copilot data retain`."
     )
 
     @property

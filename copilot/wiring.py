@@ -33,6 +33,8 @@ from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.store.documents import DocumentStore
 from copilot.store.schema import documents
+from copilot.telemetry import metrics
+from copilot.telemetry.retrieval import ObservedRetriever
 from copilot.turns import TurnRequest, TurnStatus
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
     """Build everything; `model` overrides the configured one (tests pass a scripted model)."""
     engine = make_engine(settings.resolved_database_url)
     pack = load_pack(settings.pack_path)
+    metrics.know_tools({t.spec.name for t in pack.tools})
     await asyncio.to_thread(seed_if_empty, engine, pack, settings)
     _, authorizer = await asyncio.to_thread(  # DB-backed, versioned policy; follows activations live
         open_policy, engine, pack, settings.policy_dir, tenant=settings.default_tenant
@@ -110,7 +113,7 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
     deps = AgentDeps(
         model=chat_model,
         gateway=gateway,
-        retriever=KnowledgeRetriever(kb),
+        retriever=ObservedRetriever(KnowledgeRetriever(kb)),
         tools=[t.spec for t in pack.tools],
         **model_deps(settings, pack, gateway.audit, custom=model is not None),
     )

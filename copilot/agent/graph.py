@@ -24,6 +24,7 @@ from copilot.agent.plan import make_plan
 from copilot.agent.retrieve import make_retrieve
 from copilot.agent.state import SupportState
 from copilot.agent.validate import validate
+from copilot.telemetry.tracing import traced_node
 
 SupportGraph = CompiledStateGraph[SupportState, None, SupportState, SupportState]
 
@@ -75,14 +76,13 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[str] | None =
     """Compile the support graph. Without a checkpointer (LangGraph platform) the platform supplies one;
     interrupts (confirmations) need one."""
     builder = StateGraph(SupportState)
-    builder.add_node("guard", make_guard(deps.max_input_chars))
-    builder.add_node("retrieve", make_retrieve(deps.retriever, deps.k))
-    builder.add_node("plan", make_plan(deps))
-    builder.add_node("act", make_act(deps.gateway, deps.repeat_limit, deps.budget.tool_calls))
-    builder.add_node("confirm", confirm)
-    builder.add_node("execute", make_execute(deps.gateway))
-    builder.add_node("validate", validate)
-    builder.add_node("handoff", handoff)
+    nodes = {
+        "guard": make_guard(deps.max_input_chars), "retrieve": make_retrieve(deps.retriever, deps.k),
+        "plan": make_plan(deps), "act": make_act(deps.gateway, deps.repeat_limit, deps.budget.tool_calls),
+        "confirm": confirm, "execute": make_execute(deps.gateway), "validate": validate, "handoff": handoff,
+    }  # fmt: skip
+    for name, node in nodes.items():
+        builder.add_node(name, traced_node(name, node))  # a span per node when the turn is traced
     builder.add_edge(START, "guard")
     builder.add_conditional_edges("guard", _route(after_guard))
     builder.add_edge("retrieve", "plan")

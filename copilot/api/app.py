@@ -17,6 +17,7 @@ from copilot.api import (
     events,
     health,
     limits,
+    metrics,
     policy,
     sessions,
     tenants,
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app = FastAPIOffline(title="Support Copilot", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     install_error_handlers(app)
+    app.add_middleware(metrics.TelemetryMiddleware)
+    app.include_router(metrics.router)
     for module in (health, conversations, events, confirmations, policy, sessions, tools, tenants):
         app.include_router(module.router)
     for staff_module in (handoff_api, agent_tools, approvals, assist):

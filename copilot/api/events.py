@@ -21,6 +21,7 @@ from copilot.eventlog import EventLog
 from copilot.events import STAFF_ONLY_EVENTS
 from copilot.runtime import Runtime
 from copilot.streamcap import Cap, held
+from copilot.telemetry.metrics import open_stream
 
 router = APIRouter(prefix="/v1/conversations", tags=["events"])
 
@@ -117,11 +118,12 @@ async def _live(
 ) -> AsyncIterator[ServerSentEvent]:
     done = asyncio.Event()
     watcher = asyncio.create_task(_drained(shutdown, runtime, done))
-    try:
-        async for sse in _until(done, _encode(runtime.events, conversation_id, after, follow, staff)):
-            yield sse
-    finally:
-        watcher.cancel()
+    with open_stream(runtime.telemetry):
+        try:
+            async for sse in _until(done, _encode(runtime.events, conversation_id, after, follow, staff)):
+                yield sse
+        finally:
+            watcher.cancel()
 
 
 @router.get(

@@ -13,6 +13,8 @@ from sqlalchemy import Connection, Engine, insert
 from copilot.principal import Principal
 from copilot.redaction import redact_fields, redact_text
 from copilot.store.schema import audit_log
+from copilot.telemetry import metrics
+from copilot.telemetry.tracing import trace_id
 
 AuditOutcome = Literal[
     "allow", "deny", "invalid", "preview", "confirm", "reject", "execute", "replay", "error", "simulate"
@@ -49,6 +51,7 @@ class AuditEntry:
 
 
 def _row(entry: AuditEntry) -> dict[str, Any]:
+    metrics.count_decision(entry.tool, entry.outcome)
     return {
         "decision_id": entry.decision_id,
         "at": datetime.now(UTC),
@@ -63,6 +66,7 @@ def _row(entry: AuditEntry) -> dict[str, Any]:
         "reason": None if entry.reason is None else redact_text(entry.reason),
         "policy_version": entry.policy_version,
         "latency_ms": entry.latency_ms,
+        "trace_id": trace_id(),
     }
 
 

@@ -28,6 +28,7 @@ from copilot.gateway.validation import Validator
 from copilot.packs import Pack
 from copilot.principal import Principal
 from copilot.store.documents import DocumentStore
+from copilot.telemetry.tracing import span
 
 _AUDIT_OUTCOME: dict[Outcome, AuditOutcome] = {
     "executed": "execute", "preview": "preview", "denied": "deny", "invalid": "invalid", "error": "error",
@@ -97,7 +98,7 @@ class Gateway:
         # One connection for the whole call: the live policy stamp read, the rolled-back handler transaction
         # and the audit row (each its own transaction) — one pool checkout instead of three. The whole
         # decision runs on the policy version pinned here.
-        with self.engine.connect() as conn, pinned(self.authorizer, conn, principal.tenant):
+        with self.engine.connect() as conn, pinned(self.authorizer, conn, principal.tenant), span(f"gateway call {tool}"):
             trace = Trace(principal, tool, conversation_id, auditable(arguments), conn=conn)
             return self._call(trace, arguments)
 
@@ -111,8 +112,8 @@ class Gateway:
                     "invalid",
                     CopilotError(ErrorCode.UNKNOWN_TOOL, f"Unknown tool {tool!r}; use one of {names}."),
                 )
-            guarded(lambda: check_permission(self.authorizer, principal, tool))
-            args = guarded(lambda: self._validator.validate(handler.spec, arguments))
+            guarded(lambda: check_permission(self.authorizer, principal, tool), stage="permission")
+            args = guarded(lambda: self._validator.validate(handler.spec, arguments), stage="validate")
             trace.arguments = args
             if handler.spec.side_effect == "write":
                 return self._preview(trace, handler, args)
@@ -142,8 +143,10 @@ class Gateway:
     def _authorize(
         self, principal: Principal, tool: Tool, args: dict[str, Any], store: DocumentStore
     ) -> None:
-        guarded(lambda: check_permission(self.authorizer, principal, tool.spec.name))
-        guarded(lambda: check_ownership(self.authorizer, principal, tool.spec, args, store))
+        guarded(lambda: check_permission(self.authorizer, principal, tool.spec.name), stage="permission")
+        guarded(
+            lambda: check_ownership(self.authorizer, principal, tool.spec, args, store), stage="ownership"
+        )
 
     def _read(self, trace: Trace, tool: Tool, args: dict[str, Any]) -> GatewayResult:
         with trace.sandbox(self.engine) as conn:
@@ -170,7 +173,7 @@ class Gateway:
     ) -> None:
         """Over the limit is a denial; an agent's or customer's also becomes a supervisor approval request."""
         try:
-            guarded(lambda: check_limit(self.authorizer, trace.principal, tool, amount))
+            guarded(lambda: check_limit(self.authorizer, trace.principal, tool, amount), stage="limit")
         except Stop as stop:
             if (
                 self.approvals is None
@@ -232,7 +235,7 @@ class Gateway:
         """Run an approved preview exactly once; a repeat returns the stored result without re-running.
         Order: the approval (undecided → confirmation_required, rejected → confirmation_invalid), then the
         ledger (a replay works even after expiry), then used/expired, the claim and the run."""
-        with pinned(self.authorizer, None, principal.tenant):
+        with pinned(self.authorizer, None, principal.tenant), span("gateway execute"):
             trace = Trace(principal, "?", None)
             try:
                 pending = guarded(lambda: self._confirmations.load(principal, preview_id))
@@ -278,7 +281,9 @@ class Gateway:
         tool = self._tools[preview.tool]
         store = DocumentStore(conn, principal.tenant)
         self._authorize(principal, tool, preview.arguments, store)
-        run = handled(lambda: run_handler(tool, principal, store, dict(preview.arguments), dry_run=False))
+        run = handled(
+            lambda: run_handler(tool, principal, store, dict(preview.arguments), dry_run=False), stage="write"
+        )
         if store.conflicted:  # the handler swallowed a DocumentConflict: its writes are incomplete
             raise Stop("denied", stale(), "write conflict (swallowed by the handler)")
         if run.preview_hash != preview.preview_hash:

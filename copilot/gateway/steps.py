@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from copilot.gateway.result import Outcome
 from copilot.gateway.sandbox import Run, rolled_back, rolled_back_on
 from copilot.principal import Principal
 from copilot.store.documents import DocumentConflict
+from copilot.telemetry.tracing import span
 
 T = TypeVar("T")
 GENERIC_CRASH = (
@@ -44,10 +45,12 @@ def stale() -> CopilotError:
     )
 
 
-def guarded(step: Callable[[], T], outcome_on_error: Outcome = "denied") -> T:
-    """Fail closed: a CopilotError keeps its code; any other exception becomes a denial."""
+def guarded(step: Callable[[], T], outcome_on_error: Outcome = "denied", *, stage: str | None = None) -> T:
+    """Fail closed: a CopilotError keeps its code; any other exception becomes a denial. `stage` names the
+    step's span (`gateway <stage>`) when the call is traced."""
     try:
-        return step()
+        with span(f"gateway {stage}") if stage else nullcontext():
+            return step()
     except CopilotError as exc:
         raise Stop("invalid" if exc.code == ErrorCode.INVALID_ARGUMENTS else outcome_on_error, exc) from exc
     except Exception as exc:
@@ -58,11 +61,12 @@ def guarded(step: Callable[[], T], outcome_on_error: Outcome = "denied") -> T:
         raise Stop("denied", error, f"fail-closed: {type(exc).__name__}: {exc}") from exc
 
 
-def handled(step: Callable[[], Run]) -> Run:
+def handled(step: Callable[[], Run], *, stage: str = "dry_run") -> Run:
     """Handler failures: business errors keep their code and message; a concurrent change of a record the
     handler read is `preview_stale`; crashes become a generic tool_error."""
     try:
-        return step()
+        with span(f"gateway {stage}"):
+            return step()
     except CopilotError as exc:
         raise Stop("error", exc) from exc
     except DocumentConflict as exc:

@@ -21,6 +21,7 @@ from copilot.gateway.result import GatewayResult
 from copilot.handoff.staff import StaffGateway
 from copilot.principal import Principal
 from copilot.store.schema import approvals
+from copilot.telemetry import metrics
 
 APPROVERS = frozenset({"supervisor"})
 
@@ -64,6 +65,7 @@ class ApprovalStore:
         }  # fmt: skip
         with self._engine.begin() as conn:
             conn.execute(insert(approvals).values(**row))
+        metrics.count_approval("requested")
         return approval_id
 
     def get(self, tenant: str, approval_id: str) -> Approval | None:
@@ -104,9 +106,13 @@ class ApprovalStore:
             .values(**values)
         )
         if conn is not None:
-            return conn.execute(statement).rowcount == 1
-        with self._engine.begin() as own:
-            return own.execute(statement).rowcount == 1
+            decided = conn.execute(statement).rowcount == 1
+        else:
+            with self._engine.begin() as own:
+                decided = own.execute(statement).rowcount == 1
+        if decided:
+            metrics.count_approval("approved" if approve else "rejected")
+        return decided
 
     def begin(self) -> AbstractContextManager[Connection]:
         return self._engine.begin()

@@ -17,6 +17,7 @@ from copilot.faults import crash_point
 from copilot.handoff.queue import Announcement, HandoffQueue, QueueItem, now, route
 from copilot.handoff.summary import build_summary, customer_texts, intent_of
 from copilot.principal import Principal
+from copilot.telemetry import metrics
 from copilot.turns import TurnRequest, TurnRunner, TurnScheduler, TurnStatus
 
 Boundary = Callable[[str, str], Awaitable[None]]
@@ -64,6 +65,7 @@ class HandoffService:
         )  # fmt: skip
         if created:
             self._events.notify(conversation.id)
+            metrics.count_handoff(reason)
         return item
 
     # -- ownership --------------------------------------------------------------------------------------

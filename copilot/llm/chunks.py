@@ -15,6 +15,15 @@ _TOKEN = re.compile(r"\s*\S+")
 
 
 def stream_chunks(reply: AIMessage) -> Iterator[ChatGenerationChunk]:
+    """The reply's usage (when it has one) rides on a last, empty chunk, as providers stream it."""
+    yield from _content_chunks(reply)
+    if reply.usage_metadata:
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(content="", id=reply.id, usage_metadata=reply.usage_metadata)
+        )
+
+
+def _content_chunks(reply: AIMessage) -> Iterator[ChatGenerationChunk]:
     text = reply.text
     for token in _TOKEN.findall(text):
         yield ChatGenerationChunk(message=AIMessageChunk(content=token, id=reply.id))

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
@@ -25,6 +25,12 @@ class ReplyingChatModel(BaseChatModel):
 
     def _reply(self, messages: list[BaseMessage], tools: Sequence[Any] | None) -> AIMessage:
         raise NotImplementedError
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        """Provider and model for usage, metrics and traces: our models are named by their `_llm_type`."""
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = params["ls_model_name"] = self._llm_type
+        return params
 
     def bind_tools(
         self, tools: Sequence[ToolLike], *, tool_choice: str | None = None, **kwargs: Any

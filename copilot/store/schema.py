@@ -93,6 +93,7 @@ audit_log = Table(
     Column("reason", Text, nullable=True),
     Column("policy_version", String(64), nullable=False),
     Column("latency_ms", Float, nullable=False),
+    Column("trace_id", String(32), nullable=True),
 )
 
 conversations = Table(
@@ -216,6 +217,28 @@ turns = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("traceparent", String(64), nullable=True),
 )
 Index("ix_turns_status_conversation", turns.c.status, turns.c.conversation_id, turns.c.created_at)
 Index("ix_turns_conversation_status", turns.c.conversation_id, turns.c.status)
+
+# Model usage: one row per chat-model call of a turn. Tokens come from the provider's response
+# (`estimated` when the model reported none); the cost from the price table in force at the call.
+model_usage = Table(
+    "model_usage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("tenant", String(64), nullable=False),
+    Column("conversation_id", String(64), nullable=True),
+    Column("turn_id", String(64), nullable=True),
+    Column("provider", String(64), nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("estimated", Boolean, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("trace_id", String(32), nullable=True),
+)
+Index("ix_model_usage_tenant_at", model_usage.c.tenant, model_usage.c.at)
+Index("ix_model_usage_conversation", model_usage.c.conversation_id)

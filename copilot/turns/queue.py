@@ -52,7 +52,8 @@ def _principal(data: dict[str, Any]) -> Principal:
 def _request(row: Any) -> TurnRequest:
     return TurnRequest(
         conversation_id=row.conversation_id, turn_id=row.turn_id, principal=_principal(row.principal),
-        text=row.text, resume=row.resume, attempt=row.attempts,
+        text=row.text, resume=row.resume, attempt=row.attempts, queued_at=row.created_at,
+        traceparent=row.traceparent,
     )  # fmt: skip
 
 
@@ -79,7 +80,7 @@ class TurnQueue:
             "turn_id": request.turn_id, "conversation_id": request.conversation_id,
             "principal": {"tenant": principal.tenant, "role": principal.role, "user_id": principal.user_id},
             "text": request.text, "resume": request.resume, "status": "queued", "attempts": 0,
-            "created_at": _now(),
+            "created_at": _now(), "traceparent": request.traceparent,
         }  # fmt: skip
         if conn is not None:
             conn.execute(insert(turns).values(**row))

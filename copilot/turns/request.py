@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from copilot.events import EventSink
@@ -26,6 +27,10 @@ class TurnRequest:
     resume: dict[str, Any] | None = None
     attempt: int = 1
     """1 for the first run; more when a worker recovers the turn after its previous worker died."""
+    queued_at: datetime | None = None
+    """When the turn was accepted (the 202)."""
+    traceparent: str | None = None
+    """W3C trace context of the request that queued it (the turn's trace links to it)."""
 
     @property
     def recovered(self) -> bool:

@@ -21,6 +21,7 @@ from copilot.errors import CopilotError, ErrorCode
 from copilot.eventlog import EventLog
 from copilot.faults import crash_point
 from copilot.principal import Principal
+from copilot.telemetry.tracing import traceparent
 from copilot.turns.queue import Claimed, TurnQueue
 from copilot.turns.request import TurnRequest, TurnRunner, TurnStatus, new_turn_id
 
@@ -59,7 +60,9 @@ class TurnScheduler:
         resume: dict[str, Any] | None = None,
     ) -> str:  # fmt: skip
         """Queue a turn durably and return its id; it runs after the conversation's earlier turns."""
-        request = TurnRequest(conversation_id, new_turn_id(), principal, text, resume)
+        request = TurnRequest(
+            conversation_id, new_turn_id(), principal, text, resume, traceparent=traceparent()
+        )
         await asyncio.to_thread(self.queue.enqueue, request)
         self.kick()
         return request.turn_id
@@ -68,7 +71,9 @@ class TurnScheduler:
         self, conn: Connection, conversation_id: str, principal: Principal, *, resume: dict[str, Any]
     ) -> str:
         """Queue a turn inside the caller's transaction (an outbox write); `kick` after it commits."""
-        request = TurnRequest(conversation_id, new_turn_id(), principal, resume=resume)
+        request = TurnRequest(
+            conversation_id, new_turn_id(), principal, resume=resume, traceparent=traceparent()
+        )
         self.queue.enqueue(request, conn)
         return request.turn_id
 

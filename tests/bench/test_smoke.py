@@ -115,6 +115,16 @@ def test_output_has_table_and_summary_block(run: Run) -> None:
     assert f"durability={DURABILITY}" in summary[1]
 
 
+def test_telemetry_benchmark_compares_on_with_off_in_the_same_run(run: Run) -> None:
+    telemetry = run.data["telemetry"]
+    for key in ("on", "off", "unwrapped"):
+        _check_stats(telemetry[key], QUICK.sqlite_iterations)
+    assert telemetry["ratio"] == pytest.approx(telemetry["on"]["mean_ms"] / telemetry["off"]["mean_ms"])
+    assert telemetry["durability"] == DURABILITY
+    assert telemetry["spans_per_turn"] > 10  # turn, nodes, gateway stages, retrieval, model calls
+    assert run.data["summary"][-1].startswith("turn with metrics + tracing (sqlite")
+
+
 def test_synthetic_rules_are_distinct_and_span_tenants() -> None:
     rows = synthetic_rules(["get_order_details", "cancel_pending_order"], count=500)
     assert len({tuple(r[:3]) for r in rows}) == 500

@@ -1,0 +1,107 @@
+"""Telemetry overhead: the same copilot turn (production SQLite saver, the message-turn durability) through
+the runtime's turn wrapper with metrics + tracing on (a real SDK provider, batch span processor, an exporter
+that drops the spans) vs off (usage capture stays on in both: it is a product feature, not telemetry), and
+vs no wrapper at all, for information. Interleaved like the turn benchmark."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+from bench.model import BenchChatModel
+from bench.stats import Stats, summarize
+from bench.system import CUSTOMER, OWN_ORDER, DemoSystem
+from bench.turn import QUESTION, CountingSink, Variant, make_ours, measure, open_saver
+from copilot.agent.graph import SupportGraph
+from copilot.agent.runner import DURABILITY, run_turn
+from copilot.events import EventSink
+from copilot.telemetry import Telemetry
+from copilot.telemetry.turn import TurnObserver
+from copilot.telemetry.usage import UsageLedger
+from copilot.turns import TurnRequest, TurnRunner, TurnStatus
+
+
+class DroppingExporter(SpanExporter):
+    """Spans are built, batched and handed over as with OTLP; the network send is left out."""
+
+    def __init__(self) -> None:
+        self.exported = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.exported += len(spans)
+        return SpanExportResult.SUCCESS
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryResult:
+    on: Stats
+    off: Stats
+    unwrapped: Stats
+    spans_per_turn: float
+    durability: str
+
+    @property
+    def ratio(self) -> float:
+        return self.on.mean_ms / self.off.mean_ms
+
+    @property
+    def ratio_p50(self) -> float:
+        return self.on.p50_ms / self.off.p50_ms
+
+
+@dataclass
+class Wrapped:
+    runner: TurnRunner
+    tag: str
+    sink: CountingSink = field(default_factory=CountingSink)
+    status: TurnStatus = "completed"
+
+    async def run(self, i: int) -> None:
+        self.sink = CountingSink()
+        request = TurnRequest(f"{self.tag}-{i}", f"t{i}", CUSTOMER, QUESTION)
+        self.status = await self.runner(request, self.sink)
+
+    async def check(self, i: int) -> None:
+        if "message.completed" not in self.sink.types or self.status != "completed":
+            raise RuntimeError(f"{self.tag} turn emitted {self.sink.types} ({self.status})")
+
+
+def graph_runner(graph: SupportGraph) -> TurnRunner:
+    async def run(request: TurnRequest, sink: EventSink) -> TurnStatus:
+        return await run_turn(
+            graph, conversation_id=request.conversation_id, turn_id=request.turn_id,
+            principal=request.principal, sink=sink, text=request.text,
+        )  # fmt: skip
+
+    return run
+
+
+async def run_telemetry_bench(system: DemoSystem, iterations: int, warmup: int) -> TelemetryResult:
+    model = BenchChatModel(args={"order_id": OWN_ORDER})
+    exporter = DroppingExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    ledger = UsageLedger(system.engine)
+    async with open_saver("sqlite", system) as saver:
+        runner = graph_runner(make_ours(system, model, saver))
+        on = TurnObserver(
+            system.settings, ledger, Telemetry(metrics=True, tracer=provider.get_tracer("bench"))
+        )
+        off = TurnObserver(system.settings, ledger, None)
+        variants: dict[str, Variant] = {
+            "on": Wrapped(on.wrap(runner), "on"),
+            "off": Wrapped(off.wrap(runner), "off"),
+            "unwrapped": Wrapped(runner, "unwrapped"),
+        }
+        samples = await measure(variants, iterations, warmup)
+    provider.shutdown()
+    return TelemetryResult(
+        on=summarize("metrics + tracing on", samples["on"]),
+        off=summarize("telemetry off (usage on)", samples["off"]),
+        unwrapped=summarize("no turn wrapper", samples["unwrapped"]),
+        spans_per_turn=exporter.exported / (iterations + warmup),
+        durability=DURABILITY,
+    )

@@ -1,0 +1,116 @@
+"""OpenTelemetry traces: one trace per turn (copilot/telemetry/turn.py), with spans for each graph node
+(`traced_node`), each gateway stage (`span`), retrieval and every model call (copilot/telemetry/callbacks.py).
+
+Off by default. `COPILOT_OTLP_ENDPOINT` turns it on with the OTLP/HTTP exporter (batching, in a background
+thread); tests hand `open_runtime` their own TracerProvider (the SDK's in-memory exporter). The copilot uses
+its own provider, not the process-global one, so two runtimes in one process keep their traces apart.
+A turn runs on a worker, not in the HTTP request that queued it: the request's span context travels in the
+turn job as a W3C `traceparent`, and the turn's root span links to it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from langgraph.errors import GraphBubbleUp
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import AttributeValue
+
+from copilot.settings import Settings
+from copilot.telemetry import current
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+Attributes = Mapping[str, AttributeValue]
+
+
+def open_provider(settings: Settings) -> TracerProvider | None:
+    """The OTLP-exporting provider when COPILOT_OTLP_ENDPOINT is set, else None (tracing off)."""
+    if not settings.otlp_endpoint:
+        return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
+    return provider
+
+
+def tracer_of(provider: TracerProvider | None) -> trace.Tracer | None:
+    return provider.get_tracer("copilot") if provider is not None else None
+
+
+def active_tracer() -> trace.Tracer | None:
+    telemetry = current()
+    return telemetry.tracer if telemetry is not None else None
+
+
+@contextmanager
+def span(
+    name: str, attributes: Attributes | None = None, *, kind: SpanKind = SpanKind.INTERNAL,
+    links: list[Link] | None = None, context: otel_context.Context | None = None,
+) -> Iterator[Span | None]:  # fmt: skip
+    """A current span of the context's tracer (None when tracing is off). An exception marks it as an error,
+    except LangGraph's interrupt (a confirmation pause is not a failure)."""
+    tracer = active_tracer()
+    if tracer is None:
+        yield None
+        return
+    with tracer.start_as_current_span(
+        name, context, kind, attributes, links, record_exception=False, set_status_on_exception=False
+    ) as current_span:
+        try:
+            yield current_span
+        except GraphBubbleUp:
+            current_span.set_attribute("copilot.interrupted", True)
+            raise
+        except BaseException as exc:
+            current_span.record_exception(exc)
+            current_span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
+
+
+def traced_node(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A graph node with a `node <name>` span around it (the same signature, so LangGraph passes it the same
+    arguments: config, writer...)."""
+    if not inspect.iscoroutinefunction(fn):
+        raise TypeError(f"graph node {name} must be async to be traced")
+
+    @functools.wraps(fn)
+    async def node(*args: Any, **kwargs: Any) -> Any:
+        if active_tracer() is None:
+            return await fn(*args, **kwargs)
+        with span(f"node {name}", {"langgraph.node": name}):
+            return await fn(*args, **kwargs)
+
+    return node
+
+
+def traceparent() -> str | None:
+    """The current span context as a W3C traceparent (None outside a recording span)."""
+    carrier: dict[str, str] = {}
+    if trace.get_current_span().get_span_context().is_valid:
+        _PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def link_to(parent: str | None) -> list[Link]:
+    """A link to the span a traceparent names (the request that queued a turn); [] when absent or bad."""
+    if not parent:
+        return []
+    span_context = trace.get_current_span(_PROPAGATOR.extract({"traceparent": parent})).get_span_context()
+    return [Link(span_context)] if span_context.is_valid else []
+
+
+def trace_id() -> str | None:
+    """The current trace id (32 hex digits) for the audit record; None outside a trace."""
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else None

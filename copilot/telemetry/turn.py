@@ -1,0 +1,128 @@
+"""Around every turn (a TurnRunner wrapper, installed by the runtime): the token budget, usage capture and,
+with telemetry on, the turn's root span, its latency metrics and the event-log lag of what it emits.
+
+Over budget — before the turn, or at a model call during it — the customer gets an `error` event with code
+budget_exceeded saying a human takes over, and the conversation takes the handoff path
+(`handoff.requested {reason: budget_exceeded}`, which the handoff wrapper queues); never a silent failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry.trace import SpanKind
+
+from copilot.events import EventSink, EventType
+from copilot.settings import Settings
+from copilot.telemetry import Telemetry, metrics, using
+from copilot.telemetry.callbacks import watching
+from copilot.telemetry.tracing import link_to, span
+from copilot.telemetry.usage import TurnUsage, UsageLedger, budget_of
+from copilot.turns.request import TurnRequest, TurnRunner, TurnStatus
+
+log = logging.getLogger(__name__)
+
+
+class _ObservedSink:
+    """Times each append (emit → committed) and remembers when the first answer text went out."""
+
+    def __init__(self, inner: EventSink, started: float, metering: bool) -> None:
+        self._inner, self._started, self._metering = inner, started, metering
+        self.first_token: float | None = None
+
+    async def emit(self, type: EventType, data: dict[str, Any], *, turn_id: str | None = None) -> int:
+        began = time.perf_counter()
+        seq = await self._inner.emit(type, data, turn_id=turn_id)
+        if self._metering:
+            metrics.EVENT_APPEND.labels(type).observe(time.perf_counter() - began)
+        if type == "message.delta" and self.first_token is None:
+            self.first_token = began - self._started
+        return seq
+
+
+def _queue_wait(request: TurnRequest) -> float | None:
+    if request.queued_at is None or request.recovered:
+        return None
+    queued = request.queued_at if request.queued_at.tzinfo else request.queued_at.replace(tzinfo=UTC)
+    return max((datetime.now(UTC) - queued).total_seconds(), 0.0)
+
+
+class TurnObserver:
+    def __init__(self, settings: Settings, ledger: UsageLedger, telemetry: Telemetry | None) -> None:
+        self._settings = settings
+        self._ledger = ledger
+        self._telemetry = telemetry if telemetry is not None and telemetry.enabled else None
+
+    def wrap(self, runner: TurnRunner) -> TurnRunner:
+        async def run(request: TurnRequest, sink: EventSink) -> TurnStatus:
+            usage = await self._usage(request)
+            with using(self._telemetry), watching(usage):
+                return await self._observed(runner, request, sink, usage)
+
+        return run
+
+    async def _usage(self, request: TurnRequest) -> TurnUsage:
+        tenant = request.principal.tenant
+        usage = TurnUsage(tenant, request.conversation_id, request.turn_id, self._settings.prices)
+        budget = budget_of(self._settings, tenant)
+        if budget is not None:
+            used = await asyncio.to_thread(self._ledger.used, tenant, budget.start(datetime.now(UTC)))
+            usage.budget, usage.remaining = budget, budget.limit - used
+        return usage
+
+    async def _observed(
+        self, runner: TurnRunner, request: TurnRequest, sink: EventSink, usage: TurnUsage
+    ) -> TurnStatus:
+        started = time.perf_counter()
+        metering = self._telemetry is not None and self._telemetry.metrics
+        observed = _ObservedSink(sink, started, metering)
+        attributes = {"copilot.turn.kind": "resume" if request.resume else "message",
+                      "copilot.turn.attempt": request.attempt, "copilot.tenant": request.principal.tenant}  # fmt: skip
+        root = otel_context.Context()  # a new trace per turn, linked to the request that queued it
+        with span(
+            "turn", attributes, kind=SpanKind.CONSUMER, links=link_to(request.traceparent), context=root
+        ) as s:
+            try:
+                status = await self._play(runner, request, observed, usage)
+            finally:
+                await self._record(usage)
+            if s is not None:
+                s.set_attribute("copilot.turn.status", status)
+        if metering:
+            self._measure(request, status, time.perf_counter() - started, observed.first_token)
+        return status
+
+    async def _play(
+        self, runner: TurnRunner, request: TurnRequest, sink: EventSink, usage: TurnUsage
+    ) -> TurnStatus:
+        if usage.remaining is not None and usage.remaining <= 0 and usage.budget is not None:
+            usage.over_budget = True
+            await sink.emit("error", usage.budget.exceeded().to_dict(), turn_id=request.turn_id)
+        else:
+            status = await runner(request, sink)  # a refused model call emits the error itself
+            if not usage.over_budget:
+                return status
+        summary = "The model token budget is used up; the assistant cannot answer until it renews."
+        data = {"reason": "budget_exceeded", "summary": summary}
+        await sink.emit("handoff.requested", data, turn_id=request.turn_id)
+        return "handoff"
+
+    async def _record(self, usage: TurnUsage) -> None:
+        try:
+            await asyncio.to_thread(self._ledger.record, usage)
+        except Exception:  # the turn's answer stands; its usage row is what is lost (logged)
+            log.exception("could not store the model usage of turn %s", usage.turn_id)
+
+    @staticmethod
+    def _measure(request: TurnRequest, status: TurnStatus, duration: float, first: float | None) -> None:
+        metrics.TURN_DURATION.labels(status).observe(duration)
+        if first is not None:
+            metrics.TURN_FIRST_TOKEN.labels(status).observe(first)
+        wait = _queue_wait(request)
+        if wait is not None:
+            metrics.QUEUE_WAIT.labels("resume" if request.resume else "message").observe(wait)
