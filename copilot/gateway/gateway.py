@@ -98,7 +98,11 @@ class Gateway:
         # One connection for the whole call: the live policy stamp read, the rolled-back handler transaction
         # and the audit row (each its own transaction) — one pool checkout instead of three. The whole
         # decision runs on the policy version pinned here.
-        with self.engine.connect() as conn, pinned(self.authorizer, conn, principal.tenant), span(f"gateway call {tool}"):
+        with (
+            self.engine.connect() as conn,
+            pinned(self.authorizer, conn, principal.tenant),
+            span(f"gateway call {tool}"),
+        ):
             trace = Trace(principal, tool, conversation_id, auditable(arguments), conn=conn)
             return self._call(trace, arguments)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from copilot.agent.deps import Passage, Retriever
+from copilot.knowledge.audience import Audience
 from copilot.telemetry import metering, metrics
 from copilot.telemetry.tracing import span
 
@@ -16,10 +17,10 @@ class ObservedRetriever:
     def __init__(self, inner: Retriever) -> None:
         self._inner = inner
 
-    def search(self, query: str, k: int) -> Sequence[Passage]:
+    def search(self, query: str, k: int, audiences: Collection[Audience]) -> Sequence[Passage]:
         began = time.perf_counter()
         with span("retrieval", {"copilot.retrieval.k": k, "copilot.retrieval.query_chars": len(query)}) as s:
-            hits = self._inner.search(query, k)
+            hits = self._inner.search(query, k, audiences)
             if s is not None:
                 s.set_attribute("copilot.retrieval.hits", len(hits))
         if metering():
