@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Connection, Engine
 
@@ -171,6 +172,18 @@ def open_staff(system: System, events: EventLog) -> Staff:
     return Staff(gateway=system.gateway, approvals=approvals, assistant=assistant)
 
 
+def _retention_task(settings: Settings, runtime: Runtime, system: System) -> asyncio.Task[None] | None:
+    """With COPILOT_RETENTION_DAYS, conversations idle for longer are deleted hourly (copilot/retention.py)."""
+    from copilot.retention import Retention, retain_periodically
+
+    saver = system.graph.checkpointer
+    if settings.retention_days is None or not isinstance(saver, BaseCheckpointSaver):
+        return None
+    retention = Retention(runtime.engine, runtime.secret)
+    loop = retain_periodically(retention, saver, settings.retention_days)
+    return asyncio.create_task(loop, name="retention")
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings, *, model: BaseChatModel | None = None, tracer_provider: TracerProvider | None = None
@@ -200,6 +213,7 @@ async def open_runtime(
         runtime.telemetry = telemetry if telemetry.enabled else None
         runtime.readiness.probes.extend(system.probes)
         runtime.turns.open()  # recovers turns a dead worker left behind, and runs queued ones
+        retaining = _retention_task(settings, runtime, system)
         bell = backplane.doorbell
         async with gateway_policy_doorbell(bell, system.gateway.authorizer, str(system.engine.url)):
             try:
@@ -208,5 +222,7 @@ async def open_runtime(
                 await runtime.drain()
                 await runtime.turns.aclose(settings.drain_seconds)
                 await runtime.events.aclose()
+                if retaining is not None:
+                    retaining.cancel()
                 if provider is not None and tracer_provider is None:
                     provider.shutdown()  # flushes the batch exporter
