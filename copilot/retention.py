@@ -76,6 +76,18 @@ class Retention:
         self.engine = engine
         self._secret = secret
 
+    def conversations_of(self, tenant: str, customer: str) -> list[str]:
+        query = select(conversations.c.id).where(
+            conversations.c.tenant == tenant, conversations.c.customer == customer
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def check_idle(self, conversation_ids: list[str]) -> None:
+        """Refuse (conflict) while one of the conversations has a turn running."""
+        with self.engine.connect() as conn:
+            _refuse_running(conn, conversation_ids)
+
     def erase_customer(self, tenant: str, customer: str, *, by: str) -> Removal:
         """Remove the customer's conversations (refused while one of them has a turn running) and
         pseudonymize their audit rows; one transaction. Checkpoints: `delete_checkpoints` afterwards."""

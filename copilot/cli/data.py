@@ -35,9 +35,9 @@ def _fail(exc: CopilotError) -> typer.Exit:
     return typer.Exit(2)
 
 
-async def _forget_threads(settings: Settings, removal: Removal) -> int:
+async def _forget_threads(settings: Settings, conversation_ids: list[str]) -> int:
     async with open_checkpointer(settings) as saver:
-        return await delete_checkpoints(saver, removal.conversations)
+        return await delete_checkpoints(saver, conversation_ids)
 
 
 def _report(removal: Removal, threads: int) -> str:
@@ -55,16 +55,21 @@ def erase(
     rows stay, naming a pseudonym."""
     settings = Settings()
     engine = make_engine(settings.resolved_database_url)
+    tenant, customer = tenant or settings.default_tenant, customer.strip()
     try:
         retention = Retention(engine, resolve_secret(settings))
-        removal = retention.erase_customer(
-            tenant or settings.default_tenant, customer.strip(), by=by or getpass.getuser()
-        )
+        # checkpoints first: if anything fails after them, the conversations are still listed, so running
+        # the erase again finds (and finishes) them
+        listed = retention.conversations_of(tenant, customer)
+        retention.check_idle(listed)
+        threads = asyncio.run(_forget_threads(settings, listed))
+        removal = retention.erase_customer(tenant, customer, by=by or getpass.getuser())
     except CopilotError as exc:
         raise _fail(exc) from exc
     finally:
         engine.dispose()
-    threads = asyncio.run(_forget_threads(settings, removal))
+    started = [cid for cid in removal.conversations if cid not in listed]  # a conversation begun meanwhile
+    threads += asyncio.run(_forget_threads(settings, started)) if started else 0
     typer.echo(f"{_report(removal, threads)}; {removal.pseudonymized} audit row(s) now name {removal.alias}")
 
 
@@ -89,7 +94,7 @@ def retain(
         )
     finally:
         engine.dispose()
-    threads = asyncio.run(_forget_threads(settings, removal))
+    threads = asyncio.run(_forget_threads(settings, removal.conversations))
     typer.echo(f"older than {period} days: {_report(removal, threads)}")
 
 

@@ -81,6 +81,18 @@ async def _threads(settings: Settings, ids: list[str]) -> list[bool]:
         return [await saver.aget_tuple({"configurable": {"thread_id": i}}) is not None for i in ids]
 
 
+def _set_turns(settings: Settings, conversation_id: str, status: str) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    with engine.begin() as conn:
+        last = conn.execute(
+            select(func.max(turns.c.created_at)).where(turns.c.conversation_id == conversation_id)
+        )
+        newest = last.scalar_one()
+        where = (turns.c.conversation_id == conversation_id) & (turns.c.created_at == newest)
+        conn.execute(update(turns).where(where).values(status=status))
+    engine.dispose()
+
+
 def _count(settings: Settings, table: object, where: object) -> int:
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -96,6 +108,12 @@ def test_erase_one_customer_then_retention_and_audit_export(world: World) -> Non
     assert _count(settings, audit_log, audit_log.c.principal == label) >= 2  # the read and the preview
     assert _count(settings, previews, previews.c.conversation_id == alex) == 1
     assert asyncio.run(_threads(settings, [alex, sam])) == [True, True]
+
+    _set_turns(settings, alex, "running")  # a turn in flight: refused, nothing touched
+    busy = runner.invoke(cli, ["data", "erase", "--customer", ALEX], env=world.env)
+    assert busy.exit_code == 2 and "turn running" in busy.output and "nothing was erased" in busy.output
+    assert asyncio.run(_threads(settings, [alex])) == [True]
+    _set_turns(settings, alex, "done")
 
     done = runner.invoke(cli, ["data", "erase", "--customer", ALEX, "--by", "dpo"], env=world.env)
     assert done.exit_code == 0, done.output
@@ -139,7 +157,9 @@ def test_erase_one_customer_then_retention_and_audit_export(world: World) -> Non
     assert _count(settings, conversations, conversations.c.id == sam) == 0
     assert _count(settings, events, events.c.conversation_id == sam) == 0
     assert asyncio.run(_threads(settings, [sam])) == [False]
-    assert _count(settings, audit_log, audit_log.c.tool == "data.retain") == 1  # a purge that removed nothing is not
+    assert (
+        _count(settings, audit_log, audit_log.c.tool == "data.retain") == 1
+    )  # a purge that removed nothing is not
     assert _count(settings, audit_log, audit_log.c.principal == f"customer:{SAM}@demo") >= 1
 
 
