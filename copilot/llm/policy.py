@@ -10,7 +10,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
-from copilot.llm import dialogue, extract
+from copilot.llm import dialogue, extract, items
 from copilot.llm.answer import answer
 from copilot.llm.context import Context, asked_before, conversation, human_texts, parse_context
 from copilot.llm.intents import IntentClassifier, Prediction
@@ -42,11 +42,23 @@ class Policy:
         follow = _last_order_lookup(turns, tail, bound)
         if follow is not None:
             return follow
+        if tail and self._continues_write(turns, tail, bound):
+            return self._reply_to_customer(turns, parse_context(messages), bound)
         if tail:
             text = " ".join(self._summary(m, turns) for m in tail)
             rest = _remaining(turns) if not any(_awaits(m) for m in tail) else []
             return AIMessage(content=f"{text} {dialogue.also_asked(rest)}" if rest else text)
         return self._reply_to_customer(turns, parse_context(messages), bound)
+
+    def _continues_write(
+        self, turns: list[BaseMessage], tail: Sequence[ToolMessage], bound: BoundTools
+    ) -> bool:
+        """The lookups just made were for an item write still being prepared (a return, an exchange)."""
+        if not all(m.name in (ORDER_TOOL, ACCOUNT_TOOL) for m in tail):
+            return False
+        texts = human_texts(turns)
+        intent = self._intent(turns, texts[0], continues=True) if texts else None
+        return intent is not None and intent.target in items.ITEM_TOOLS and intent.target in bound
 
     def _summary(self, message: ToolMessage, turns: Sequence[BaseMessage]) -> str:
         tool = message.name or _tool_of(message.tool_call_id, turns)
@@ -89,7 +101,7 @@ class Policy:
             return self._handoff(turns, texts, bound)
         if tool is not None:
             # a tool call's result lists `rest` back (see _remaining); a question for a value stands alone
-            return self._use_tool(turns, tool, bound[tool], [text, *texts[1:]], ctx)
+            return self._use_tool(turns, tool, bound[tool], [text, *texts[1:]], ctx, bound=bound)
         prefer = intent.target if intent and intent.route == "article" else None
         found = answer(text, ctx.passages, prefer_doc=prefer)
         if found is None and rest:
@@ -121,7 +133,9 @@ class Policy:
         own = self._routed(prediction)
         for position in range(len(humans) - 1, 0, -1):
             reply = turns[humans[position]].text
-            if not (_asked_for_value(turns, humans[position]) and _slot_like(reply)):
+            if not (
+                _asked_for_value(turns, humans[position]) and _answers_us(turns, humans[position], reply)
+            ):
                 break
             earlier = self.classifier.predict(turns[humans[position - 1]].text)
             if own is not None and earlier.label != own.name and dialogue.is_request(reply):
@@ -143,11 +157,17 @@ class Policy:
         return _call(turns, TRANSFER_TOOL, {"summary": summary})
 
     def _use_tool(
-        self, turns: list[BaseMessage], tool: str, schema: Mapping[str, Any], texts: list[str], ctx: Context
-    ) -> AIMessage:
+        self, turns: list[BaseMessage], tool: str, schema: Mapping[str, Any], texts: list[str], ctx: Context,
+        *, bound: BoundTools | None = None,
+    ) -> AIMessage:  # fmt: skip
         properties: Mapping[str, Any] = schema.get("properties", {})
         summary = texts[0][:300]
         args = extract.extract_arguments(properties, texts, ctx.principal, summary)
+        if tool in items.ITEM_TOOLS and "order_id" in args:
+            step = items.Step(turns, tool, set(schema.get("required", [])), args, texts[:3], set(bound or ()))
+            need = items.fill_from_order(step, ctx.principal.get("user_id", ""))
+            if need is not None:
+                return _call(turns, *need.lookup) if need.lookup else AIMessage(content=need.question or "")
         for required in schema.get("required", []):
             if required not in args:
                 return AIMessage(content=ask_for(tool, required))
@@ -164,6 +184,13 @@ def _asked_for_value(turns: Sequence[BaseMessage], index: int) -> bool:
     """Our message before `index` asked for a value (not a yes/no question)."""
     question = asked_before(turns, index)
     return question is not None and not dialogue.asks_yes_no(question.text)
+
+
+def _answers_us(turns: Sequence[BaseMessage], index: int, reply: str) -> bool:
+    """A value, or a short choice among what we listed (items by name, where the money goes)."""
+    question = asked_before(turns, index)
+    chose = question is not None and items.asked_about_items_or_refund(question.text)
+    return _slot_like(reply) or (chose and len(reply.split()) <= 8)
 
 
 def _slot_like(text: str) -> bool:
