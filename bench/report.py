@@ -98,8 +98,8 @@ def telemetry_line(t: TelemetryResult) -> str:
     return (
         f"turn with metrics + tracing (sqlite, durability={t.durability}, {t.spans_per_turn:.0f} spans/turn): "
         f"{t.on.mean_ms:.1f} ms vs {t.off.mean_ms:.1f} ms without → ratio {t.ratio:.3f} (p50 ratio "
-        f"{t.ratio_p50:.3f}; goal ≤ {TELEMETRY_GOAL}: {_met(t.ratio <= TELEMETRY_GOAL)}); no turn wrapper "
-        f"{t.unwrapped.mean_ms:.1f} ms"
+        f"{t.ratio_p50:.3f}; goal ≤ {TELEMETRY_GOAL}: {_met(t.ratio <= TELEMETRY_GOAL)}); process CPU per turn "
+        f"{t.cpu_on_ms:.1f} vs {t.cpu_off_ms:.1f} ms → {t.cpu_ratio:.3f}; no turn wrapper {t.unwrapped.mean_ms:.1f} ms"
     )
 
 
@@ -218,6 +218,9 @@ def to_json(report: Report) -> dict[str, Any]:
             "ratio_p50": report.telemetry.ratio_p50,
             "spans_per_turn": report.telemetry.spans_per_turn,
             "durability": report.telemetry.durability,
+            "cpu_on_ms": report.telemetry.cpu_on_ms,
+            "cpu_off_ms": report.telemetry.cpu_off_ms,
+            "cpu_ratio": report.telemetry.cpu_ratio,
         },
         "summary": summary(report),
     }

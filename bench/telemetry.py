@@ -5,6 +5,8 @@ vs no wrapper at all, for information. Interleaved like the turn benchmark."""
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -42,6 +44,9 @@ class TelemetryResult:
     unwrapped: Stats
     spans_per_turn: float
     durability: str
+    cpu_on_ms: float
+    """Mean process CPU per turn (all threads): robust to other processes competing for the cores."""
+    cpu_off_ms: float
 
     @property
     def ratio(self) -> float:
@@ -51,6 +56,10 @@ class TelemetryResult:
     def ratio_p50(self) -> float:
         return self.on.p50_ms / self.off.p50_ms
 
+    @property
+    def cpu_ratio(self) -> float:
+        return self.cpu_on_ms / self.cpu_off_ms
+
 
 @dataclass
 class Wrapped:
@@ -58,11 +67,14 @@ class Wrapped:
     tag: str
     sink: CountingSink = field(default_factory=CountingSink)
     status: TurnStatus = "completed"
+    cpu_ms: list[float] = field(default_factory=list)
 
     async def run(self, i: int) -> None:
         self.sink = CountingSink()
         request = TurnRequest(f"{self.tag}-{i}", f"t{i}", CUSTOMER, QUESTION)
+        began = time.process_time()
         self.status = await self.runner(request, self.sink)
+        self.cpu_ms.append((time.process_time() - began) * 1000)
 
     async def check(self, i: int) -> None:
         if "message.completed" not in self.sink.types or self.status != "completed":
@@ -91,12 +103,12 @@ async def run_telemetry_bench(system: DemoSystem, iterations: int, warmup: int) 
             system.settings, ledger, Telemetry(metrics=True, tracer=provider.get_tracer("bench"))
         )
         off = TurnObserver(system.settings, ledger, None)
-        variants: dict[str, Variant] = {
+        variants = {
             "on": Wrapped(on.wrap(runner), "on"),
             "off": Wrapped(off.wrap(runner), "off"),
             "unwrapped": Wrapped(runner, "unwrapped"),
         }
-        samples = await measure(variants, iterations, warmup)
+        samples = await measure(dict[str, Variant](variants), iterations, warmup)
     provider.shutdown()
     return TelemetryResult(
         on=summarize("metrics + tracing on", samples["on"]),
@@ -104,4 +116,6 @@ async def run_telemetry_bench(system: DemoSystem, iterations: int, warmup: int) 
         unwrapped=summarize("no turn wrapper", samples["unwrapped"]),
         spans_per_turn=exporter.exported / (iterations + warmup),
         durability=DURABILITY,
+        cpu_on_ms=statistics.fmean(variants["on"].cpu_ms[warmup:]),
+        cpu_off_ms=statistics.fmean(variants["off"].cpu_ms[warmup:]),
     )

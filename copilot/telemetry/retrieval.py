@@ -19,10 +19,10 @@ class ObservedRetriever:
 
     def search(self, query: str, k: int, audiences: Collection[Audience]) -> Sequence[Passage]:
         began = time.perf_counter()
-        with span("retrieval", {"copilot.retrieval.k": k, "copilot.retrieval.query_chars": len(query)}) as s:
+        with span("retrieval") as s:
             hits = self._inner.search(query, k, audiences)
             if s is not None:
-                s.set_attribute("copilot.retrieval.hits", len(hits))
+                s.set_attributes({"copilot.retrieval.k": k, "copilot.retrieval.hits": len(hits)})
         if metering():
             metrics.RETRIEVAL_LATENCY.observe(time.perf_counter() - began)
         return hits
