@@ -35,7 +35,8 @@ _installed = False
 class _Call:
     provider: str
     model: str
-    prompt_tokens: int
+    prompt: tuple[Sequence[BaseMessage], Sequence[Any] | None]
+    """Messages and bound tools: estimated only if the reply reports no usage."""
     started: float
     span: Span | None
 
@@ -102,7 +103,7 @@ class ModelCalls(AsyncCallbackHandler):
                 metrics.MODEL_ERRORS.labels(provider, model, "budget").inc()
             raise
         tools: Sequence[Any] | None = (kwargs.get("invocation_params") or {}).get("tools")
-        prompt = estimate_prompt(messages[0] if messages else [], tools)
+        prompt = (messages[0] if messages else [], tools)
         self._calls[run_id] = _Call(
             provider, model, prompt, time.perf_counter(), _start_span(provider, model)
         )
@@ -139,7 +140,11 @@ class ModelCalls(AsyncCallbackHandler):
         else:
             text = generation.text if generation is not None else ""
             calls = getattr(message, "tool_calls", None) or []
-            input_tokens, output, estimated = call.prompt_tokens, estimate_tokens(text + str(calls)), True
+            input_tokens, output, estimated = (
+                estimate_prompt(*call.prompt),
+                estimate_tokens(text + str(calls)),
+                True,
+            )
         price = cost(self.usage.prices, call.provider, call.model, input_tokens, output)
         trace_id = format(call.span.get_span_context().trace_id, "032x") if call.span is not None else None
         self.usage.add(CallUsage(call.provider, call.model, input_tokens, output, estimated, price, trace_id))
