@@ -1,4 +1,9 @@
-"""Bearer tokens: HS256 JWTs signed with the configured secret, carrying sub, role, tenant and exp."""
+"""Bearer tokens: HS256 JWTs with a key id (`kid`) in the header and `sub`, `role`, `tenant`, `aud`, `iss`, `exp`.
+
+The key named by `kid` decides what a token may say (copilot/keys.py): a server key signs any role; a tenant's
+customer key signs only `role: customer` of that tenant, with `iss` = the tenant id. `aud` must be the server's
+audience (COPILOT_TOKEN_AUDIENCE) and a server token's `iss` its issuer (COPILOT_TOKEN_ISSUER).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,12 @@ import logging
 import secrets as _secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import jwt
 
 from copilot.errors import CopilotError, ErrorCode
+from copilot.keys import DEFAULT_AUDIENCE, Key, KeyRing, tenant_key
 from copilot.principal import ROLES, Principal, Role
 from copilot.settings import Settings
 
@@ -19,41 +25,79 @@ DEFAULT_TTL = timedelta(hours=12)
 MIN_SECRET_CHARS = 32
 log = logging.getLogger(__name__)
 TOKEN_HINT = "get one with `copilot token --role customer --user USER_ID`"
+_REQUIRED = ["sub", "role", "tenant", "exp", "aud", "iss"]
 
 
-def mint_token(secret: str, principal: Principal, *, ttl: timedelta = DEFAULT_TTL) -> str:
-    """Sign a token for `principal` that expires after `ttl`."""
+def _ring(keys: KeyRing | str) -> KeyRing:
+    return keys if isinstance(keys, KeyRing) else KeyRing.build(keys)
+
+
+def _encode(key: Key, issuer: str, audience: str, principal: Principal, ttl: timedelta) -> str:
     if principal.role not in ROLES:
         raise CopilotError(ErrorCode.BAD_REQUEST, f"Unknown role {principal.role!r}; use one of {ROLES}.")
-    claims = {
-        "sub": principal.user_id,
-        "role": principal.role,
-        "tenant": principal.tenant,
-        "exp": datetime.now(UTC) + ttl,
-    }
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    claims: dict[str, Any] = {
+        "sub": principal.user_id, "role": principal.role, "tenant": principal.tenant,
+        "aud": audience, "iss": issuer, "exp": datetime.now(UTC) + ttl,
+    }  # fmt: skip
+    return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
-def verify_token(secret: str, token: str) -> Principal:
-    """Check signature and expiry and return the principal; raise UNAUTHENTICATED otherwise."""
+def mint_token(keys: KeyRing | str, principal: Principal, *, ttl: timedelta = DEFAULT_TTL) -> str:
+    """A token for any principal, signed with the server's current key (`keys`: the ring, or the secret)."""
+    ring = _ring(keys)
+    return _encode(ring.signing, ring.issuer, ring.audience, principal, ttl)
+
+
+def mint_customer_token(
+    key: str, tenant: str, user_id: str, *, ttl: timedelta = DEFAULT_TTL, audience: str = DEFAULT_AUDIENCE
+) -> str:
+    """What a shop's backend calls for its logged-in user, with the tenant's customer key (never the server's
+    secret; `copilot token --tenant-key --tenant T` prints it)."""
+    return _encode(tenant_key(tenant, key), tenant, audience, Principal(tenant, "customer", user_id), ttl)
+
+
+def verify_token(keys: KeyRing | str, token: str) -> Principal:
+    """Check kid, signature, audience, issuer and expiry, and what the key may sign; UNAUTHENTICATED otherwise."""
+    ring = _ring(keys)
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "role", "tenant", "exp"]}
-        )
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError as exc:
+        raise _unauthenticated("The bearer token is invalid") from exc
+    key = ring.find(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise _unauthenticated("The bearer token's key (kid) is unknown or retired")
+    issuer = key.issuer or ring.issuer
+    try:
+        claims = jwt.decode(token, key.secret, algorithms=[ALGORITHM], audience=ring.audience, issuer=issuer,
+                            options={"require": _REQUIRED})  # fmt: skip
     except jwt.ExpiredSignatureError as exc:
         raise _unauthenticated("The bearer token has expired") from exc
     except jwt.InvalidTokenError as exc:
-        raise _unauthenticated("The bearer token is invalid") from exc
+        raise _unauthenticated(f"The bearer token is invalid ({exc})") from exc
+    return _principal(claims, key)
+
+
+def _principal(claims: dict[str, Any], key: Key) -> Principal:
     role, sub, tenant = claims.get("role"), claims.get("sub"), claims.get("tenant")
     if role not in ROLES:
         raise _unauthenticated(f"The token's role {role!r} is not one of {ROLES}")
     if not isinstance(sub, str) or not sub or not isinstance(tenant, str) or not tenant:
         raise _unauthenticated("The token has no user or tenant")
+    if key.tenant is not None and (role != "customer" or tenant != key.tenant):
+        raise _unauthenticated(f"A tenant key signs only customer tokens of its tenant ({key.tenant})")
     return Principal(tenant=tenant, role=cast(Role, role), user_id=sub)
 
 
 def _unauthenticated(what: str) -> CopilotError:
     return CopilotError(ErrorCode.UNAUTHENTICATED, f"{what}; {TOKEN_HINT}.")
+
+
+def key_ring(settings: Settings, secret: str) -> KeyRing:
+    """The ring of Settings: COPILOT_SECRET signs; previous secrets and tenant keys verify."""
+    return KeyRing.build(
+        secret, previous=settings.previous_secrets, tenant_keys=settings.tenant_keys,
+        audience=settings.token_audience, issuer=settings.token_issuer,
+    )  # fmt: skip
 
 
 def resolve_secret(settings: Settings) -> str:
@@ -64,6 +108,7 @@ def resolve_secret(settings: Settings) -> str:
                 ErrorCode.CONFIGURATION,
                 f"COPILOT_SECRET is too short for production; use at least {MIN_SECRET_CHARS} random characters.",
             )
+        _check_production_keys(settings)
         return settings.secret
     if settings.env == "production":
         raise CopilotError(
@@ -83,3 +128,15 @@ def _generate_secret(path: Path) -> str:
     path.chmod(0o600)
     log.warning("development: generated a token secret in %s (set COPILOT_SECRET in production)", path)
     return value
+
+
+def _check_production_keys(settings: Settings) -> None:
+    if settings.env != "production":
+        return
+    short = [t for t, keys in settings.tenant_keys.items() if any(len(k) < MIN_SECRET_CHARS for k in keys)]
+    if short:
+        raise CopilotError(
+            ErrorCode.CONFIGURATION,
+            f"COPILOT_TENANT_KEYS of {short} are too short for production; use at least {MIN_SECRET_CHARS} "
+            "random characters per key.",
+        )

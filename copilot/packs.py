@@ -35,6 +35,8 @@ class Pack:
     """Loads demo data (or a τ²-format db.json when a path is given) into the store; returns record count."""
     articles_dir: Path
     intents: Sequence[Intent] = field(default_factory=tuple)
+    demo_users: Sequence[str] = field(default_factory=tuple)
+    """Users the generated demo store (seed without a path) always has: `/demo?user=` may sign in as them."""
 
     def tool(self, name: str) -> Tool:
         for tool in self.tools:

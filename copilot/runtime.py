@@ -19,7 +19,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Connection, Engine
 
-from copilot.auth import resolve_secret
+from copilot.auth import key_ring, resolve_secret
 from copilot.backplane import Backplane, local_backplane, open_backplane
 from copilot.conversations import ConversationStore
 from copilot.doorbell import EventNotifier
@@ -30,6 +30,7 @@ from copilot.handoff.queue import HandoffQueue
 from copilot.handoff.service import Boundary, HandoffService
 from copilot.handoff.staff import Staff
 from copilot.health import Readiness, store_probes
+from copilot.keys import KeyRing
 from copilot.principal import Principal
 from copilot.settings import Settings
 from copilot.store.database import make_engine
@@ -76,6 +77,12 @@ class Runtime:
     """GET /readyz probes; `readiness.drain()` on shutdown reports not-ready."""
     telemetry: Telemetry | None = None
     """Metrics and traces of this runtime (None: off; turns still record their model usage)."""
+    keys: KeyRing | None = None
+    """The token keys (copilot/keys.py); None: just `secret`."""
+
+    @property
+    def key_ring(self) -> KeyRing:
+        return self.keys or KeyRing.build(self.secret)
 
     async def pending_previews(self, conversation_id: str) -> set[str]:
         """Previews of this conversation that still await the human's decision."""
@@ -146,6 +153,7 @@ def assemble(
     return Runtime(
         settings=settings,
         secret=secret,
+        keys=key_ring(settings, secret),
         engine=engine,
         conversations=conversations,
         events=events,

@@ -27,6 +27,18 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default is a SQLite file under data_dir."
     )
     secret: str | None = Field(default=None, description="HMAC secret for bearer tokens.")
+    # token trust (copilot/keys.py): rotation, per-tenant customer keys, audience and issuer
+    previous_secrets: list[str] = Field(
+        default_factory=list, description="Old COPILOT_SECRETs that still verify."
+    )
+    tenant_keys: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='JSON {"tenant": ["key", …]}: keys a shop signs customer tokens with.',
+    )
+    token_audience: str = Field(
+        default="support-copilot", min_length=1, description="Required `aud` of tokens."
+    )
+    token_issuer: str = Field(default="support-copilot", min_length=1, description="`iss` of server tokens.")
     default_tenant: str = "demo"
     model: str = Field(
         default="offline", description="'offline' or 'provider:model', e.g. openai:gpt-4o-mini"

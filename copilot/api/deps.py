@@ -38,7 +38,7 @@ async def get_principal(
     """The principal of a valid bearer token; 401 unauthenticated otherwise."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise CopilotError(ErrorCode.UNAUTHENTICATED, f"Send `Authorization: Bearer <token>`; {TOKEN_HINT}.")
-    return verify_token(runtime.secret, credentials.credentials)
+    return verify_token(runtime.key_ring, credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -1,7 +1,7 @@
 """POST /v1/sessions/guest: a short-lived guest token for a visitor without an account.
 
 Customers are identified by the host page instead: the shop's backend mints a customer token for its
-logged-in user with `copilot.auth.mint_token(secret, Principal(tenant, "customer", user_id))` (or, by hand,
+logged-in user with its tenant key: `copilot.auth.mint_customer_token(key, tenant, user_id)` (or, by hand,
 `copilot token --role customer --user USER_ID`) and puts it in the widget's `data-token`."""
 
 from __future__ import annotations
@@ -77,5 +77,7 @@ async def guest_session(
     if not _TENANT.fullmatch(tenant) or not await asyncio.to_thread(_tenant_exists, runtime.engine, tenant):
         raise CopilotError(ErrorCode.NOT_FOUND, f"No tenant {tenant!r}; omit `tenant` to use the default.")
     user_id = f"guest_{secrets.token_hex(8)}"
-    token = mint_token(runtime.secret, Principal(tenant=tenant, role="guest", user_id=user_id), ttl=GUEST_TTL)
+    token = mint_token(
+        runtime.key_ring, Principal(tenant=tenant, role="guest", user_id=user_id), ttl=GUEST_TTL
+    )
     return GuestToken(token=token, user_id=user_id, tenant=tenant, expires_in=int(GUEST_TTL.total_seconds()))

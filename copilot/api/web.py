@@ -3,6 +3,7 @@ host page, the agent and admin consoles, static files and help-center article pa
 
 from __future__ import annotations
 
+import asyncio
 import html
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,10 @@ from copilot.api.deps import RuntimeDep
 from copilot.api.help import article_dirs, find_article, public_article, render_article
 from copilot.auth import mint_token
 from copilot.errors import CopilotError, ErrorCode
+from copilot.packs import load_pack
 from copilot.principal import Principal
+from copilot.runtime import Runtime
+from copilot.store.documents import DocumentStore
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 NO_CACHE = {"Cache-Control": "no-cache"}
@@ -57,6 +61,22 @@ async def help_article(doc_id: str, runtime: RuntimeDep) -> HTMLResponse:
     return HTMLResponse(render_article(doc_id, markdown))
 
 
+def _demo_user_only(runtime: Runtime, principal: Principal) -> None:
+    """?user= signs in only as a demo user of the generated demo store, in development: never on other data
+    (COPILOT_DATA_PATH), never in production, never as a user the store does not have."""
+    settings = runtime.settings
+    demo_users = load_pack(settings.pack_path).demo_users
+    if settings.env == "production" or settings.data_path is not None or principal.user_id not in demo_users:
+        raise CopilotError(
+            ErrorCode.FORBIDDEN,
+            f"?user= signs in only as a demo user of the generated demo store ({', '.join(demo_users) or 'none'}),"
+            " in development; elsewhere your backend mints customer tokens with the tenant's key.",
+        )
+    with runtime.engine.connect() as conn:
+        if DocumentStore(conn, principal.tenant).get("user", principal.user_id) is None:
+            raise CopilotError(ErrorCode.FORBIDDEN, f"This store has no demo user {principal.user_id!r}.")
+
+
 @router.get("/demo", response_class=HTMLResponse)
 async def demo(
     runtime: RuntimeDep,
@@ -68,10 +88,9 @@ async def demo(
     a customer token for ID; without it the visitor is a guest."""
     token = ""
     if user:
-        if runtime.settings.env == "production":
-            raise CopilotError(ErrorCode.FORBIDDEN, "?user= is for development; mint tokens in your backend.")
         principal = Principal(tenant=runtime.settings.default_tenant, role="customer", user_id=user.strip())
-        token = mint_token(runtime.secret, principal)
+        await asyncio.to_thread(_demo_user_only, runtime, principal)
+        token = mint_token(runtime.key_ring, principal)
     page = (WEB_DIR / "demo.html").read_text(encoding="utf-8")
     page = page.replace("{{TOKEN}}", html.escape(token, quote=True))
     page = page.replace("{{TENANT}}", html.escape(runtime.settings.default_tenant, quote=True))

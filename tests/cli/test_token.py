@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import jwt
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -60,3 +61,27 @@ def test_parse_ttl() -> None:
     assert parse_ttl("7d") == timedelta(days=7)
     with pytest.raises(typer.BadParameter):
         parse_ttl("soon")
+
+
+def test_tenant_key_is_printed_for_the_shop_and_signs_only_customers(tmp_path: Path) -> None:
+    from copilot.auth import key_ring, mint_customer_token
+    from copilot.errors import CopilotError
+
+    env = {"COPILOT_DATA_DIR": str(tmp_path), "COPILOT_SECRET": "k" * 64}
+    printed = runner.invoke(app, ["token", "--tenant-key", "--tenant", "acme"], env=env)
+    assert printed.exit_code == 0, printed.output
+    fields = dict(line.split(": ", 1) for line in printed.stdout.strip().splitlines())
+    assert fields["tenant"] == "acme" and fields["kid"].startswith("t-acme-") and fields["key"] != "k" * 64
+    ring = key_ring(Settings(data_dir=tmp_path, secret="k" * 64), "k" * 64)
+    shop = mint_customer_token(fields["key"], "acme", "u9")
+    assert verify_token(ring, shop) == Principal("acme", "customer", "u9")
+    customer = runner.invoke(
+        app, ["token", "--role", "customer", "--user", "u9", "--tenant", "acme"], env=env
+    )
+    assert verify_token(ring, customer.stdout.strip()) == Principal("acme", "customer", "u9")
+    forged = jwt.encode(
+        {**jwt.decode(shop, options={"verify_signature": False}), "role": "admin"},
+        fields["key"], algorithm="HS256", headers={"kid": fields["kid"]},
+    )  # fmt: skip
+    with pytest.raises(CopilotError, match="only customer tokens"):
+        verify_token(ring, forged)

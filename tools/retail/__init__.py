@@ -9,7 +9,7 @@ from pathlib import Path
 
 from copilot.packs import Pack
 
-from . import intents
+from . import demo_data, intents
 from .seed import seed
 from .tools_generic import generic_tools
 from .tools_read import read_tools
@@ -24,4 +24,5 @@ def make_pack() -> Pack:
         seed=seed,
         articles_dir=Path(__file__).parent / "articles",
         intents=intents.INTENTS,
+        demo_users=tuple(user[0] for user in demo_data.FIXED_USERS),
     )

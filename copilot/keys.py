@@ -1,0 +1,104 @@
+"""Token signing keys: the server's own keys (any role) and per-tenant customer keys (customer tokens of one
+tenant only), each named by a key id (`kid`) so several can be active at once and keys rotate without downtime.
+
+* **Server keys** sign staff, admin and guest tokens (and the CLI's): `COPILOT_SECRET` signs; each of
+  `COPILOT_PREVIOUS_SECRETS` still verifies. Rotate: make the new secret COPILOT_SECRET and list the old one in
+  COPILOT_PREVIOUS_SECRETS on every worker; drop it once its tokens have expired (12 h by default).
+* **Tenant keys** are what a shop's backend holds to mint its customers' tokens. A token signed with one may
+  only say `role: customer` and that tenant, whatever else it claims. Configure them with
+  `COPILOT_TENANT_KEYS` (JSON: tenant → list of keys, all active: add the new key, move the backend to it,
+  remove the old). A tenant without configured keys gets keys derived from each server key,
+  HMAC-SHA256(server key, tenant): `copilot token --tenant-key` prints the current one; knowing it reveals
+  nothing about the server key or other tenants.
+
+A kid is `s-<fingerprint>` (server) or `t-<tenant>-<fingerprint>` (tenant): the fingerprint is the first 12
+hex digits of the key's SHA-256, so a kid names its key without revealing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+DEFAULT_AUDIENCE = "support-copilot"
+DEFAULT_ISSUER = "support-copilot"
+
+
+def fingerprint(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def derive_tenant_key(server_secret: str, tenant: str) -> str:
+    return hmac.new(
+        server_secret.encode(), b"copilot customer key\x00" + tenant.encode(), "sha256"
+    ).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    kid: str
+    secret: str = field(repr=False)
+    tenant: str | None
+    """None: a server key (any role, any tenant). Else: customer tokens of this tenant only."""
+
+    @property
+    def issuer(self) -> str | None:
+        """The `iss` a tenant key's tokens must carry: the tenant id (server keys: the ring's issuer)."""
+        return self.tenant
+
+
+def server_key(secret: str) -> Key:
+    return Key(f"s-{fingerprint(secret)}", secret, None)
+
+
+def tenant_key(tenant: str, secret: str) -> Key:
+    return Key(f"t-{tenant}-{fingerprint(secret)}", secret, tenant)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRing:
+    """Every key that verifies tokens; `signing` signs the server's own tokens."""
+
+    signing: Key
+    previous: tuple[Key, ...] = ()
+    tenant_keys: Mapping[str, tuple[Key, ...]] = field(default_factory=dict)
+    audience: str = DEFAULT_AUDIENCE
+    issuer: str = DEFAULT_ISSUER
+
+    @classmethod
+    def build(
+        cls,
+        secret: str,
+        *,
+        previous: Sequence[str] = (),
+        tenant_keys: Mapping[str, Sequence[str]] | None = None,
+        audience: str = DEFAULT_AUDIENCE,
+        issuer: str = DEFAULT_ISSUER,
+    ) -> KeyRing:
+        tenants = {t: tuple(tenant_key(t, k) for k in keys) for t, keys in (tenant_keys or {}).items()}
+        return cls(server_key(secret), tuple(server_key(s) for s in previous if s), tenants, audience, issuer)
+
+    def find(self, kid: str) -> Key | None:
+        """The key named `kid`, or None (unknown, retired, or a tenant's derived key no longer in use)."""
+        if kid.startswith("s-"):
+            return next((k for k in (self.signing, *self.previous) if k.kid == kid), None)
+        if not kid.startswith("t-"):
+            return None
+        tenant = kid[2:].rpartition("-")[0]
+        return next((k for k in self.keys_of(tenant) if k.kid == kid), None)
+
+    def keys_of(self, tenant: str) -> tuple[Key, ...]:
+        """A tenant's active customer keys: the configured ones, else one derived from each server key."""
+        if tenant in self.tenant_keys:
+            return self.tenant_keys[tenant]
+        servers = (self.signing, *self.previous)
+        return tuple(tenant_key(tenant, derive_tenant_key(k.secret, tenant)) for k in servers)
+
+    def customer_key(self, tenant: str) -> Key:
+        """The key a shop's backend should sign with now (the first active one)."""
+        keys = self.keys_of(tenant)
+        if not keys:
+            raise LookupError(f"tenant {tenant!r} has no customer keys")
+        return keys[0]
