@@ -28,8 +28,8 @@ from typing import Literal, Protocol, TypeVar
 
 T = TypeVar("T")
 
-Topic = Literal["events", "turns", "policy"]
-TOPICS: tuple[Topic, ...] = ("events", "turns", "policy")
+Topic = Literal["events", "turns", "policy", "cancel"]
+TOPICS: tuple[Topic, ...] = ("events", "turns", "policy", "cancel")
 ANY = "*"
 DEFAULT_POLL_SECONDS = 1.0
 """How long a waiter sleeps before re-reading when no bell crosses processes (COPILOT_EVENT_POLL_SECONDS)."""

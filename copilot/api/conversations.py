@@ -16,6 +16,7 @@ from copilot.api.models import (
     MessageIn,
     Transcript,
     TurnAccepted,
+    TurnsCancelled,
 )
 from copilot.api.transcript import build_transcript
 from copilot.conversations import Conversation, is_own
@@ -94,6 +95,15 @@ async def post_message(
     turn_id = await runtime.turns.start(conversation.id, principal, text=body.text)
     await runtime.conversations.touch(conversation.id)
     return TurnAccepted(turn_id=turn_id)
+
+
+@router.post(
+    "/{conversation_id}/cancel",
+    summary="Stop the bot's running turn (the customer or staff); it ends with turn.completed {cancelled}",
+    responses=error_responses(401, 404),
+)
+async def cancel_turn(conversation: ConversationDep, runtime: RuntimeDep) -> TurnsCancelled:
+    return TurnsCancelled(cancelled=await runtime.turns.cancel(conversation.id))
 
 
 def _only_its_user(principal: Principal, conversation: Conversation) -> None:

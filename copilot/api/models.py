@@ -73,6 +73,12 @@ class TurnAccepted(BaseModel):
     )
 
 
+class TurnsCancelled(BaseModel):
+    cancelled: list[str] = Field(
+        description="Turns asked to stop (empty when none was running); each ends with turn.completed {cancelled}."
+    )
+
+
 class ConfirmationIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"preview_id": "prv_abc123", "approve": True}]}

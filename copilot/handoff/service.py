@@ -84,10 +84,8 @@ class HandoffService:
                 f"Agent {item.claimed_user} already owns this conversation; only a supervisor can take it "
                 "over (POST .../claim?force=true)."
             )
-        if self.turns is not None:  # let a running bot turn finish before the human speaks
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(IDLE_WAIT_SECONDS):
-                    await self.turns.wait_idle(conversation.id)
+        if self.turns is not None:  # the bot's running turn is cancelled: it never answers into a human's chat
+            await self._stop_bot(conversation.id)
         data: dict[str, Any] = {"status": "claimed", "agent": principal.user_id, "team": item.team}
         if item.status == "claimed":
             data["taken_from"] = item.claimed_user
@@ -104,6 +102,16 @@ class HandoffService:
         crash_point("handoff.claim.committed")
         self._events.notify(conversation.id)
         return claimed
+
+    async def _stop_bot(self, conversation_id: str) -> None:
+        """Cancel the bot's turns (a queued one that starts meanwhile too) until none runs, for at most
+        IDLE_WAIT_SECONDS; a turn of a dead worker is ended as cancelled when it is recovered."""
+        assert self.turns is not None
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(IDLE_WAIT_SECONDS):
+                while await self.turns.active(conversation_id):
+                    await self.turns.cancel(conversation_id)
+                    await asyncio.sleep(0.05)
 
     async def owned(
         self, conversation: Conversation, principal: Principal, *, force: bool = False

@@ -218,6 +218,7 @@ turns = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Column("traceparent", String(64), nullable=True),
+    Column("cancel_requested_at", DateTime(timezone=True), nullable=True),
 )
 Index("ix_turns_status_conversation", turns.c.status, turns.c.conversation_id, turns.c.created_at)
 Index("ix_turns_conversation_status", turns.c.conversation_id, turns.c.status)

@@ -124,6 +124,29 @@ class TurnQueue:
         """End the turn with turn.completed {status}, atomically; None if `worker` lost it to another."""
         return self._retrying(partial(self._finish, request, worker, status))
 
+    def request_cancel(self, conversation_id: str) -> list[str]:
+        """Mark the conversation's running turn for cancellation (its worker stops it and writes
+        turn.completed {cancelled}; a recovery of it ends it so); returns the marked turn ids."""
+        running = (turns.c.conversation_id == conversation_id) & (turns.c.status == "running")
+        with self.engine.begin() as conn:
+            ids = list(conn.execute(select(turns.c.turn_id).where(running)).scalars())
+            if ids:
+                conn.execute(
+                    update(turns).where(running, turns.c.turn_id.in_(ids)).values(cancel_requested_at=_now())
+                )
+        return ids
+
+    def cancel_requested(self, worker: str, turn_ids: Iterable[str]) -> set[str]:
+        """Which of `worker`'s running turns were asked to stop."""
+        ids = set(turn_ids)
+        if not ids:
+            return set()
+        marked = (
+            (turns.c.turn_id.in_(ids)) & (turns.c.worker == worker) & turns.c.cancel_requested_at.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(turns.c.turn_id).where(marked)).scalars())
+
     def active(self, conversation_id: str) -> bool:
         """A turn of the conversation is queued or running."""
         query = select(turns.c.turn_id).where(
@@ -208,6 +231,9 @@ class TurnQueue:
             if taken != 1:
                 return None
             request = self._load(conn, turn_id)
+            if self._cancel_marked(conn, turn_id):  # its worker died before it could stop it
+                self._end(conn, request, "cancelled")
+                return None
             if request.attempt > self.max_attempts:
                 error = {"code": ErrorCode.TURN_ABANDONED.value, "message": GAVE_UP}
                 insert_event(conn, request.conversation_id, "error", error, turn_id)
@@ -245,6 +271,11 @@ class TurnQueue:
             return None
         data = {"status": status}
         return insert_event(conn, request.conversation_id, "turn.completed", data, request.turn_id)
+
+    @staticmethod
+    def _cancel_marked(conn: Connection, turn_id: str) -> bool:
+        query = select(turns.c.cancel_requested_at).where(turns.c.turn_id == turn_id)
+        return conn.execute(query).scalar() is not None
 
     @staticmethod
     def _load(conn: Connection, turn_id: str) -> TurnRequest:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from copilot.events import EventSink
 from copilot.principal import Principal
 
-TurnStatus = Literal["completed", "awaiting_confirmation", "handoff", "failed"]
+TurnStatus = Literal["completed", "awaiting_confirmation", "handoff", "failed", "cancelled"]
 
 
 def new_turn_id() -> str:

@@ -50,6 +50,8 @@ class TurnScheduler:
         self.worker = worker_name()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         """Running turns of this worker by turn id."""
+        self._cancelling: set[str] = set()
+        """Turns this worker is stopping because a cancel was requested (they end as cancelled)."""
         self._loops: list[asyncio.Task[None]] = []
         self._accepting = True
         self._drained: asyncio.Task[None] | None = None
@@ -100,6 +102,38 @@ class TurnScheduler:
         while await self.active(conversation_id):
             await asyncio.sleep(poll)
 
+    async def cancel(self, conversation_id: str) -> list[str]:
+        """Stop the conversation's running turn, on whichever worker runs it: it ends with
+        turn.completed {status: cancelled}, exactly once. Returns the turn ids asked to stop."""
+        ids = await asyncio.to_thread(self.queue.request_cancel, conversation_id)
+        if ids:
+            self._stop(ids)
+            self._bell.ring("cancel", conversation_id)  # other workers look at their running turns
+        return ids
+
+    def _stop(self, turn_ids: set[str] | list[str]) -> None:
+        for turn_id in turn_ids:
+            task = self._tasks.get(turn_id)
+            if task is not None and turn_id not in self._cancelling:
+                self._cancelling.add(turn_id)
+                task.cancel()
+
+    async def _cancel_loop(self) -> None:
+        """Rung ("cancel", …) by any worker: stop the turns here that were marked (the heartbeat checks too)."""
+        while True:
+            rung = self._bell.signal("cancel", ANY)
+            await wait(self._bell, rung, None)
+            if rung.is_set() and self._tasks:
+                await self._check_cancels()
+
+    async def _check_cancels(self) -> None:
+        try:
+            marked = await asyncio.to_thread(self.queue.cancel_requested, self.worker, list(self._tasks))
+        except Exception:
+            log.exception("reading turn cancellations failed")
+            return
+        self._stop(marked)
+
     @property
     def running(self) -> int:
         return len(self._tasks)
@@ -111,6 +145,7 @@ class TurnScheduler:
             self._loops = [
                 asyncio.create_task(self._claim_loop(), name=f"turn claims {self.worker}"),
                 asyncio.create_task(self._heartbeat(), name=f"turn leases {self.worker}"),
+                asyncio.create_task(self._cancel_loop(), name=f"turn cancels {self.worker}"),
             ]
 
     async def _claim_loop(self) -> None:
@@ -142,6 +177,11 @@ class TurnScheduler:
         crash_point("turn.claimed")
         try:
             status: TurnStatus = await self._runner(request, sink)
+        except asyncio.CancelledError:
+            if request.turn_id not in self._cancelling:
+                raise  # shutdown or a lost lease: recovery owes the terminal event
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            status = "cancelled"
         except Exception as exc:
             log.exception("turn %s failed", request.turn_id)
             error = (
@@ -157,6 +197,7 @@ class TurnScheduler:
         except Exception:  # the database is down: the lease runs out and another worker ends the turn
             log.exception("could not finish turn %s; it will be recovered", request.turn_id)
             return
+        self._cancelling.discard(request.turn_id)
         if finished is not None:
             self._events.notify(request.conversation_id)
         self._bell.ring("turns", request.conversation_id)  # its next queued turn may start now, anywhere
@@ -174,6 +215,8 @@ class TurnScheduler:
                 log.warning("lost the lease of turn %s; stopping it here", turn_id)
                 if (task := self._tasks.get(turn_id)) is not None:
                     task.cancel()
+            if self._tasks:  # a cancel whose ring did not reach this worker (no Redis)
+                await self._check_cancels()
 
     # -- shutdown ---------------------------------------------------------------------------------------
     @property

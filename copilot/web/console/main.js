@@ -8,7 +8,7 @@ import { setUnauthorizedHandler } from "./api.js";
 import { refreshApprovals } from "./approvals.js";
 import { askCopilot, discardDraft, draftEdit, draftSend, loadAssist } from "./assist.js";
 import { refreshQueue } from "./queue.js";
-import { claim, onReply, release } from "./reply.js";
+import { claim, onReply, release, stopBot } from "./reply.js";
 import { onRunTool, refreshTemplate } from "./runner.js";
 import { savedToken, signIn, signOut } from "./session.js";
 import { showError } from "./views.js";
@@ -20,6 +20,7 @@ function wire() {
   $("queue-team").addEventListener("change", refreshQueue);
   $("claim-btn").addEventListener("click", claim);
   $("release-btn").addEventListener("click", release);
+  $("stop-bot-btn").addEventListener("click", stopBot);
   $("reply-form").addEventListener("submit", onReply);
   $("reply-text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("reply-form").requestSubmit();

@@ -29,6 +29,14 @@ export async function release() {
   }, "conv-error");
 }
 
+/** Cancel the bot's running turn (it ends with turn.completed {cancelled}; claiming cancels it too). */
+export async function stopBot() {
+  await runAction($("stop-bot-btn"), async () => {
+    const { cancelled } = await api("POST", conv("/cancel"));
+    toast(cancelled.length ? "The bot's turn was stopped." : "The bot is not running a turn.");
+  }, "conv-error");
+}
+
 /** Send `text` to the customer as the agent (throws when it is blank); `citations` ([{id, title}]) become
     the message's help-center links. */
 export async function sendReply(text, citations = []) {

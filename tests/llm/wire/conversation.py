@@ -58,6 +58,14 @@ class Chat:
             f"/v1/conversations/{self.cid}/{path}", json=body, headers=self.headers
         )
         assert response.status_code == 202, response.text
+        return await self.turn_end(timeout)
+
+    async def all_events(self) -> list[Sse]:
+        url = f"/v1/conversations/{self.cid}/events?follow=false"
+        return parse_sse((await self.client.get(url, headers=self.headers)).text)
+
+    async def turn_end(self, timeout: float = 20) -> list[Sse]:
+        """The events after the last seen one, up to the next turn.completed."""
         async with asyncio.timeout(timeout):  # turns of a conversation are serial: wait for this one's end
             frames = await self.events()
             while not any(f.event == "turn.completed" for f in frames):
