@@ -37,6 +37,11 @@ class Pack:
     intents: Sequence[Intent] = field(default_factory=tuple)
     demo_users: Sequence[str] = field(default_factory=tuple)
     """Users the generated demo store (seed without a path) always has: `/demo?user=` may sign in as them."""
+    domain_policy: Callable[[Path | None], Path | None] | None = None
+    """The domain policy (markdown) the model follows, given the store's data path (COPILOT_DATA_PATH): e.g.
+    the policy.md that comes with a τ² db.json, else the pack's own. Read into the system prompt."""
+    tone: str = ""
+    """How the assistant speaks (one or two sentences), added to the system prompt."""
 
     def tool(self, name: str) -> Tool:
         for tool in self.tools:

@@ -176,7 +176,10 @@ def open_staff(system: System, events: EventLog) -> Staff:
     assert system.deps is not None
     deps = system.deps
     approvals = ApprovalService(ApprovalStore(system.engine), system.gateway, events)
-    assistant = Assistant(deps.model, deps.retriever, tools={spec.name for spec in deps.tools}, k=deps.k)
+    assistant = Assistant(
+        deps.model, deps.retriever, tools={spec.name for spec in deps.tools}, k=deps.k, calls=deps.calls,
+        fallbacks=deps.fallbacks, instructions=deps.instructions,
+    )  # fmt: skip
     return Staff(gateway=system.gateway, approvals=approvals, assistant=assistant)
 
 

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     turn_max_tokens: int = Field(
         default=100_000, ge=1, description="Tokens (prompt + answer) one turn may use."
     )
+    domain_policy_path: Path | None = Field(
+        default=None,
+        description="The shop's policy (markdown) for the system prompt instead of the pack's own.",
+    )
     tool_repeat_limit: int = Field(
         default=2, ge=1, description="The same failing tool call this often in one turn hands off to a human."
     )

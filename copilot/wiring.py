@@ -26,7 +26,7 @@ from copilot.gateway.gateway import Gateway
 from copilot.handoff.approvals import ApprovalStore
 from copilot.health import CheckpointerProbe, Probe
 from copilot.knowledge import KnowledgeBase, open_knowledge_base
-from copilot.llm.runtime_settings import model_deps
+from copilot.llm.runtime_settings import model_deps, prompt_tokens
 from copilot.packs import Pack, load_pack
 from copilot.policy.service import open_policy
 from copilot.settings import Settings
@@ -115,14 +115,16 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
         gateway=gateway,
         retriever=ObservedRetriever(KnowledgeRetriever(kb)),
         tools=[t.spec for t in pack.tools],
-        **model_deps(settings, pack, gateway.audit, custom=model is not None),
+        **model_deps(settings, pack, gateway.audit, authorizer, custom=model is not None),
     )
     async with open_checkpointer(settings) as saver:
         facts = {
             "tools": len(pack.tools),
             "kb_chunks": len(kb),
             "model": settings.model if model is None else "custom",
+            "prompt_tokens": prompt_tokens(deps, settings.default_tenant),
         }
+        log.info("fixed prompt per call, approximate tokens by role: %s", facts["prompt_tokens"])
         try:
             graph = build_graph(deps, saver)
             yield System(settings, engine, pack, gateway, kb, graph, facts, deps, [CheckpointerProbe(saver)])

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from langchain_core.language_models import BaseChatModel
 
+from copilot.agent.prompts import INSTRUCTIONS
 from copilot.gateway.result import GatewayResult
 from copilot.gateway.spec import ToolSpec
 from copilot.knowledge.audience import Audience
@@ -85,6 +86,8 @@ class AgentDeps:
     calls: CallPolicy = field(default_factory=CallPolicy)
     budget: TurnBudget = field(default_factory=TurnBudget)
     report: ModelErrorReport | None = None
+    instructions: str = INSTRUCTIONS
+    """The fixed part of the system prompt (prompts.instructions: our rules, the pack's tone and policy)."""
 
     def tools_for(self, principal: Principal) -> Sequence[ToolSpec]:
         return self.tool_filter(principal) if self.tool_filter else self.tools

@@ -63,12 +63,12 @@ class Planner:
             entry = self._bound[key] = (chain, len(json.dumps(schemas)) // 4 if schemas else 0)
         return entry
 
-    @staticmethod
-    def prompt(state: SupportState, principal: Principal, trimmed: bool) -> SystemMessage:
+    def prompt(self, state: SupportState, principal: Principal, trimmed: bool) -> SystemMessage:
         note = state.get("note")
         if trimmed:
             note = f"{note or ''} {TRIMMED}".strip()
-        return SystemMessage(content=system_prompt(principal, state.get("passages", []), note))
+        passages = state.get("passages", [])
+        return SystemMessage(content=system_prompt(principal, passages, note, fixed=self.deps.instructions))
 
     def history(self, messages: list[AnyMessage], fixed_tokens: int) -> list[AnyMessage]:
         if self.deps.context_tokens is None:

@@ -35,6 +35,7 @@ async def healthz(runtime: RuntimeDep) -> Health:
         tools=int(facts.get("tools", 0)),
         kb_chunks=int(facts.get("kb_chunks", 0)),
         model=str(facts.get("model", runtime.settings.model)),
+        prompt_tokens=dict(facts.get("prompt_tokens", {})),
     )
 
 

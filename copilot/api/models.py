@@ -33,6 +33,11 @@ class Health(BaseModel):
     tools: int = Field(examples=[16])
     kb_chunks: int = Field(examples=[120])
     model: str = Field(examples=["offline"])
+    prompt_tokens: dict[str, int] = Field(
+        default_factory=dict,
+        examples=[{"guest": 900, "customer": 4200}],
+        description="Approximate tokens of the fixed prompt (rules, domain policy, the role's tool schemas) per model call.",
+    )
 
 
 class ConversationCreated(BaseModel):

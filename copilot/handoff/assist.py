@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypedDict, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from copilot.agent.deps import Retriever
-from copilot.agent.prompts import system_prompt
+from copilot.agent.prompts import INSTRUCTIONS, system_prompt
 from copilot.agent.state import PassageState
 from copilot.agent.validate import citations_in
 from copilot.conversations import Conversation
@@ -20,6 +20,7 @@ from copilot.events import StoredEvent
 from copilot.handoff.summary import customer_texts, intent_of
 from copilot.knowledge.audience import PUBLIC_ONLY
 from copilot.knowledge.citations import CITATION_WITH_SPACE
+from copilot.llm.calls import CallPolicy, call_chain
 from copilot.principal import Principal, Role
 
 ORDER_ID = re.compile(r"#?\b[Ww](\d{7})\b")
@@ -79,6 +80,10 @@ class Assistant:
     retriever: Retriever
     tools: Collection[str]
     k: int = 5
+    calls: CallPolicy = field(default_factory=CallPolicy)
+    """The model runtime's timeout/retries: a hung model is a typed error (504/503), not a 500."""
+    fallbacks: Sequence[BaseChatModel] = ()
+    instructions: str = INSTRUCTIONS
 
     async def assist(self, conversation: Conversation, events: Sequence[StoredEvent]) -> dict[str, Any]:
         texts = customer_texts(events)
@@ -100,8 +105,9 @@ class Assistant:
         customer = Principal(
             conversation.tenant, cast(Role, conversation.customer_role), conversation.customer
         )
-        prompt = SystemMessage(content=system_prompt(customer, passages, DRAFT_NOTE))
-        reply = await self.model.ainvoke([prompt, HumanMessage(content=question)])
+        prompt = SystemMessage(content=system_prompt(customer, passages, DRAFT_NOTE, fixed=self.instructions))
+        messages = [prompt, HumanMessage(content=question)]
+        reply = await call_chain([self.model, *self.fallbacks], messages, {}, self.calls)
         text = reply.text.strip() if not getattr(reply, "tool_calls", None) else ""
         titles = {p["id"]: p["title"] for p in passages}
         cited = [c for c in citations_in(text) if c in titles]

@@ -84,7 +84,9 @@ class HandoffService:
                 f"Agent {item.claimed_user} already owns this conversation; only a supervisor can take it "
                 "over (POST .../claim?force=true)."
             )
-        if self.turns is not None:  # the bot's running turn is cancelled: it never answers into a human's chat
+        if (
+            self.turns is not None
+        ):  # the bot's running turn is cancelled: it never answers into a human's chat
             await self._stop_bot(conversation.id)
         data: dict[str, Any] = {"status": "claimed", "agent": principal.user_id, "team": item.team}
         if item.status == "claimed":

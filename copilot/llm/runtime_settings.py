@@ -1,13 +1,22 @@
 """The model runtime's part of AgentDeps, from Settings: fallback chain, call policy (timeouts, retries,
-tool_choice), turn budget, context window, and the audit report of model failures."""
+tool_choice), turn budget, context window, the audit report of model failures, the fixed system prompt (our
+rules + the pack's tone and domain policy) and the per-principal tool filter (what its policy allows)."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 from typing import Any
 
-from copilot.agent.deps import ModelErrorReport, TurnBudget
+from langchain_core.messages.utils import count_tokens_approximately
+
+from copilot.agent.deps import AgentDeps, ModelErrorReport, TurnBudget
+from copilot.agent.prompts import instructions
+from copilot.errors import CopilotError, ErrorCode
 from copilot.gateway.audit import AuditEntry, AuditLog
+from copilot.gateway.authorizer import Authorizer
+from copilot.gateway.visible import permitted_tools
 from copilot.llm.calls import CallPolicy
 from copilot.llm.errors import ModelError
 from copilot.llm.factory import make_fallbacks
@@ -39,9 +48,39 @@ def audit_reporter(audit: AuditLog, model: str) -> ModelErrorReport:
     return report
 
 
-def model_deps(settings: Settings, pack: Pack, audit: AuditLog, *, custom: bool = False) -> dict[str, Any]:
+def domain_policy(settings: Settings, pack: Pack) -> str | None:
+    """COPILOT_DOMAIN_POLICY_PATH, else the pack's policy for the store's data (e.g. τ²'s policy.md)."""
+    path: Path | None = settings.domain_policy_path
+    if path is None and pack.domain_policy is not None:
+        path = pack.domain_policy(settings.data_path)
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CopilotError(
+            ErrorCode.CONFIGURATION,
+            f"Cannot read the domain policy {path}: {exc}; fix COPILOT_DOMAIN_POLICY_PATH.",
+        ) from exc
+
+
+def prompt_tokens(deps: AgentDeps, tenant: str) -> dict[str, int]:
+    """Approximate tokens of the fixed prompt (rules, policy, tool schemas) each role sends on every call."""
+    costs = {}
+    for role in ("guest", "customer", "agent", "supervisor"):
+        specs = deps.tools_for(Principal(tenant=tenant, role=role, user_id="-"))
+        schemas = json.dumps([spec.openai_schema() for spec in specs]) if specs else ""
+        costs[role] = count_tokens_approximately([deps.instructions]) + len(schemas) // 4
+    return costs
+
+
+def model_deps(
+    settings: Settings, pack: Pack, audit: AuditLog, authorizer: Authorizer, *, custom: bool = False
+) -> dict[str, Any]:
     """Keyword arguments for AgentDeps; a `custom` model (tests) gets no configured fallbacks."""
     return {
+        "instructions": instructions(domain_policy(settings, pack), pack.tone),
+        "tool_filter": permitted_tools(authorizer, [t.spec for t in pack.tools]),
         "fallbacks": [] if custom else make_fallbacks(settings, pack),
         "calls": call_policy(settings),
         "budget": TurnBudget(

@@ -1,4 +1,4 @@
-"""Specs of the six write tools. Each needs the customer's explicit confirmation (the gateway enforces it)."""
+"""Specs of the seven write tools. Each needs the customer's confirmation of its preview (the gateway enforces it)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from . import handlers_account, handlers_delivered, handlers_pending, ids
 from . import schemas as s
 from .previews import EXPLAIN
 
-CONFIRM = " List the details and get explicit confirmation (yes) from the customer before proceeding."
+CONFIRM = (
+    " Calling it changes nothing yet: the customer is shown a preview of the change and confirms or declines it"
+    " in the app, and it runs only then. Call it once you have the details; do not ask for a 'yes' in chat first."
+)
 ORDER_AND_PAYMENT = {"order_id": "order", "payment_method_id": "payment_method"}
 ORDER_IDS = {"order_id": ids.order_id}
 ITEM_IDS = {"item_ids": ids.catalogue_id, "new_item_ids": ids.catalogue_id}
