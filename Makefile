@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test check lint typecheck bench install clean
+.PHONY: serve test check lint typecheck bench install clean eval-local
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,6 +31,18 @@ test: check
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Optional: τ²-style simulation against a local llama.cpp-compatible server (e.g. `llama-server -m model.gguf
+# --port 8080`, or vLLM / Ollama), which plays both the customer and the copilot. Not part of `make test`.
+LOCAL_LLM_URL ?= http://127.0.0.1:8080/v1
+LOCAL_LLM_MODEL ?= local
+EVAL_TASKS ?= ../shared/data/tau2-retail/tasks_train.json
+EVAL_TRIALS ?= 1
+EVAL_LIMIT ?= 5
+eval-local: $(STAMP)
+	$(BIN)/copilot eval conversations $(EVAL_TASKS) --trials $(EVAL_TRIALS) --limit $(EVAL_LIMIT) \
+	  --user-model openai:$(LOCAL_LLM_MODEL) --user-base-url $(LOCAL_LLM_URL) \
+	  --model openai:$(LOCAL_LLM_MODEL) --model-base-url $(LOCAL_LLM_URL)
 
 clean:
 	rm -rf $(VENV) .copilot .pytest_cache .mypy_cache .ruff_cache

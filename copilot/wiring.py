@@ -26,6 +26,7 @@ from copilot.gateway.gateway import Gateway
 from copilot.handoff.approvals import ApprovalStore
 from copilot.health import CheckpointerProbe, Probe
 from copilot.knowledge import KnowledgeBase, open_knowledge_base
+from copilot.llm.factory import aclose_models
 from copilot.llm.runtime_settings import model_deps, prompt_tokens
 from copilot.packs import Pack, load_pack
 from copilot.policy.service import open_policy
@@ -129,4 +130,6 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
             graph = build_graph(deps, saver)
             yield System(settings, engine, pack, gateway, kb, graph, facts, deps, [CheckpointerProbe(saver)])
         finally:
+            owned = [*deps.fallbacks] if model is not None else [chat_model, *deps.fallbacks]
+            await aclose_models(owned)
             engine.dispose()

@@ -7,16 +7,18 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
+from langchain_core.language_models import BaseChatModel
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from copilot.errors import CopilotError, ErrorCode
-from copilot.llm.factory import make_chat_model
+from copilot.llm.factory import aclose_models, make_chat_model
 from copilot.packs import load_pack
 from copilot.settings import Settings
 from copilot.simulation.metrics import Prices
@@ -27,10 +29,14 @@ from copilot.simulation.users import LLMUser, ScriptedUser
 from copilot.wiring import open_system
 
 SCRIPTED = "scripted"
+T = TypeVar("T")
 
 
-def user_factory(spec: str, base_url: str | None, settings: Settings, tasks: TaskSet) -> UserFactory:
-    """`scripted` (each task's script) or any `provider:model` the copilot's model factory knows."""
+def user_factory(
+    spec: str, base_url: str | None, settings: Settings, tasks: TaskSet
+) -> tuple[UserFactory, list[BaseChatModel]]:
+    """`scripted` (each task's script) or any `provider:model` the copilot's model factory knows; with the
+    models to close after the run (their connection pools)."""
     if spec.strip() == SCRIPTED:
         unscripted = [t.id for t in tasks.tasks if not t.user_scenario.script]
         if unscripted:
@@ -39,7 +45,7 @@ def user_factory(spec: str, base_url: str | None, settings: Settings, tasks: Tas
                 f"Task(s) {', '.join(unscripted[:5])} have no script for the scripted user; "
                 "pass --user-model provider:model.",
             )
-        return lambda task: ScriptedUser(list(task.user_scenario.script))
+        return (lambda task: ScriptedUser(list(task.user_scenario.script))), []
     if spec.strip() == "offline":
         raise CopilotError(
             ErrorCode.BAD_REQUEST,
@@ -48,7 +54,15 @@ def user_factory(spec: str, base_url: str | None, settings: Settings, tasks: Tas
     model = make_chat_model(
         settings.model_copy(update={"model": spec, "model_base_url": base_url}), load_pack(settings.pack_path)
     )
-    return lambda task: LLMUser(model, task)
+    return (lambda task: LLMUser(model, task)), [model]
+
+
+async def _closing(run: Awaitable[T], models: list[BaseChatModel]) -> T:
+    """Await `run`, then close the models' connection pools on the same event loop."""
+    try:
+        return await run
+    finally:
+        await aclose_models(models)
 
 
 def eval_settings(scratch: Path, taskset: TaskSet, *, model: str | None, base_url: str | None) -> Settings:
@@ -125,21 +139,20 @@ def conversations(
         check_metrics(thresholds, trials)
         with tempfile.TemporaryDirectory(prefix="copilot-eval-") as scratch:
             settings = eval_settings(Path(scratch), taskset, model=model, base_url=model_base_url)
-            make_user = user_factory(user_model, user_base_url, settings, taskset)
+            make_user, user_models = user_factory(user_model, user_base_url, settings, taskset)
             err.print(
                 f"{len(taskset.tasks)} task(s) × {trials} on {store_label(taskset.store)}, model {settings.model}"
             )
-            results = asyncio.run(
-                _simulate(
-                    settings,
-                    taskset=taskset,
-                    make_user=make_user,
-                    trials=trials,
-                    role=cast(SessionRole, role),
-                    max_turns=max_turns,
-                    err=err,
-                )
+            simulated = _simulate(
+                settings,
+                taskset=taskset,
+                make_user=make_user,
+                trials=trials,
+                role=cast(SessionRole, role),
+                max_turns=max_turns,
+                err=err,
             )
+            results = asyncio.run(_closing(simulated, user_models))
         report = build_report(results, Prices(price_in, price_out))
         missed = violations(report, thresholds)
     except CopilotError as exc:

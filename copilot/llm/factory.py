@@ -72,7 +72,10 @@ def _options(spec: ModelSpec, settings: Settings) -> dict[str, Any]:
     if spec.provider == "openai":
         import httpx
 
-        kwargs["timeout"] = httpx.Timeout(settings.model_read_timeout, connect=settings.model_connect_timeout)
+        kwargs["timeout"] = timeout = httpx.Timeout(
+            settings.model_read_timeout, connect=settings.model_connect_timeout
+        )
+        kwargs["http_async_client"] = httpx.AsyncClient(timeout=timeout)  # ours, closed with the system
         kwargs["stream_usage"] = True
         if settings.model_max_tokens:
             kwargs["max_tokens"] = settings.model_max_tokens
@@ -133,6 +136,15 @@ def make_chat_model(settings: Settings, pack: Pack) -> BaseChatModel:
 def make_fallbacks(settings: Settings, pack: Pack) -> list[BaseChatModel]:
     """COPILOT_MODEL_FALLBACKS, in order (each on its own '@base_url', else the provider's hosted API)."""
     return [build_model(spec, settings, pack) for spec in settings.fallback_models]
+
+
+async def aclose_models(models: list[BaseChatModel]) -> None:
+    """Close the connection pools we gave the models (langchain-openai's default one is process-wide and
+    bound to the first event loop that used it)."""
+    for model in models:
+        client = getattr(model, "http_async_client", None)
+        if client is not None and callable(getattr(client, "aclose", None)):
+            await client.aclose()
 
 
 def check_model_settings(settings: Settings) -> None:

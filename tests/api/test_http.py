@@ -28,7 +28,13 @@ async def _turn(client: httpx.AsyncClient, runtime: Runtime, cid: str, text: str
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
-    assert response.json() == {"status": "ok", "tools": 16, "kb_chunks": 5, "model": "offline"}
+    assert response.json() == {
+        "status": "ok",
+        "tools": 16,
+        "kb_chunks": 5,
+        "model": "offline",
+        "prompt_tokens": {},
+    }
 
 
 @pytest.mark.parametrize(
