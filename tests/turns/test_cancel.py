@@ -13,6 +13,7 @@ from sqlalchemy import Engine, update
 from copilot.eventlog import EventLog
 from copilot.store.database import make_engine
 from copilot.store.schema import turns
+from copilot.turns import TurnScheduler
 from tests.turns.test_drain import ALICE, by_length, kinds, worker
 
 
@@ -31,6 +32,12 @@ async def ended(engine: Engine, cid: str) -> list[str]:
     ]
 
 
+async def running(scheduler: TurnScheduler) -> None:
+    async with asyncio.timeout(5):
+        while scheduler.running == 0:
+            await asyncio.sleep(0.01)
+
+
 async def wait_ended(engine: Engine, cid: str, seconds: float = 5) -> list[str]:
     async with asyncio.timeout(seconds):
         while not (done := await ended(engine, cid)):
@@ -41,11 +48,11 @@ async def wait_ended(engine: Engine, cid: str, seconds: float = 5) -> list[str]:
 async def test_cancel_on_the_running_worker_is_immediate(engine: Engine) -> None:
     one = worker(engine, by_length)
     turn = await one.start("c1", ALICE, text="a long answer")
-    await asyncio.sleep(0.2)
+    await running(one)
     started = asyncio.get_running_loop().time()
     assert await one.cancel("c1") == [turn]
     assert await wait_ended(engine, "c1") == ["cancelled"]
-    assert asyncio.get_running_loop().time() - started < 0.5
+    assert asyncio.get_running_loop().time() - started < 1.0
     assert await one.cancel("c1") == []  # nothing runs any more: a second cancel is a no-op
     quick = await one.start("c1", ALICE, text="quick one")  # the conversation goes on
     await one.wait_idle("c1")
@@ -62,7 +69,7 @@ async def test_cancel_from_another_worker_stops_it_by_the_heartbeat(engine: Engi
         worker(engine, by_length),
     )  # separate doorbells: no ring crosses
     await runner.start("c2", ALICE, text="a long answer")
-    await asyncio.sleep(0.2)
+    await running(runner)
     assert len(await other.cancel("c2")) == 1
     assert await wait_ended(engine, "c2", seconds=2) == ["cancelled"]  # lease 0.5 s: heartbeat every ~0.17 s
     await asyncio.sleep(0.3)
@@ -74,7 +81,7 @@ async def test_cancel_from_another_worker_stops_it_by_the_heartbeat(engine: Engi
 async def test_a_marked_turn_of_a_dead_worker_ends_cancelled_on_recovery(engine: Engine) -> None:
     dead = worker(engine, by_length)
     turn = await dead.start("c3", ALICE, text="a long answer")
-    await asyncio.sleep(0.2)
+    await running(dead)
     await dead.aclose(timeout=0)  # its worker goes away mid-turn: no terminal event of its own
     assert await ended(engine, "c3") == []
     with engine.begin() as conn:  # the cancel arrived while it was dead
