@@ -8,7 +8,7 @@ import getpass
 import json
 import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -141,3 +141,40 @@ def export(
     finally:
         engine.dispose()
     Console(stderr=True).print(f"exported {count} audit row(s)")
+
+
+usage_app = typer.Typer(help="Model usage and cost (the model_usage table).")
+
+
+@usage_app.command("report")
+def usage_report(
+    since: Annotated[
+        datetime | None, typer.Option("--since", help="Only calls at or after this time (ISO, UTC).")
+    ] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", help="One tenant (default: all).")] = None,
+) -> None:
+    """Tokens and cost per tenant: per conversation, and per resolved conversation (no handoff)."""
+    from rich.table import Table
+
+    from copilot.telemetry.report import tenant_costs
+
+    engine = make_engine(Settings().resolved_database_url)
+    try:
+        rows = tenant_costs(
+            engine, since=since.replace(tzinfo=since.tzinfo or UTC) if since else None, tenant=tenant
+        )
+    finally:
+        engine.dispose()
+    table = Table(title="Model usage and cost (USD)")
+    for column in ("tenant", "conversations", "turns", "calls", "input", "output", "estimated calls", "cost",
+                   "per conversation", "resolved", "per resolved"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "tenant" else "right")
+
+    def money(value: float | None) -> str:
+        return "-" if value is None else f"{value:.6f}"
+
+    for r in rows:
+        table.add_row(r.tenant, str(r.conversations), str(r.turns), str(r.calls), str(r.input_tokens),
+                      str(r.output_tokens), str(r.estimated_calls), money(r.cost_usd),
+                      money(r.cost_per_conversation), str(r.resolved), money(r.cost_per_resolved))  # fmt: skip
+    Console(width=160).print(table)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from copilot.cli.chat import chat
-from copilot.cli.data import audit_app, data_app
+from copilot.cli.data import audit_app, data_app, usage_app
 from copilot.cli.db import db_app
 from copilot.cli.eval_cmd import eval_app
 from copilot.cli.kb import kb_app
@@ -29,6 +29,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
 app.add_typer(audit_app, name="audit")
+app.add_typer(usage_app, name="usage")
 app.add_typer(eval_app, name="eval")
 app.command("serve")(serve)
 app.command("token")(token)

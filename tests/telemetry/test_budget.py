@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from copilot.store.schema import handoffs, model_usage
+from copilot.telemetry.report import tenant_costs
 from tests.telemetry.support import order_lookup, sample, settings_for, stack
 
 
@@ -34,10 +35,12 @@ async def test_budget_used_up_mid_turn_then_before_the_next(tmp_path: Path) -> N
         with s.runtime.engine.connect() as conn:
             used = conn.execute(select(model_usage.c.input_tokens, model_usage.c.output_tokens)).all()
             queued = conn.execute(select(handoffs.c.reason, handoffs.c.status)).all()
+        [costs] = tenant_costs(s.runtime.engine)
 
     assert s.model.remaining == 0
     assert used == [(120, 15)]
     assert queued == [("budget_exceeded", "waiting")]
+    assert (costs.conversations, costs.resolved, costs.cost_per_resolved) == (1, 0, None)  # handed off
     model = {"provider": "scripted", "model": "scripted"}
     errors = sample(after, "copilot_model_errors_total", **model, kind="budget")
     assert errors - sample(before, "copilot_model_errors_total", **model, kind="budget") == 1

@@ -81,6 +81,12 @@ async def _threads(settings: Settings, ids: list[str]) -> list[bool]:
         return [await saver.aget_tuple({"configurable": {"thread_id": i}}) is not None for i in ids]
 
 
+def _check_usage_report(world: World) -> None:
+    report = runner.invoke(cli, ["usage", "report", "--tenant", "demo"], env=world.env)
+    assert report.exit_code == 0, report.output
+    assert "demo" in report.stdout and "per resolved" in report.stdout
+
+
 def _set_turns(settings: Settings, conversation_id: str, status: str) -> None:
     engine = make_engine(settings.resolved_database_url)
     with engine.begin() as conn:
@@ -109,6 +115,7 @@ def test_erase_one_customer_then_retention_and_audit_export(world: World) -> Non
     assert _count(settings, previews, previews.c.conversation_id == alex) == 1
     assert asyncio.run(_threads(settings, [alex, sam])) == [True, True]
 
+    _check_usage_report(world)
     _set_turns(settings, alex, "running")  # a turn in flight: refused, nothing touched
     busy = runner.invoke(cli, ["data", "erase", "--customer", ALEX], env=world.env)
     assert busy.exit_code == 2 and "turn running" in busy.output and "nothing was erased" in busy.output

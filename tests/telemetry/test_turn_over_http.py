@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from copilot.settings import ModelPrice
 from copilot.store.schema import audit_log, model_usage
+from copilot.telemetry.report import tenant_costs
 from tests.telemetry.support import order_lookup, sample, settings_for, stack
 
 PRICES = {"scripted:scripted": ModelPrice(input=1.0, output=2.0)}
@@ -24,8 +25,12 @@ async def test_metrics_and_usage_rows_after_a_turn(tmp_path: Path) -> None:
         after = await s.samples()
         with s.runtime.engine.connect() as conn:
             rows = conn.execute(select(model_usage).order_by(model_usage.c.id)).all()
+        [costs] = tenant_costs(s.runtime.engine)
 
     assert frames[-1].data["status"] == "completed"
+    assert (costs.tenant, costs.conversations, costs.turns, costs.calls) == ("demo", 1, 1, 2)
+    assert (costs.input_tokens, costs.output_tokens, costs.estimated_calls, costs.resolved) == (240, 30, 0, 1)
+    assert costs.cost_per_resolved == pytest.approx(300 / 1e6) == costs.cost_usd
     turn_id = frames[-1].data["turn_id"]
     assert [(r.conversation_id, r.turn_id, r.tenant) for r in rows] == [(cid, turn_id, "demo")] * 2
     assert [(r.input_tokens, r.output_tokens, r.estimated) for r in rows] == [(120, 15, False)] * 2
