@@ -33,7 +33,7 @@ async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
         raise _refuse(401, "Send Authorization: Bearer <token> (mint one with `copilot token`).")
     system = await server_system()
     try:
-        principal = verify_token(system.secret, token.strip())
+        principal = verify_token(system.keys or system.secret, token.strip())
     except CopilotError as exc:
         raise _refuse(401, exc.message) from exc
     return principal_claims(principal)  # type: ignore[return-value]

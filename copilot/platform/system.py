@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from copilot.agent.graph import SupportGraph
 from copilot.gateway.gateway import Gateway
+from copilot.keys import KeyRing
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class ServerSystem:
     gateway: Gateway
     engine: Engine
     secret: str
+    keys: KeyRing | None = None
+    """Token keys of Settings (rotation, tenant keys); None: just `secret`."""
 
 
 _built: ServerSystem | None = None
@@ -46,7 +49,7 @@ def _build() -> ServerSystem:
     from copilot.agent.deps import AgentDeps
     from copilot.agent.graph import build_graph
     from copilot.agent.retrieve import KnowledgeRetriever
-    from copilot.auth import resolve_secret
+    from copilot.auth import key_ring, resolve_secret
     from copilot.handoff.approvals import ApprovalStore
     from copilot.knowledge import open_knowledge_base
     from copilot.packs import load_pack
@@ -70,4 +73,5 @@ def _build() -> ServerSystem:
         retriever=KnowledgeRetriever(kb),
         tools=[t.spec for t in pack.tools],
     )
-    return ServerSystem(build_graph(deps), gateway, engine, resolve_secret(settings))
+    secret = resolve_secret(settings)
+    return ServerSystem(build_graph(deps), gateway, engine, secret, key_ring(settings, secret))
