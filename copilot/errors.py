@@ -19,6 +19,8 @@ class ErrorCode(StrEnum):
     CONFIRMATION_USED = "confirmation_used"
     CONFIRMATION_MISMATCH = "confirmation_mismatch"
     PREVIEW_STALE = "preview_stale"
+    APPROVAL_PENDING = "approval_pending"
+    APPROVAL_REJECTED = "approval_rejected"
     TOOL_ERROR = "tool_error"
     UNAUTHENTICATED = "unauthenticated"
     FORBIDDEN = "forbidden"
@@ -57,6 +59,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.CONFIRMATION_USED: 409,
     ErrorCode.CONFIRMATION_MISMATCH: 409,
     ErrorCode.PREVIEW_STALE: 409,
+    ErrorCode.APPROVAL_PENDING: 409,
+    ErrorCode.APPROVAL_REJECTED: 409,
     ErrorCode.TOOL_ERROR: 500,
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.FORBIDDEN: 403,

@@ -22,6 +22,7 @@ EventType = Literal[
     "message.user",
     "approval.requested",
     "approval.decided",
+    "approval.status",
     "assist.answered",
     "turn.started",
     "turn.recovered",

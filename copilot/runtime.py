@@ -18,6 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from copilot.auth import key_ring, resolve_secret
 from copilot.backplane import Backplane, local_backplane, open_backplane
@@ -117,8 +118,19 @@ class Runtime:
                 resume = {"preview_id": preview.preview_id, "approved": approve}
                 return self.turns.enqueue_on(conn, conversation_id, principal, resume=resume)
 
-        turn_id = await asyncio.to_thread(commit)
+        def commit_retrying() -> str:
+            """An approval's events take the next seqs inside this transaction; a concurrent append of the
+            same seq rolled all of it back (IntegrityError): run it again on fresh reads."""
+            for _ in range(2):
+                try:
+                    return commit()
+                except IntegrityError:
+                    continue
+            return commit()
+
+        turn_id = await asyncio.to_thread(commit_retrying)
         crash_point("confirm.committed")
+        self.events.notify(conversation_id)  # events committed with the decision (an approval's request)
         self.turns.kick()
         return turn_id
 

@@ -50,18 +50,6 @@ def result_event(call_id: str, result: GatewayResult) -> tuple[EventType, dict[s
     return _EVENT[result.outcome], data
 
 
-def _approval(principal: Principal, result: GatewayResult) -> dict[str, Any]:
-    details = result.details
-    return {
-        "approval_id": details["approval_id"],
-        "tool": result.tool,
-        "arguments": result.arguments,
-        "amount": details.get("amount"),
-        "limit": details.get("limit"),
-        "requested_by": principal.label(),
-    }
-
-
 def error_message(call: ToolCall, exc: CopilotError) -> ToolMessage:
     body = {"ok": False, "error": {"code": exc.code.value, "message": exc.message}}
     return ToolMessage(
@@ -81,8 +69,6 @@ async def _call(gateway: GatewayPort, principal: Principal, call: ToolCall, conv
         return error_message(call, exc), ActionRecord(call_id=call_id, tool=call["name"], outcome="error")
     kind, data = result_event(call_id, result)
     emit(kind, data)
-    if "approval_id" in result.details:  # over the limit: a supervisor's inbox now holds the request
-        emit("approval.requested", _approval(principal, result))
     action = ActionRecord(call_id=call_id, tool=call["name"], outcome=result.outcome)
     if result.outcome == "preview" and result.preview is not None:
         action["preview_id"] = result.preview.preview_id

@@ -18,7 +18,7 @@ from copilot.agent.deps import GatewayPort
 from copilot.agent.emit import emit
 from copilot.agent.prompts import DECLINED
 from copilot.agent.state import ActionRecord, Decision, PendingPreview, SupportState, principal_of
-from copilot.errors import CopilotError
+from copilot.errors import CopilotError, ErrorCode
 from copilot.faults import crash_point
 
 
@@ -70,8 +70,9 @@ def make_execute(gateway: GatewayPort) -> Any:
             emit("tool.error", {"call_id": call_id, "tool": tool, **exc.to_dict()})
             body, outcome, status = {"ok": False, "error": exc.to_dict()}, "error", "error"
         else:
-            kind, data = result_event(call_id, result)
-            emit(kind, data | {"preview_id": pending["preview_id"]})  # a write (the runner tracks these)
+            if result.code != ErrorCode.APPROVAL_PENDING.value:  # waiting: its approval.status event was
+                kind, data = result_event(call_id, result)  # committed with the customer's confirmation
+                emit(kind, data | {"preview_id": pending["preview_id"]})  # a write (the runner tracks these)
             body, outcome = result.for_model(), result.outcome
             status = "success" if result.ok else "error"
         message = ToolMessage(

@@ -97,15 +97,13 @@ async def agent_tool(
         body.arguments,
         conversation_id=conversation.id,
     )
-    out = outcome_of(result)
-    if out.approval_id:
-        await staff.approvals.announce(out.approval_id, principal.tenant)
-    return out
+    return outcome_of(result)
 
 
 @router.post(
     "/{conversation_id}/agent-confirmations",
-    summary="Staff: confirm (executes once) or reject your own tool preview",
+    summary="Staff: confirm (executes once; over your limit: becomes a supervisor's approval request) or reject "
+    "your own tool preview",
     responses=error_responses(401, 404, 409, 410, 422),
 )
 async def agent_confirmation(
@@ -113,6 +111,7 @@ async def agent_confirmation(
 ) -> ToolOutcome:
     staff = require_staff(runtime.staff)
     preview = await asyncio.to_thread(staff.gateway.decide, principal, body.preview_id, body.approve)
+    runtime.events.notify(conversation.id)  # an over-limit confirmation committed its approval events
     if not body.approve:
         return ToolOutcome(outcome="rejected", tool=preview.tool, preview=preview.to_dict())
     return outcome_of(await asyncio.to_thread(staff.gateway.execute, principal, body.preview_id))

@@ -125,6 +125,9 @@ class PreviewState(BaseModel):
     summary: str | None = None
     expires_at: str | None = None
     status: Literal["pending", "approved", "rejected", "executed"] = "pending"
+    approval: Literal["waiting", "approved", "rejected", "executed", "failed"] | None = Field(
+        default=None, description="Over the limit: where the supervisor's approval stands (None: not needed)."
+    )
 
 
 class HandoffState(BaseModel):

@@ -57,6 +57,8 @@ class _Builder:
             self.handoff.requested, self.handoff.summary = True, _str(data.get("summary"))
         elif kind in _HANDOFF_STATUS:
             self._handoff(kind, data)
+        elif kind == "approval.status":
+            self._approval(data)
         elif kind in ("message.user", "agent.message"):
             role: Literal["user", "agent"] = "user" if kind == "message.user" else "agent"
             text, agent = str(data.get("text", "")), _str(data.get("agent"))
@@ -70,6 +72,14 @@ class _Builder:
             _str(data.get("reason")) or state.reason,
         )
         state.agent = _str(data.get("agent")) if kind == "handoff.claimed" else state.agent
+
+    def _approval(self, data: dict[str, Any]) -> None:
+        preview = self.previews.get(str(data.get("preview_id")))
+        status = data.get("status")
+        if preview is not None and status in ("waiting", "approved", "rejected", "executed", "failed"):
+            preview.approval = status
+            if status == "executed":
+                preview.status = "executed"
 
     def _turn_started(self, data: dict[str, Any], turn_id: str | None) -> None:
         if isinstance(data.get("text"), str):

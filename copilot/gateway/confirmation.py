@@ -64,7 +64,7 @@ def _to_preview(row: Any) -> Preview:
     return Preview(
         preview_id=row.preview_id, tool=row.tool, arguments=row.arguments, summary=body["summary"],
         changes=changes, amount=body["amount"], facts=body["facts"],
-        expires_at=_utc(row.expires_at), preview_hash=row.preview_hash,
+        expires_at=_utc(row.expires_at), preview_hash=row.preview_hash, approval=body.get("approval"),
         sentences=tuple(body.get("sentences") or [body["summary"]]),
     )  # fmt: skip
 
@@ -80,10 +80,13 @@ class Confirmations:
 
     def create(
         self, principal: Principal, tool: str, args: dict[str, Any], run: Run, *, conversation_id: str | None,
-        sentences: tuple[str, ...],
+        sentences: tuple[str, ...], approval: dict[str, Any] | None = None,
     ) -> Preview:  # fmt: skip
         created = now()
         preview_id = secrets.token_urlsafe(18)
+        if approval is not None:
+            sentences = (*sentences, f"This is over the {approval['limit']:,.2f} limit: after you confirm, a "
+                         "supervisor must approve it before anything changes.")  # fmt: skip
         body = {
             "summary": summary_of(sentences),
             "sentences": list(sentences),
@@ -94,6 +97,7 @@ class Confirmations:
             ],
             "amount": run.amount,
             "facts": run.facts,
+            **({"approval": approval} if approval is not None else {}),
         }  # fmt: skip
         row = {
             "preview_id": preview_id, "tenant": principal.tenant,
@@ -151,6 +155,11 @@ class Confirmations:
         if claimed != 1:
             raise _already_decided()
         return pending
+
+    @staticmethod
+    def extend(conn: Connection, preview_id: str, until: datetime) -> None:
+        """Keep a confirmed preview valid while it waits for a supervisor's approval."""
+        conn.execute(update(previews).where(previews.c.preview_id == preview_id).values(expires_at=until))
 
     @staticmethod
     def claim(conn: Connection, preview_id: str) -> bool:

@@ -1,20 +1,21 @@
 """The tool gateway: every tool call, whoever emits it, passes permission → validation → ownership →
 (read: execute in a rolled-back transaction | write: dry-run → limits → preview) → audit.
-A write runs for real only through `execute` after the same principal approved its preview with `decide`.
+A write runs for real only through `execute` after the same principal approved its preview with `decide`;
+a write over the caller's limit also needs a supervisor's approval of exactly that confirmed preview.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from copilot.errors import CopilotError, ErrorCode
-from copilot.gateway.approval import ApprovalRouter
+from copilot.gateway.approval import ApprovalRouter, approval_needed, approver_of
 from copilot.gateway.audit import AuditEntry, AuditLog, AuditOutcome
 from copilot.gateway.authorization import check_limit, check_ownership, check_permission
 from copilot.gateway.authorizer import Authorizer, pinned
@@ -42,6 +43,7 @@ class Gateway:
     def __init__(
         self, engine: Engine, pack: Pack, authorizer: Authorizer, *,
         confirmation_ttl: timedelta = timedelta(minutes=10), approvals: ApprovalRouter | None = None,
+        approval_ttl: timedelta = timedelta(hours=24),
     ) -> None:  # fmt: skip
         self.engine = engine
         self.pack = pack
@@ -51,6 +53,7 @@ class Gateway:
         self.audit = AuditLog(engine)
         self._confirmations = Confirmations(engine, confirmation_ttl)
         self.approvals = approvals
+        self._approval_ttl = approval_ttl
 
     # -- audit + result ----------------------------------------------------------------------------------
     def _entry(
@@ -166,35 +169,12 @@ class Gateway:
             self._authorize(principal, tool, args, store)
             run = handled(lambda: run_handler(tool, principal, store, args, dry_run=True))
         sentences = describe(tool.spec, args, run)
-        self._check_limit(trace, tool.spec.name, args, run.amount, sentences)
+        approval = approval_needed(self.authorizer, self.approvals, principal, tool.spec.name, run.amount)
         preview = self._confirmations.create(
-            principal, tool.spec.name, args, run, conversation_id=trace.conversation_id, sentences=sentences
-        )
+            principal, tool.spec.name, args, run, conversation_id=trace.conversation_id, sentences=sentences,
+            approval=approval,
+        )  # fmt: skip
         return self._finish(trace, "preview", preview=preview)
-
-    def _check_limit(
-        self, trace: Trace, tool: str, args: dict[str, Any], amount: float | None, sentences: tuple[str, ...]
-    ) -> None:
-        """Over the limit is a denial; an agent's or customer's also becomes a supervisor approval request."""
-        try:
-            guarded(lambda: check_limit(self.authorizer, trace.principal, tool, amount), stage="limit")
-        except Stop as stop:
-            if (
-                self.approvals is None
-                or trace.principal.role not in ("agent", "customer")
-                or stop.error.code != ErrorCode.LIMIT_EXCEEDED
-            ):
-                raise
-            details = stop.error.details
-            approval_id = self.approvals.request(
-                trace.principal, tool, args, conversation_id=trace.conversation_id, details=details,
-                description=sentences,
-            )  # fmt: skip
-            message = f"{stop.error.message} Approval request {approval_id} was sent to a supervisor."
-            error = CopilotError(
-                ErrorCode.LIMIT_EXCEEDED, message, details={**details, "approval_id": approval_id}
-            )
-            raise Stop("denied", error) from stop
 
     # -- confirmation ----------------------------------------------------------------------------------------
     def decide(
@@ -226,13 +206,35 @@ class Gateway:
 
     def _decide(self, trace: Trace, preview_id: str, approve: bool, conn: Connection) -> Preview:
         pending = self._confirmations.decide(trace.principal, preview_id, approve, conn)
-        trace.tool, trace.arguments = pending.preview.tool, pending.preview.arguments
+        preview = pending.preview
+        trace.tool, trace.arguments = preview.tool, preview.arguments
         trace.conversation_id = pending.conversation_id
+        reason = f"preview {preview_id}"
+        if approve and preview.approval is not None and self.approvals is not None:
+            approval_id = self.approvals.request(
+                trace.principal, preview.tool, preview.arguments, conversation_id=pending.conversation_id,
+                details=preview.approval, preview_id=preview_id, conn=conn, description=preview.sentences,
+            )  # fmt: skip
+            self._confirmations.extend(conn, preview_id, datetime.now(UTC) + self._approval_ttl)
+            reason += f"; approval {approval_id} requested"
         audit_as: AuditOutcome = "confirm" if approve else "reject"
-        self.audit.write(
-            conn, self._entry(trace, "executed", audit_as=audit_as, reason=f"preview {preview_id}")
-        )
-        return pending.preview
+        self.audit.write(conn, self._entry(trace, "executed", audit_as=audit_as, reason=reason))
+        return preview
+
+    def audit_approval(
+        self, conn: Connection, approver: Principal, preview: Preview, approve: bool, *, approval_id: str,
+        conversation_id: str | None,
+    ) -> None:  # fmt: skip
+        """The supervisor's decision on an approval request, in the caller's transaction (with the decision)."""
+        with pinned(self.authorizer, conn, approver.tenant):
+            trace = Trace(approver, preview.tool, conversation_id, dict(preview.arguments))
+            reason = f"approval {approval_id} of preview {preview.preview_id}"
+            audit_as: AuditOutcome = "confirm" if approve else "reject"
+            self.audit.write(conn, self._entry(trace, "executed", audit_as=audit_as, reason=reason))
+
+    def load_preview(self, principal: Principal, preview_id: str) -> Preview:
+        """A stored preview of `principal` (CONFIRMATION_INVALID/MISMATCH otherwise)."""
+        return self._confirmations.load(principal, preview_id).preview
 
     # -- execution -------------------------------------------------------------------------------------------
     def execute(self, principal: Principal, preview_id: str) -> GatewayResult:
@@ -270,8 +272,11 @@ class Gateway:
             found, stored = self._confirmations.stored_result(conn, tenant, key)
             if not found:
                 guarded(lambda: _check_unused(pending))
+                approver = approver_of(
+                    self.authorizer, self.approvals, trace.principal, pending.preview, conn
+                )
                 if self._confirmations.claim(conn, pending.preview.preview_id):
-                    result = self._run_once(trace, pending, conn)
+                    result = self._run_once(trace, pending, conn, approver)
                     self.audit.write(conn, self._entry(trace, "executed"))
                     return self._result(trace, "executed", result=result)
                 # a concurrent execute won the claim: its committed result is the answer
@@ -280,7 +285,7 @@ class Gateway:
                     raise Stop("denied", _used())
         return self._finish(trace, "executed", result=stored, audit_as="replay", reason=_REPLAYED)
 
-    def _run_once(self, trace: Trace, pending: Pending, conn: Connection) -> Any:
+    def _run_once(self, trace: Trace, pending: Pending, conn: Connection, approver: Principal | None) -> Any:
         principal, preview = trace.principal, pending.preview
         tool = self._tools[preview.tool]
         store = DocumentStore(conn, principal.tenant)
@@ -292,7 +297,7 @@ class Gateway:
             raise Stop("denied", stale(), "write conflict (swallowed by the handler)")
         if run.preview_hash != preview.preview_hash:
             raise Stop("denied", stale())
-        guarded(lambda: check_limit(self.authorizer, principal, tool.spec.name, run.amount))
+        guarded(lambda: check_limit(self.authorizer, approver or principal, tool.spec.name, run.amount))
         self._confirmations.record(conn, pending, principal.tenant, run.result)
         return run.result
 

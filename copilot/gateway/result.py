@@ -32,9 +32,12 @@ class Preview:
     preview_hash: str
     sentences: tuple[str, ...] = ()
     """The preview for people, rendered once from the tool spec (copilot/gateway/describe.py)."""
+    approval: dict[str, Any] | None = None
+    """Over the caller's limit: {amount, limit, approver}. The caller's confirmation then becomes a request
+    that a supervisor approves before anything runs."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        body = {
             "preview_id": self.preview_id,
             "tool": self.tool,
             "arguments": self.arguments,
@@ -48,6 +51,9 @@ class Preview:
             "facts": self.facts,
             "expires_at": self.expires_at.isoformat(),
         }
+        if self.approval is not None:
+            body["approval"] = self.approval
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +79,13 @@ class GatewayResult:
         if self.outcome == "executed":
             return {"ok": True, "result": self.result}
         if self.outcome == "preview" and self.preview is not None:
-            return {
+            body: dict[str, Any] = {
                 "ok": True,
                 "status": "awaiting_confirmation",
                 "preview_id": self.preview.preview_id,
                 "summary": self.preview.summary,
             }
+            if self.preview.approval is not None:
+                body["needs_supervisor_approval"] = True
+            return body
         return {"ok": False, "error": {"code": self.code, "message": self.message}}

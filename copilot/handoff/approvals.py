@@ -1,7 +1,9 @@
-"""Approvals: writes over an agent's limit wait for a supervisor of the same tenant. The decision is a
-compare-and-set (pending → approved|rejected, decided_by), so it happens once; an approval runs through the
-same gateway with the supervisor's principal (preview → the supervisor's confirmation, committed in the same
-transaction as the approval's decision → execute once) and records who approved and what ran."""
+"""Approvals: a write over the caller's (customer's or agent's) limit is first previewed to and confirmed by that
+caller; the confirmation (Gateway.decide) records a request here, bound to that preview. A supervisor of the same
+tenant sees the same before → after diff and decides once (compare-and-set pending → approved|rejected, committed
+with its audit row and the conversation's events); an approval then executes exactly the confirmed preview once
+(the gateway's ledger), as the caller, within the supervisor's limit. The conversation gets `approval.status`
+events (waiting → approved|rejected → executed|failed), which the customer sees live."""
 
 from __future__ import annotations
 
@@ -11,16 +13,17 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from copilot.errors import CopilotError, ErrorCode
-from copilot.eventlog import EventLog
-from copilot.gateway.result import GatewayResult
+from copilot.eventlog import EventLog, insert_event
+from copilot.gateway.approval import ApprovalDecision
+from copilot.gateway.result import GatewayResult, Preview
 from copilot.handoff.staff import StaffGateway
-from copilot.principal import Principal
-from copilot.store.schema import approvals
+from copilot.principal import ROLES, Principal
+from copilot.store.schema import approvals, previews
 from copilot.telemetry import metrics
 
 APPROVERS = frozenset({"supervisor"})
@@ -46,27 +49,74 @@ class Approval:
     """The write as plain sentences, rendered when it was requested (None on rows from before 0005)."""
 
 
+def principal_from_label(label: str) -> Principal | None:
+    """`role:user@tenant` (Principal.label) back to a Principal; None if it is not one."""
+    role, _, rest = label.partition(":")
+    user, _, tenant = rest.rpartition("@")
+    if role not in ROLES or not user or not tenant:
+        return None
+    return Principal(tenant=tenant, role=role, user_id=user)
+
+
 class ApprovalStore:
-    """The `approvals` table; `request` is the gateway's ApprovalRouter (sync: it runs inside a call)."""
+    """The `approvals` table; the gateway's ApprovalRouter (`request` inside the confirmation's transaction,
+    `decision` inside the executing one)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def request(
         self, principal: Principal, tool: str, arguments: dict[str, Any], *, conversation_id: str | None,
-        details: dict[str, Any], description: Sequence[str] = (),
+        details: dict[str, Any], preview_id: str, conn: Connection, description: Sequence[str] = (),
     ) -> str:  # fmt: skip
         approval_id = "apr_" + secrets.token_urlsafe(12)
         row = {
             "approval_id": approval_id, "tenant": principal.tenant, "conversation_id": conversation_id,
             "requested_by": principal.label(), "tool": tool, "arguments": arguments,
             "amount": details.get("amount"), "limit": details.get("limit"), "status": "pending",
-            "created_at": datetime.now(UTC), "description": list(description),
+            "created_at": datetime.now(UTC), "preview_id": preview_id, "description": list(description),
         }  # fmt: skip
-        with self._engine.begin() as conn:
-            conn.execute(insert(approvals).values(**row))
+        conn.execute(insert(approvals).values(**row))
+        if (
+            conversation_id is not None
+        ):  # committed with the confirmation: the caller's EventLog.notify wakes tails
+            insert_event(conn, conversation_id, "approval.requested", _requested(approval_id, row))
+            waiting = {
+                "approval_id": approval_id,
+                "preview_id": preview_id,
+                "tool": tool,
+                "status": "waiting",
+            }
+            insert_event(conn, conversation_id, "approval.status", waiting)
         metrics.count_approval("requested")
         return approval_id
+
+    def decision(self, tenant: str, preview_id: str, conn: Connection) -> ApprovalDecision | None:
+        row = conn.execute(
+            select(approvals.c.approval_id, approvals.c.status, approvals.c.decided_by)
+            .where(approvals.c.tenant == tenant, approvals.c.preview_id == preview_id)
+        ).first()  # fmt: skip
+        if row is None:
+            return None
+        by = principal_from_label(row.decided_by) if row.decided_by else None
+        return ApprovalDecision(row.approval_id, row.status, by)
+
+    def by_preview(self, tenant: str, preview_id: str) -> Approval | None:
+        query = select(approvals).where(approvals.c.tenant == tenant, approvals.c.preview_id == preview_id)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return Approval(**row._mapping) if row else None
+
+    def preview_of(self, tenant: str, preview_id: str | None) -> dict[str, Any] | None:
+        """The stored preview body the requester confirmed (summary, changes with before/after, amount)."""
+        if preview_id is None:
+            return None
+        query = select(previews.c.preview).where(
+            previews.c.tenant == tenant, previews.c.preview_id == preview_id
+        )
+        with self._engine.connect() as conn:
+            body: dict[str, Any] | None = conn.execute(query).scalar_one_or_none()
+        return body
 
     def get(self, tenant: str, approval_id: str) -> Approval | None:
         query = select(approvals).where(approvals.c.tenant == tenant, approvals.c.approval_id == approval_id)
@@ -84,17 +134,13 @@ class ApprovalStore:
             rows = conn.execute(query.order_by(approvals.c.created_at)).all()
         return [Approval(**row._mapping) for row in rows]
 
-    def decide(
-        self, tenant: str, approval_id: str, approve: bool, by: str, *, conn: Connection | None = None,
-        preview_id: str | None = None,
-    ) -> bool:  # fmt: skip
-        """pending → approved|rejected (with the preview that will run); False if it was already decided.
-        On `conn`, inside the caller's transaction (which also records the gateway decision)."""
+    def decide(self, tenant: str, approval_id: str, approve: bool, by: str, *, conn: Connection) -> bool:
+        """pending → approved|rejected inside the caller's transaction (which also writes the audit row and
+        the events); False if it was already decided."""
         values = {
             "status": "approved" if approve else "rejected",
             "decided_by": by,
             "decided_at": datetime.now(UTC),
-            "preview_id": preview_id,
         }
         statement = (
             update(approvals)
@@ -105,11 +151,7 @@ class ApprovalStore:
             )
             .values(**values)
         )
-        if conn is not None:
-            decided = conn.execute(statement).rowcount == 1
-        else:
-            with self._engine.begin() as own:
-                decided = own.execute(statement).rowcount == 1
+        decided = conn.execute(statement).rowcount == 1
         if decided:
             metrics.count_approval("approved" if approve else "rejected")
         return decided
@@ -117,33 +159,29 @@ class ApprovalStore:
     def begin(self) -> AbstractContextManager[Connection]:
         return self._engine.begin()
 
-    def record(self, approval_id: str, preview_id: str | None, result: dict[str, Any]) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(approvals)
-                .where(approvals.c.approval_id == approval_id)
-                .values(preview_id=preview_id, result=result)
-            )
+    def record(self, approval_id: str, result: dict[str, Any], conn: Connection) -> None:
+        conn.execute(update(approvals).where(approvals.c.approval_id == approval_id).values(result=result))
+
+
+class ApprovalGateway(StaffGateway, Protocol):
+    def audit_approval(
+        self, conn: Connection, approver: Principal, preview: Preview, approve: bool, *, approval_id: str,
+        conversation_id: str | None,
+    ) -> None: ...  # fmt: skip
+
+    def load_preview(self, principal: Principal, preview_id: str) -> Preview: ...
 
 
 class ApprovalService:
-    def __init__(self, store: ApprovalStore, gateway: StaffGateway, events: EventLog) -> None:
+    def __init__(self, store: ApprovalStore, gateway: ApprovalGateway, events: EventLog) -> None:
         self.store = store
         self._gateway = gateway
         self._events = events
 
-    async def announce(self, approval_id: str, tenant: str) -> None:
-        """approval.requested on the conversation's stream (staff streams only)."""
-        approval = await asyncio.to_thread(self.store.get, tenant, approval_id)
-        if approval is not None and approval.conversation_id is not None:
-            data = {"approval_id": approval_id, "tool": approval.tool, "arguments": approval.arguments,
-                    "amount": approval.amount, "limit": approval.limit, "requested_by": approval.requested_by,
-                    "description": approval.description or []}  # fmt: skip
-            await self._events.append(approval.conversation_id, "approval.requested", data)
-
     async def decide(self, principal: Principal, approval_id: str, approve: bool) -> Approval:
-        """The supervisor's decision; an approval executes through the gateway as the supervisor. The
-        approval's decision and the gateway's confirmation of the supervisor's preview commit together."""
+        """The supervisor's decision (committed with its audit row and events), then — approved — the one
+        execution of the confirmed preview. The approving supervisor approving again a request whose
+        execution never finished (a crash in between) runs it now; the ledger keeps it to one effect."""
         if principal.role not in APPROVERS:
             raise CopilotError(ErrorCode.FORBIDDEN, "Only a supervisor can decide approval requests.")
         approval = await asyncio.to_thread(self.store.get, principal.tenant, approval_id)
@@ -151,46 +189,82 @@ class ApprovalService:
             raise CopilotError(
                 ErrorCode.NOT_FOUND, f"No approval request {approval_id!r}; list GET /v1/approvals."
             )
-        if approval.status != "pending":
-            raise _decided(approval)
-        preview_id, outcome = await asyncio.to_thread(self._settle, principal, approval, approve)
-        await asyncio.to_thread(self.store.record, approval_id, preview_id, outcome)
+        if approval.status == "pending":
+            await asyncio.to_thread(self._settle, principal, approval, approve)
+        elif not (approve and approval.status == "approved" and approval.result is None
+                  and approval.decided_by == principal.label()):  # fmt: skip
+            raise _decided(approval)  # (the approver repeating an unfinished approval runs it, once)
+        if approve:
+            await asyncio.to_thread(self._run, approval)
+        if approval.conversation_id is not None:
+            self._events.notify(approval.conversation_id)
         decided = await asyncio.to_thread(self.store.get, principal.tenant, approval_id)
         assert decided is not None
-        if decided.conversation_id is not None:
-            data = {
-                "approval_id": approval_id,
-                "approved": approve,
-                "decided_by": principal.user_id,
-                **outcome,
-            }
-            await self._events.append(decided.conversation_id, "approval.decided", data)
         return decided
 
-    def _settle(
-        self, principal: Principal, approval: Approval, approve: bool
-    ) -> tuple[str | None, dict[str, Any]]:
-        """Reject; or preview as the supervisor, record both decisions in one transaction, execute once."""
-        tenant, by = principal.tenant, principal.label()
-        if not approve:
-            if not self.store.decide(tenant, approval.approval_id, False, by):
-                raise _decided(approval)
-            return None, {"outcome": "rejected"}
-        previewed = self._gateway.call(
-            principal, approval.tool, approval.arguments, conversation_id=approval.conversation_id
-        )
-        if previewed.outcome != "preview" or previewed.preview is None:
-            if not self.store.decide(tenant, approval.approval_id, True, by):
-                raise _decided(approval)
-            return None, {"outcome": previewed.outcome, "code": previewed.code, "message": previewed.message}
-        preview_id = previewed.preview.preview_id
+    def _requester(self, approval: Approval) -> tuple[Principal, Preview]:
+        requester = principal_from_label(approval.requested_by)
+        if requester is None or approval.preview_id is None:
+            raise CopilotError(
+                ErrorCode.CONFLICT, f"Approval {approval.approval_id} has no confirmed preview."
+            )
+        return requester, self._gateway.load_preview(requester, approval.preview_id)
+
+    def _settle(self, principal: Principal, approval: Approval, approve: bool) -> None:
+        """pending → approved|rejected + the supervisor's audit row + the conversation's events, one commit."""
+        _, preview = self._requester(approval)
+        status = "approved" if approve else "rejected"
         with self.store.begin() as conn:
             if not self.store.decide(
-                tenant, approval.approval_id, True, by, conn=conn, preview_id=preview_id
+                principal.tenant, approval.approval_id, approve, principal.label(), conn=conn
             ):
                 raise _decided(approval)
-            self._gateway.decide(principal, preview_id, True, conn=conn)
-        return preview_id, _body(self._gateway.execute(principal, preview_id))
+            self._gateway.audit_approval(
+                conn, principal, preview, approve, approval_id=approval.approval_id,
+                conversation_id=approval.conversation_id,
+            )  # fmt: skip
+            if approval.conversation_id is not None:
+                decided = {
+                    "approval_id": approval.approval_id,
+                    "approved": approve,
+                    "decided_by": principal.user_id,
+                }
+                insert_event(conn, approval.conversation_id, "approval.decided", decided)
+                insert_event(conn, approval.conversation_id, "approval.status",
+                             _status(approval, preview, status, by=principal.user_id))  # fmt: skip
+            if not approve:
+                self.store.record(approval.approval_id, {"outcome": "rejected"}, conn)
+
+    def _run(self, approval: Approval) -> None:
+        """Execute the confirmed preview once, as its requester; record what ran with its status event."""
+        requester, preview = self._requester(approval)
+        executed = self._gateway.execute(requester, preview.preview_id)
+        outcome = _body(executed)
+        status = "executed" if executed.outcome == "executed" else "failed"
+        with self.store.begin() as conn:
+            self.store.record(approval.approval_id, outcome, conn)
+            if approval.conversation_id is not None:
+                event = _status(approval, preview, status, message=executed.message)
+                insert_event(conn, approval.conversation_id, "approval.status", event)
+
+
+def _requested(approval_id: str, row: dict[str, Any]) -> dict[str, Any]:
+    """approval.requested (staff streams only): what waits in the supervisors' inbox."""
+    keys = ("tool", "arguments", "amount", "limit", "requested_by", "preview_id", "description")
+    return {"approval_id": approval_id, **{k: row[k] for k in keys}}
+
+
+def _status(
+    approval: Approval, preview: Preview, status: str, *, by: str | None = None, message: str | None = None
+) -> dict[str, Any]:
+    """approval.status (everyone, the customer too): where the confirmed change stands."""
+    data: dict[str, Any] = {"approval_id": approval.approval_id, "preview_id": preview.preview_id,
+                            "tool": preview.tool, "status": status}  # fmt: skip
+    if by is not None:
+        data["decided_by"] = by
+    if message:
+        data["message"] = message
+    return data
 
 
 def _decided(approval: Approval) -> CopilotError:

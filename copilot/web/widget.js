@@ -341,6 +341,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
         case "tool.requested": return this.typing(`Working on it: ${words(d.tool).toLowerCase()}…`);
         case "tool.preview": return this.preview(d);
         case "tool.executed": return this.executed(d);
+        case "approval.status": return this.approvalStatus(d);
         case "tool.denied": this.notDone(d); return this.note(`${words(d.tool)} is not available to you here — a human agent can help.`, "warn");
         case "tool.invalid": case "tool.error": this.notDone(d); return this.note(`${words(d.tool)}: not done.`, "warn");
         case "handoff.requested": case "handoff.queued": return this.setHandoff("waiting");
@@ -396,8 +397,10 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       const resume = d.resume;
       if (resume && this.cards.has(resume.preview_id)) {
         const card = this.cards.get(resume.preview_id);
-        card.finish(resume.approved ? "Confirmed — working on it…" : "Cancelled. Nothing was changed.");
-        card.working = resume.approved;
+        if (!card.approval) { // an approval's status (committed with the confirmation) says more
+          card.finish(resume.approved ? "Confirmed — working on it…" : "Cancelled. Nothing was changed.");
+          card.working = resume.approved;
+        }
         this.resumeTurns.set(turn, resume.preview_id);
       }
       this.setBusy(true);
@@ -530,6 +533,22 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
         { preview_id: previewId, approve });
       if (!response.ok) state.finish(this.message(response, "This confirmation could not be recorded."));
       this.input.focus();
+    }
+
+    /** An over-limit write the customer confirmed: where the supervisor's approval stands, on its card. */
+    approvalStatus(d) {
+      const card = this.cards.get(d.preview_id);
+      const text = {
+        waiting: "Confirmed — waiting for a supervisor's approval. You can keep chatting; the result will appear here.",
+        approved: "Approved by a supervisor — making the change…",
+        rejected: "A supervisor declined this change. Nothing was changed.",
+        executed: "Done ✓ (approved by a supervisor)",
+        failed: `Not done: ${d.message || "it could not be completed"}`,
+      }[d.status];
+      if (!card || !text) return;
+      card.finish(text);
+      card.working = d.status === "approved";
+      card.approval = d.status;
     }
 
     executed(d) {

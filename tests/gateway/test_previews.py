@@ -111,10 +111,14 @@ def test_over_limit_request_carries_the_same_sentences_to_the_approvals_inbox(en
     big = {"order_id": "#W0000007", "reason": "no longer needed"}
     own = gateway.call(SAM, "cancel_pending_order", big)  # the customer's limit (10000) covers it
     assert own.outcome == "preview" and own.preview is not None
-    denied = gateway.call(AGENT, "cancel_pending_order", big)  # the agent's (5000) does not
-    assert denied.code == "limit_exceeded"
+    over = gateway.call(AGENT, "cancel_pending_order", big)  # the agent's (5000) does not: preview first
+    assert over.preview is not None and over.preview.approval is not None
+    assert ApprovalStore(engine).listing("demo", "pending") == []  # nothing before the agent's consent
+    gateway.decide(AGENT, over.preview.preview_id, True)
     [request] = ApprovalStore(engine).listing("demo", "pending")
-    assert request.description == list(own.preview.sentences)
+    assert request.description == list(over.preview.sentences)
+    assert over.preview.sentences[: len(own.preview.sentences)] == own.preview.sentences
+    assert "a supervisor must approve it" in over.preview.sentences[-1]
     assert request.description[0].startswith("Cancel order #W0000007 with Laptop (")
     assert "Refund $5,862.56 to the Mastercard card ending in 5100" in request.description[1]
 

@@ -1,5 +1,6 @@
-"""A customer's write over the customer limit is not executed: it becomes an approval request that a
-supervisor decides in the approvals inbox (executed once, with the approver recorded)."""
+"""A customer's write over the customer limit is previewed to and confirmed by the customer first; only that
+confirmation becomes an approval request, which a supervisor decides in the approvals inbox (executed once,
+with the approver recorded)."""
 
 from __future__ import annotations
 
@@ -37,17 +38,23 @@ async def test_customer_over_limit_cancel_goes_to_a_supervisor(
     set_paid(runtime, PENDING, 20000.0)  # customer limit 10 000, supervisor 25 000
     cid = (await client.post("/v1/conversations", headers=ME)).json()["id"]
     said = await say(client, runtime, cid, ME, f"Please cancel order {PENDING}, I ordered it by mistake")
-    denied = [e.data for e in said if e.event == "tool.denied"]
-    assert [d["code"] for d in denied] == ["limit_exceeded"]
-    assert "tool.preview" not in [e.event for e in said] and order(runtime, PENDING)["status"] == "pending"
-    assert "approval.requested" not in [e.event for e in said]  # staff-only event
+    preview = next(e.data for e in said if e.event == "tool.preview")
+    assert preview["approval"] == {"amount": 20000.0, "limit": 10000.0, "approver": "supervisor"}
+    assert "tool.denied" not in [e.event for e in said] and order(runtime, PENDING)["status"] == "pending"
+    assert (await client.get("/v1/approvals", headers=SUE)).json()["approvals"] == []
 
+    confirm = {"preview_id": preview["preview_id"], "approve": True}
+    assert (
+        await client.post(f"/v1/conversations/{cid}/confirmations", json=confirm, headers=ME)
+    ).status_code == 202
+    await runtime.turns.wait_idle(cid)
     pending = (await client.get("/v1/approvals", headers=SUE)).json()["approvals"]
     assert [(a["requested_by"], a["tool"], a["amount"]) for a in pending] == [
         (f"customer:{CUSTOMER_ID}@demo", "cancel_pending_order", 20000.0)
     ]
-    staff_view = [e.event for e in await events(client, cid, SUE)]
-    assert "approval.requested" in staff_view
+    customer_view = [e.event for e in await events(client, cid, ME)]
+    assert "approval.status" in customer_view and "approval.requested" not in customer_view  # staff-only
+    assert "approval.requested" in [e.event for e in await events(client, cid, SUE)]
 
     approval_id = pending[0]["approval_id"]
     decided = (await client.post(f"/v1/approvals/{approval_id}", json={"approve": True}, headers=SUE)).json()

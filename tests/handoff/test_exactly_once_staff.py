@@ -1,6 +1,7 @@
-"""Staff paths keep the gateway's guarantees: a supervisor's approval and the confirmation of the preview
-it runs commit together and execute once (SQLite and Postgres); concurrent agent confirmations crediting
-one gift card never lose an update (the real system over HTTP)."""
+"""Staff paths keep the gateway's guarantees: an approval request commits with the confirmation that made it, a
+supervisor's decision commits with its audit row (or not at all), and an approved preview executes once (SQLite
+and Postgres); concurrent agent confirmations crediting one gift card never lose an update (the real system
+over HTTP)."""
 
 from __future__ import annotations
 
@@ -40,14 +41,37 @@ def _over_limit(engine: Engine) -> float:
     return gift_card(engine, "demo_customer_0002", "gift_card_0000002")
 
 
-def _approvals(engine: Engine, wrap: Any = None) -> tuple[ApprovalService, str, Gateway]:
+def _gateway(engine: Engine) -> tuple[Gateway, ApprovalStore]:
     store = ApprovalStore(engine)
     authorizer = CasbinAuthorizer.from_dir(PROJECT_ROOT / "policies")
-    gateway = Gateway(engine, retail_pack(), authorizer, approvals=store)
-    denied = gateway.call(AGENT, "cancel_pending_order", CANCEL)
-    assert denied.code == "limit_exceeded"
+    return Gateway(engine, retail_pack(), authorizer, approvals=store), store
+
+
+def _approvals(engine: Engine, wrap: Any = None) -> tuple[ApprovalService, str, Gateway]:
+    """The agent previews and confirms the over-limit cancel: that confirmation is the approval request."""
+    gateway, store = _gateway(engine)
+    previewed = gateway.call(AGENT, "cancel_pending_order", CANCEL)
+    assert previewed.preview is not None and previewed.preview.approval is not None
+    gateway.decide(AGENT, previewed.preview.preview_id, True)
+    approval = store.by_preview("demo", previewed.preview.preview_id)
+    assert approval is not None and approval.status == "pending"
     service = ApprovalService(store, wrap(gateway) if wrap else gateway, EventLog(engine))
-    return service, str(denied.details["approval_id"]), gateway
+    return service, approval.approval_id, gateway
+
+
+def test_the_request_commits_with_the_confirmation_or_not_at_all(retail_engine: Engine) -> None:
+    _over_limit(retail_engine)
+    gateway, store = _gateway(retail_engine)
+    preview = gateway.call(AGENT, "cancel_pending_order", CANCEL).preview
+    assert preview is not None
+    with pytest.raises(RuntimeError), retail_engine.begin() as conn:
+        gateway.decide(AGENT, preview.preview_id, True, conn=conn)
+        raise RuntimeError("the process died before the commit")
+    assert store.by_preview("demo", preview.preview_id) is None  # no request without the confirmation
+    assert gateway.execute(AGENT, preview.preview_id).code == "confirmation_required"
+    gateway.decide(AGENT, preview.preview_id, True)
+    assert gateway.execute(AGENT, preview.preview_id).code == "approval_pending"
+    assert ledger_rows(retail_engine) == 0
 
 
 async def test_two_supervisors_approving_at_once_execute_once(retail_engine: Engine) -> None:
@@ -65,32 +89,33 @@ async def test_two_supervisors_approving_at_once_execute_once(retail_engine: Eng
     assert audit_outcomes(retail_engine, "cancel_pending_order").count("execute") == 1
 
 
-class _ConfirmationLost:
-    """The real gateway, whose decide fails after writing (as if the connection dropped before commit)."""
+class _DecisionLost:
+    """The real gateway, whose supervisor audit row fails after writing (as if the connection dropped)."""
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
-        self.call, self.execute = gateway.call, gateway.execute
+        self.call, self.execute, self.decide = gateway.call, gateway.execute, gateway.decide
+        self.load_preview = gateway.load_preview
 
-    def decide(
-        self, principal: Principal, preview_id: str, approve: bool, *, conn: Connection | None = None
-    ) -> Preview:
-        self.gateway.decide(principal, preview_id, approve, conn=conn)
+    def audit_approval(self, conn: Connection, approver: Principal, preview: Preview, approve: bool,
+                       **kw: Any) -> None:  # fmt: skip
+        self.gateway.audit_approval(conn, approver, preview, approve, **kw)
         raise CopilotError(ErrorCode.INTERNAL, "The database went away; nothing was changed, retry.")
 
 
-async def test_the_approval_and_the_confirmation_commit_together(retail_engine: Engine) -> None:
+async def test_the_supervisors_decision_commits_with_its_audit_row(retail_engine: Engine) -> None:
     _over_limit(retail_engine)
-    failing, approval_id, gateway = _approvals(retail_engine, _ConfirmationLost)
+    failing, approval_id, gateway = _approvals(retail_engine, _DecisionLost)
     with pytest.raises(CopilotError):
         await failing.decide(SUE, approval_id, True)
     still = failing.store.get("demo", approval_id)
-    assert still is not None and (still.status, still.preview_id) == ("pending", None)
-    assert "confirm" not in audit_outcomes(retail_engine, "cancel_pending_order")
+    assert still is not None and (still.status, still.decided_by) == ("pending", None)
+    assert audit_outcomes(retail_engine, "cancel_pending_order").count("confirm") == 1  # the agent's only
     assert doc(retail_engine, "order", "#W0000004")["status"] == "pending" and ledger_rows(retail_engine) == 0
     working = ApprovalService(failing.store, gateway, EventLog(retail_engine))
     decided = await working.decide(SUE, approval_id, True)
     assert decided.result is not None and decided.result["outcome"] == "executed"
+    assert audit_outcomes(retail_engine, "cancel_pending_order").count("execute") == 1
 
 
 # -- agent tools over HTTP (the real system on SQLite) ---------------------------------------------------------

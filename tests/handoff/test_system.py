@@ -136,19 +136,26 @@ async def test_over_limit_goes_to_a_supervisor_and_executes_once(
     set_paid(runtime, PENDING, 6000.0)  # agent limit 5000, supervisor 25000
     cid = await _start(client)
     args = {"order_id": PENDING, "reason": "no longer needed"}
-    denied = (
+    previewed = (
         await client.post(
             f"/v1/conversations/{cid}/agent-tools",
             json={"tool": "cancel_pending_order", "arguments": args},
             headers=ANN,
         )
     ).json()
-    assert denied["outcome"] == "denied" and denied["code"] == "limit_exceeded" and denied["approval_id"]
-    approval_id = denied["approval_id"]
+    assert previewed["outcome"] == "preview" and previewed["preview"]["approval"]["amount"] == 6000.0
+    assert (await client.get("/v1/approvals", headers=SUE)).json()["approvals"] == []  # not before consent
+    confirm = {"preview_id": previewed["preview"]["preview_id"], "approve": True}
+    waiting = (
+        await client.post(f"/v1/conversations/{cid}/agent-confirmations", json=confirm, headers=ANN)
+    ).json()
+    assert waiting["code"] == "approval_pending" and waiting["approval_id"]
+    approval_id = waiting["approval_id"]
     pending = (await client.get("/v1/approvals", headers=SUE)).json()["approvals"]
     assert [(a["approval_id"], a["amount"], a["requested_by"]) for a in pending] == [
         (approval_id, 6000.0, "agent:ann@demo")
     ]
+    assert pending[0]["preview"]["changes"] == previewed["preview"]["changes"]
     assert (
         await client.post(f"/v1/approvals/{approval_id}", json={"approve": True}, headers=ANN)
     ).status_code == 403
@@ -168,12 +175,15 @@ async def test_over_limit_goes_to_a_supervisor_and_executes_once(
     ).status_code == 404
 
     staff_kinds = [e.event for e in await events(client, cid, SUE)]
-    assert staff_kinds == ["approval.requested", "approval.decided"]
-    assert [
-        e.event for e in await events(client, cid, ME)
-    ] == []  # staff-only events are not sent to customers
+    assert staff_kinds == ["approval.requested", "approval.status", "approval.decided", "approval.status",
+                           "approval.status"]  # fmt: skip
+    customer_view = [(e.event, e.data["status"]) for e in await events(client, cid, ME)]
+    assert customer_view == [("approval.status", s) for s in ("waiting", "approved", "executed")]
     audit = (await client.get(f"/v1/conversations/{cid}/audit", headers=SUE)).json()["entries"]
-    assert ("supervisor:sue@demo", "execute") in [(a["principal"], a["outcome"]) for a in audit]
+    assert [(a["principal"], a["outcome"]) for a in audit] == [
+        ("agent:ann@demo", "preview"), ("agent:ann@demo", "confirm"), ("agent:ann@demo", "deny"),
+        ("supervisor:sue@demo", "confirm"), ("agent:ann@demo", "execute"),
+    ]  # fmt: skip
 
 
 async def test_assist_drafts_a_cited_reply_and_suggests_actions(

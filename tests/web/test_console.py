@@ -247,6 +247,10 @@ def test_over_limit_write_goes_to_the_approvals_inbox_and_a_supervisor_approves(
     agent = open_console(pages, live_server)
     select_and_claim(agent, "demo_customer_0002")
     agent.locator("#assist-actions button", has_text="Cancel order #W0000007").click()
+    agent.locator(
+        "#tool-output .preview", has_text="a supervisor must approve it"
+    ).wait_for()  # preview first
+    agent.locator("#tool-output").get_by_role("button", name="Confirm").click()
     agent.locator("#tool-output .approval-note", has_text="sent to a supervisor").wait_for()
     assert _order(live_server, "#W0000007")["status"] == "pending"
 
@@ -259,6 +263,7 @@ def test_over_limit_write_goes_to_the_approvals_inbox_and_a_supervisor_approves(
     )
     request = supervisor.locator(".approval", has_text="cancel_pending_order")
     request.get_by_text("agent:alice@demo").wait_for()
+    assert "#W0000007" in request.locator(".preview").inner_text()  # the sentences the agent confirmed
     supervisor.screenshot(path=str(artifacts / "console-approvals.png"))
     request.get_by_role("button", name="Approve").click()
     supervisor.get_by_label("Show", exact=True).last.select_option("decided")

@@ -55,6 +55,10 @@ def test_one_write_reads_the_same_in_widget_console_and_approvals(
     activity.locator("summary").click()
     assert activity.locator("ul.sentences li").all_inner_texts() == sentences
     agent.locator("#assist-actions button", has_text="Cancel order #W0000007").click()
+    agent.locator(
+        "#tool-output .preview", has_text="a supervisor must approve it"
+    ).wait_for()  # consent first
+    agent.locator("#tool-output").get_by_role("button", name="Confirm").click()
     agent.locator("#tool-output .approval-note", has_text="sent to a supervisor").wait_for()
     agent.screenshot(path=str(artifacts / "preview-console.png"))
 
@@ -62,7 +66,8 @@ def test_one_write_reads_the_same_in_widget_console_and_approvals(
     supervisor.get_by_role("tab", name=re.compile("Approvals")).click()
     request = supervisor.locator(".approval", has_text="cancel_pending_order")
     request.locator("ul.sentences li").first.wait_for()
-    assert request.locator("ul.sentences li").all_inner_texts() == sentences
+    confirmed = request.locator("ul.sentences li").all_inner_texts()  # what the agent confirmed: the same
+    assert confirmed[: len(sentences)] == sentences and "a supervisor must approve it" in confirmed[-1]
     assert not LEAKS.search(request.locator("ul.sentences").inner_text())
     supervisor.screenshot(path=str(artifacts / "preview-approvals.png"))
     assert errors == []

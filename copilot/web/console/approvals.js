@@ -34,7 +34,8 @@ function approvalRow(item) {
     Object.assign(facts, { "decided by": item.decided_by, "decided at": item.decided_at && clock(item.decided_at) });
     if (item.result) facts.result = item.result;
   }
-  const what = sentencesView(item.description, String(item.tool || "a change").replace(/_/g, " "));
+  const what = el("div", { class: "preview", role: "group", "aria-label": "What the requester confirmed" },
+    sentencesView(item.description, String(item.tool || "a change").replace(/_/g, " ")));
   const row = el("li", { class: "card approval", "data-approval": id }, head, what, keyValues(facts));
   if (!decided && APPROVERS.includes(state.me.role)) row.append(decisionButtons(id));
   return row;
@@ -47,7 +48,10 @@ function decisionButtons(id) {
     button.disabled = true;
     try {
       await api("POST", `/v1/approvals/${encodeURIComponent(id)}`, { approve: ok });
-      toast(ok ? "Approved and executed." : "Rejected.");
+      const done = await api("GET", `/v1/approvals?status=decided`);
+      const mine = listOf(done, "approvals").find((a) => a.approval_id === id);
+      const outcome = mine && mine.result ? mine.result.outcome : null;
+      toast(!ok ? "Rejected." : outcome === "executed" ? "Approved and executed." : `Approved; not executed: ${(mine && mine.result && mine.result.message) || "see the result"}.`);
     } catch (err) { toast(err.message); }
     refreshApprovals();
   };
