@@ -12,6 +12,7 @@ from copilot.agent.guard import latest_user_text
 from copilot.agent.state import PassageState, SupportState, principal_of
 from copilot.knowledge import KnowledgeBase
 from copilot.knowledge.audience import Audience, audiences_for
+from copilot.knowledge.relevance import RelevanceGate
 
 
 def make_retrieve(retriever: Retriever, k: int) -> Any:
@@ -26,11 +27,13 @@ def make_retrieve(retriever: Retriever, k: int) -> Any:
 
 
 class KnowledgeRetriever:
-    """Adapts copilot.knowledge.KnowledgeBase (hits carry a chunk) to the Retriever protocol."""
+    """Adapts copilot.knowledge.KnowledgeBase (hits carry a chunk) to the Retriever protocol; passages the
+    relevance gate finds off-topic are dropped (so no model is shown, or cites, an unrelated article)."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, gate: RelevanceGate | None = None) -> None:
         self._kb = kb
+        self._gate = gate if gate is not None else RelevanceGate()
 
     def search(self, query: str, k: int, audiences: Collection[Audience]) -> Sequence[Passage]:
-        hits = self._kb.search(query, k, audiences)
+        hits = self._gate.keep(query, self._kb.search(query, k, audiences))
         return [Passage(h.chunk.id, h.chunk.title, h.chunk.text) for h in hits]

@@ -65,6 +65,7 @@ class KnowledgeBase:
         self.chunks: tuple[Chunk, ...] = tuple(chunks)
         self._by_id = {chunk.id: chunk for chunk in self.chunks}
         self._audience = np.array([chunk.audience for chunk in self.chunks], dtype=object)
+        self._masks: dict[frozenset[Audience], Mask] = {}
         docs = {doc: i for i, doc in enumerate(dict.fromkeys(c.doc_id for c in self.chunks))}
         self._doc_of = np.array([docs[c.doc_id] for c in self.chunks], dtype=np.int64)
         self.hash = content_hash(self.chunks)
@@ -94,10 +95,13 @@ class KnowledgeBase:
 
     def readable(self, audiences: Collection[Audience]) -> Mask:
         """Mask over `chunks`: True where the chunk's document is for one of `audiences`."""
-        mask = np.zeros(len(self.chunks), dtype=bool)
-        for audience in set(audiences):
-            mask |= self._audience == audience
-        return mask
+        key = frozenset(audiences)
+        if key not in self._masks:
+            mask = np.zeros(len(self.chunks), dtype=bool)
+            for audience in key:
+                mask |= self._audience == audience
+            self._masks[key] = mask
+        return self._masks[key]
 
     def search(self, query: str, k: int = 10, audiences: Collection[Audience] = PUBLIC_ONLY) -> list[Hit]:
         """Top-k chunks for `query` among documents for `audiences` (public only unless told), best first."""
@@ -117,32 +121,38 @@ class KnowledgeBase:
         allowed = self.readable(audiences)
         lexical = self._lexical.scores(weights)
         lexical[~allowed] = 0.0
-        lexical_top = [int(i) for i in np.argsort(-lexical, kind="stable")[:POOL] if lexical[i] > 0]
+        lexical_top = _top_positive(lexical, POOL)
         dense_top: list[int] = []
-        cosine: dict[int, float] = {}
+        query_vector = None
         if self.dense is not None and dense_text and dense_text.strip():
-            positions, sims = self.dense.search(self.dense.query(dense_text), POOL, allowed)
+            query_vector = self.dense.query(dense_text)
+            positions, _ = self.dense.search(query_vector, POOL, allowed)
             dense_top = [int(i) for i in positions]
-            cosine = {int(i): float(s) for i, s in zip(positions, sims, strict=True)}
         fused = _fuse(((lexical_top, LEXICAL_WEIGHT), (dense_top, DENSE_WEIGHT)))
-        return self._hits(fused, k, lexical, cosine)
+        return self._hits(fused, k, lexical, query_vector)
 
-    def _hits(self, fused: dict[int, float], k: int, lexical: Any, cosine: Mapping[int, float]) -> list[Hit]:
+    def _hits(self, fused: dict[int, float], k: int, lexical: Any, query_vector: Any) -> list[Hit]:
         doc_best: dict[int, float] = {}
         for i, score in fused.items():
             doc = int(self._doc_of[i])
             doc_best[doc] = max(doc_best.get(doc, 0.0), score)
         order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        cosines: list[float | None] = [None] * len(order)
+        if self.dense is not None and query_vector is not None and order:
+            cosines = [float(c) for c in np.asarray(self.dense.vectors[order] @ query_vector)]
         return [
-            Hit(
-                self.chunks[i],
-                fused[i],
-                doc_best[int(self._doc_of[i])],
-                float(lexical[i]),
-                cosine.get(i),
-            )
-            for i in order
+            Hit(self.chunks[i], fused[i], doc_best[int(self._doc_of[i])], float(lexical[i]), cosine)
+            for i, cosine in zip(order, cosines, strict=True)
         ]
+
+
+def _top_positive(scores: Any, n: int) -> list[int]:
+    """Positions of the n best positive scores, best first (ties by position)."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > n:
+        positive = positive[np.argpartition(-scores[positive], n - 1)[:n]]
+    order = np.lexsort((positive, -scores[positive]))
+    return [int(i) for i in positive[order]]
 
 
 def _fuse(rankings: Iterable[tuple[Sequence[int], float]]) -> dict[int, float]:

@@ -48,11 +48,14 @@ class Lexical:
         return cls(retriever, len(chunks)), False
 
     def scores(self, weights: Mapping[str, float]) -> Scores:
-        """BM25 score of every chunk for weighted query terms."""
-        total = np.zeros(self._size, dtype=np.float32)
+        """BM25 score of every chunk for weighted query terms (one sparse pass per distinct weight)."""
+        by_weight: dict[float, list[int]] = {}
         for term, weight in weights.items():
             if term in self._vocab and weight:
-                total += weight * self._retriever.get_scores([self._vocab[term]])
+                by_weight.setdefault(weight, []).append(self._vocab[term])
+        total = np.zeros(self._size, dtype=np.float32)
+        for weight, ids in by_weight.items():
+            total += weight * self._retriever.get_scores_from_ids(ids)
         return total
 
 

@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from copilot.llm import dialogue, extract, items
 from copilot.llm.answer import answer
 from copilot.llm.context import Context, asked_before, conversation, human_texts, parse_context
+from copilot.llm.domain import Domain
 from copilot.llm.intents import IntentClassifier, Prediction
 from copilot.llm.questions import ask_for
 from copilot.llm.summaries import TRANSFER_TOOL, summarize
@@ -34,6 +35,7 @@ class Policy:
     def __init__(self, intents: Sequence[Intent], side_effects: Mapping[str, str]) -> None:
         self.intents = {intent.name: intent for intent in intents}
         self.classifier = IntentClassifier.from_intents(intents) if intents else None
+        self.domain = Domain(example for intent in intents for example in intent.examples)
         self.side_effects = dict(side_effects)
 
     def respond(self, messages: Sequence[BaseMessage], bound: BoundTools) -> AIMessage:
@@ -128,25 +130,29 @@ class Policy:
             return None
         prediction = self.classifier.predict(text)
         if not continues:
-            return self._routed(prediction)
+            return self._routed(prediction, text)
         humans = [i for i, m in enumerate(turns) if isinstance(m, HumanMessage)]
-        own = self._routed(prediction)
+        own = self._routed(prediction, text)
         for position in range(len(humans) - 1, 0, -1):
             reply = turns[humans[position]].text
             if not (
                 _asked_for_value(turns, humans[position]) and _answers_us(turns, humans[position], reply)
             ):
                 break
-            earlier = self.classifier.predict(turns[humans[position - 1]].text)
+            earlier_text = turns[humans[position - 1]].text
+            earlier = self.classifier.predict(earlier_text)
             if own is not None and earlier.label != own.name and dialogue.is_request(reply):
                 break  # e.g. "where is my order #W…?" after "Which order would you like to cancel?"
-            prediction = earlier
-        return self._routed(prediction)
+            prediction, text = earlier, earlier_text
+        return self._routed(prediction, text)
 
-    def _routed(self, prediction: Prediction) -> Intent | None:
+    def _routed(self, prediction: Prediction, text: str) -> Intent | None:
         if prediction.score < MIN_SCORE or prediction.margin < MIN_MARGIN:
             return None
-        return self.intents.get(prediction.label)
+        intent = self.intents.get(prediction.label)
+        if intent is not None and intent.route == "tool" and not self.domain.covers(text):
+            return None  # out of scope (copilot/llm/domain.py): never a tool call
+        return intent
 
     def _handoff(self, turns: list[BaseMessage], texts: list[str], bound: BoundTools) -> AIMessage:
         if TRANSFER_TOOL not in bound:
