@@ -3,12 +3,14 @@ scripted OpenAI-compatible server: the turn ends with a clear event and the conv
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
 from copilot.llm.testing import Fail, Reply, Script, Stall, ToolCall, WireServer
+from tests.api.support import token
 from tests.llm.wire.conversation import PENDING, Chat, completed, copilot_on, error_of, kinds
 
 SCRIPT = Script()
@@ -114,3 +116,12 @@ async def test_a_tool_call_loop_stops_at_the_turn_budget(chat: Chat, model: Wire
     error = error_of(frames)
     assert error["code"] == "turn_budget_exceeded" and error["handoff"] == "offered"
     assert completed(frames) == "failed" and len(model.log.requests) == 4  # COPILOT_TURN_MAX_MODEL_CALLS=4
+
+
+async def test_agent_assist_on_a_hung_model_is_a_typed_timeout_not_a_500(chat: Chat) -> None:
+    SCRIPT.reset(Reply(text="Your order is on its way."), Stall(3), Stall(3))
+    assert completed(await chat.say("where is my order #W0000001?")) == "completed"
+    started = time.monotonic()
+    response = await chat.client.get(f"/v1/conversations/{chat.cid}/assist", headers=token("agent", "alice"))
+    assert response.status_code == 504, response.text
+    assert response.json()["error"]["code"] == "model_timeout" and time.monotonic() - started < 5
