@@ -18,6 +18,7 @@ from copilot.errors import CopilotError
 from copilot.keys import Key, KeyRing
 from copilot.principal import ROLES, Principal, Role
 from copilot.settings import Settings
+from copilot.tenants import PLATFORM_ROLE, PLATFORM_TENANT
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -47,6 +48,12 @@ def token(
 ) -> None:
     """Print a bearer token for ROLE:USER@TENANT (use it as `Authorization: Bearer <token>`)."""
     settings = Settings()
+    if role == PLATFORM_ROLE:  # the platform admin belongs to no tenant
+        if tenant not in (None, PLATFORM_TENANT):
+            raise typer.BadParameter(
+                "the platform role has no tenant; leave --tenant out", param_hint="--tenant"
+            )
+        tenant = PLATFORM_TENANT
     tenant = tenant or settings.default_tenant
     try:
         ring = key_ring(settings, resolve_secret(settings))

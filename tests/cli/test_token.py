@@ -15,6 +15,7 @@ from copilot.cli.main import app
 from copilot.cli.token import parse_ttl
 from copilot.principal import Principal
 from copilot.settings import Settings
+from copilot.tenants import PLATFORM_TENANT
 
 runner = CliRunner()
 
@@ -35,6 +36,17 @@ def test_token_default_tenant_and_configured_secret(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert verify_token("k" * 64, result.stdout.strip()) == Principal("demo", "customer", "u1")
     assert not (tmp_path / "secret").exists()
+
+
+def test_a_platform_token_belongs_to_no_tenant(tmp_path: Path) -> None:
+    env = {"COPILOT_DATA_DIR": str(tmp_path), "COPILOT_SECRET": "k" * 64}
+    result = runner.invoke(app, ["token", "--role", "platform", "--user", "root"], env=env)
+    assert result.exit_code == 0, result.output
+    assert verify_token("k" * 64, result.stdout.strip()) == Principal(PLATFORM_TENANT, "platform", "root")
+    refused = runner.invoke(
+        app, ["token", "--role", "platform", "--user", "root", "--tenant", "acme"], env=env
+    )
+    assert refused.exit_code != 0 and "no tenant" in refused.output
 
 
 @pytest.mark.parametrize(
