@@ -44,10 +44,11 @@ def main() -> None:
         threshold = step / 100
         right = sum(1 for s, docs, doc in scored if docs is not None and s >= threshold and doc in docs)
         refused = sum(1 for s, docs, _ in scored if docs is None and s < threshold)
+        answered = sum(1 for s, docs, _ in scored if docs is not None and s >= threshold)
         balanced = (right / positives + refused / (len(scored) - positives)) / 2
         print(
             f"{threshold:.2f}  answered right {right}/{positives}  refused {refused}/{len(scored) - positives}  "
-            f"balanced {balanced:.3f}"
+            f"balanced {balanced:.3f}  precision {right / max(answered, 1):.3f}"
         )
 
 

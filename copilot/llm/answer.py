@@ -37,7 +37,7 @@ _CONNECTIVE = re.compile(
 )
 _REFERS_BACK = re.compile(r"^(it|they|this|that|these|those|there|such|both|the same)\b", re.IGNORECASE)
 
-W_LEXICAL, W_DENSE, W_PASSAGE, W_RANK = 0.4, 0.4, 0.2, 0.1
+W_LEXICAL, W_DENSE, W_PASSAGE, W_RANK = 0.4, 0.3, 0.3, 0.1
 """Weights in a sentence's support: lexical coverage of the question, question–sentence cosine, question–passage
 cosine (the passage is about the question) and the retrieval rank of its passage."""
 SUPPORT = 0.42

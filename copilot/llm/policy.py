@@ -16,7 +16,7 @@ from copilot.llm.context import Context, asked_before, conversation, human_texts
 from copilot.llm.domain import Domain
 from copilot.llm.intents import IntentClassifier, Prediction
 from copilot.llm.questions import ask_for
-from copilot.llm.summaries import TRANSFER_TOOL, summarize
+from copilot.llm.summaries import SIGN_IN, TRANSFER_TOOL, summarize
 from copilot.packs import Intent
 
 MIN_SCORE, MIN_MARGIN = 0.3, 0.05
@@ -93,6 +93,11 @@ class Policy:
         if self._own_account(text, ctx, bound):
             return _call(turns, ACCOUNT_TOOL, {"user_id": ctx.principal["user_id"]})
         tool = intent.target if intent and intent.route == "tool" and intent.target in bound else None
+        if tool is not None and ctx.principal.get("role") == "guest" and _about_records(bound[tool]):
+            # a guest has no account: the help center answers unless a record is named; else "sign in"
+            found = None if _names_record(text) else answer(text, ctx.passages)
+            reply = found.text if found else SIGN_IN
+            return AIMessage(content=f"{reply} {dialogue.also_asked(rest)}" if rest else reply)
         general = intent is not None and intent.route != "article" and _general(text)
         if general and (tool is None or not self._use_tool(turns, tool, bound[tool], [text], ctx).tool_calls):
             # a question about how things work that no tool call can answer without a record to act on
@@ -180,10 +185,20 @@ class Policy:
         return _call(turns, tool, args)
 
 
-def _general(text: str) -> bool:
-    """A how-does-it-work question that names no record (no order number, item, email or address)."""
+def _about_records(schema: Mapping[str, Any]) -> bool:
+    """The tool acts on a customer's records (an account or an order)."""
+    return bool({"user_id", "order_id"} & set(schema.get("properties", {})))
+
+
+def _names_record(text: str) -> bool:
+    """The text names a record: an order number, an item, an email, a payment method or an address."""
     values = (extract.ORDER_ID, extract.ITEM_ID, extract.EMAIL, extract.PAYMENT, extract.ADDRESS)
-    return dialogue.asks_how_things_work(text) and not any(p.search(text) for p in values)
+    return any(p.search(text) for p in values)
+
+
+def _general(text: str) -> bool:
+    """A how-does-it-work question that names no record."""
+    return dialogue.asks_how_things_work(text) and not _names_record(text)
 
 
 def _asked_for_value(turns: Sequence[BaseMessage], index: int) -> bool:

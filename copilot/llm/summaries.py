@@ -22,7 +22,7 @@ _ERRORS = {
     "approval_rejected": "A supervisor declined this change, so nothing was changed. A human agent can help.",
 }
 
-_ROLE_DENIED = (
+SIGN_IN = (
     "I can't do that in this chat. If you have an account, sign in to manage your orders, "
     "or I can connect you with a human agent."
 )
@@ -41,7 +41,7 @@ def summarize(tool: str, content: str, side_effect: str) -> str:
         error: dict[str, Any] = raw if isinstance(raw, dict) else {}
         code, message = str(error.get("code", "error")), str(error.get("message", "something went wrong"))
         if code == "denied" and "role may not call" in message:
-            return _ROLE_DENIED  # the gateway's reason is addressed to the model, not the customer
+            return SIGN_IN  # the gateway's reason is addressed to the model, not the customer
         template = _ERRORS.get(code, "That didn't work ({code}): {message}")
         return template.format(code=code, message=message.rstrip(".") + ".")
     if body.get("status") == "awaiting_confirmation":

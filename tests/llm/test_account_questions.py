@@ -63,3 +63,13 @@ def test_a_guest_gets_the_help_center_not_account_tools(bound: Model) -> None:
     )
     reply = bound.invoke([guest, HumanMessage("what payment methods do I have?")])
     assert not any(c["name"] == "get_user_details" for c in reply.tool_calls)
+
+
+def test_a_guest_naming_an_order_is_asked_to_sign_in_and_no_tool_runs(bound: Model) -> None:
+    guest = SystemMessage(
+        CONTEXT.replace("role=customer user_id=ethan_kim_8860", "role=guest user_id=guest_1")
+    )
+    reply = bound.invoke([guest, HumanMessage("please cancel order #W2611340, I ordered it by mistake")])
+    assert reply.tool_calls == [] and "sign in" in reply.text
+    general = bound.invoke([guest, HumanMessage("how fast does express shipping deliver my parcel")])
+    assert general.tool_calls == [] and "[shipping-options#2]" in general.text
