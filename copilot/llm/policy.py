@@ -93,8 +93,10 @@ class Policy:
         if self._own_account(text, ctx, bound):
             return _call(turns, ACCOUNT_TOOL, {"user_id": ctx.principal["user_id"]})
         tool = intent.target if intent and intent.route == "tool" and intent.target in bound else None
-        if tool is not None and ctx.principal.get("role") == "guest" and _about_records(bound[tool]):
-            # a guest has no account: the help center answers unless a record is named; else "sign in"
+        unavailable = intent is not None and intent.route == "tool" and intent.target not in bound
+        guest = ctx.principal.get("role") == "guest"
+        if unavailable or (tool is not None and guest and _about_records(bound[tool])):
+            # no account tools here (a guest): the help center answers unless a record is named; else "sign in"
             found = None if _names_record(text) else answer(text, ctx.passages)
             reply = found.text if found else SIGN_IN
             return AIMessage(content=f"{reply} {dialogue.also_asked(rest)}" if rest else reply)

@@ -187,8 +187,7 @@ def test_guest_gets_help_answers_but_no_account_tools(
 
     token, cid = session_value(page, ":guest-token"), session_value(page, ":conversation")
     events = events_of(live_server, cid, token)
-    assert [e.data["tool"] for e in events if e.event == "tool.denied"] == ["get_order_details"]
-    assert [e for e in events if e.event in ("tool.executed", "tool.preview")] == []
+    assert [e for e in events if e.event.startswith("tool.")] == []  # no account tool is even tried
     assert errors == []
 
 
