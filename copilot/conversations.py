@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.principal import Principal, Role
@@ -119,11 +119,7 @@ class ConversationStore:
 
     def _touch(self, conversation_id: str) -> None:
         with self._engine.begin() as conn:
-            conn.execute(
-                update(conversations)
-                .where(conversations.c.id == conversation_id)
-                .values(updated_at=datetime.now(UTC))
-            )
+            touch_on(conn, conversation_id)
 
     async def set_status(self, conversation_id: str, status: str) -> None:
         await asyncio.to_thread(self._set_status, conversation_id, status)
@@ -135,3 +131,11 @@ class ConversationStore:
                 .where(conversations.c.id == conversation_id)
                 .values(status=status, updated_at=datetime.now(UTC))
             )
+
+
+_TOUCH = update(conversations).where(conversations.c.id == bindparam("cid"))
+
+
+def touch_on(conn: Connection, conversation_id: str) -> None:
+    """`ConversationStore.touch` inside the caller's transaction (e.g. with the turn a message queues)."""
+    conn.execute(_TOUCH, {"cid": conversation_id, "updated_at": datetime.now(UTC)})

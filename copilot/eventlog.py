@@ -71,8 +71,10 @@ class RecentEvents:
     """The last events this process committed, per conversation (bounded; least recently appended
     conversations dropped first). A tail takes the events after its seq from here when the next one is
     here, without a query; anything else (other processes' events, older history) is read from the table.
-    Events committed in this process outside the writer (`insert_event` + `EventLog.notify`) make the window
-    forget the conversation, so a run read here never ends short of an event that was already notified."""
+    An event committed in this process outside the writer is either handed in with `EventLog.committed` (the
+    turn queue's turn.started/turn.completed: held like the writer's, in seq order) or only notified
+    (`insert_event` + `EventLog.notify`): then the window forgets the conversation, so a run read here never
+    ends short of an event that was already notified."""
 
     def __init__(self, per_conversation: int = 64, conversations: int = 512) -> None:
         self._per_conversation = per_conversation
@@ -81,11 +83,18 @@ class RecentEvents:
         self._forgets = 0
 
     def add(self, conversation_id: str, event: StoredEvent) -> None:
+        """Hold `event` (kept in seq order whatever order events are added in; a seq held already is kept)."""
         if not self._per_conversation:
             return
         recent = self._events.setdefault(conversation_id, [])
         self._events.move_to_end(conversation_id)
-        recent.append(event)
+        seq = event["seq"]
+        at = len(recent)
+        while at and recent[at - 1]["seq"] > seq:  # usually 0 steps: events arrive in order
+            at -= 1
+        if at and recent[at - 1]["seq"] == seq:
+            return
+        recent.insert(at, event)
         if len(recent) > self._per_conversation:
             del recent[: len(recent) - self._per_conversation]
         if len(self._events) > self._conversations:
@@ -179,6 +188,12 @@ class EventLog:
         event is not in the recent window, so the window stops vouching for the conversation: its tails
         read the table next."""
         self._recent.forget(conversation_id)
+        self._notifier.notify(conversation_id)
+
+    def committed(self, conversation_id: str, event: StoredEvent) -> None:
+        """Like `notify`, for an event committed outside the writer that the caller holds as stored (its
+        data as a read returns it): the window keeps it, so the tails need not read the table for it."""
+        self._recent.add(conversation_id, event)
         self._notifier.notify(conversation_id)
 
     async def read_after(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -19,7 +20,7 @@ from copilot.api.models import (
     TurnsCancelled,
 )
 from copilot.api.transcript import build_transcript
-from copilot.conversations import Conversation, is_own
+from copilot.conversations import Conversation, is_own, touch_on
 from copilot.errors import CopilotError, ErrorCode
 from copilot.events import STAFF_ONLY_EVENTS
 from copilot.principal import Principal
@@ -92,8 +93,8 @@ async def post_message(
     if await runtime.handoff.owner(conversation.id) is not None:  # a human owns it: record, no bot turn
         await runtime.handoff.customer_message(conversation, body.text)
         return TurnAccepted(turn_id=None)
-    turn_id = await runtime.turns.start(conversation.id, principal, text=body.text)
-    await runtime.conversations.touch(conversation.id)
+    touch = partial(touch_on, conversation_id=conversation.id)  # activity stamp and turn: one transaction
+    turn_id = await runtime.turns.start(conversation.id, principal, text=body.text, also=touch)
     return TurnAccepted(turn_id=turn_id)
 
 

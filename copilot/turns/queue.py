@@ -7,24 +7,32 @@ again with attempt + 1; after `max_attempts` it ends as failed with an error the
 turn runs per conversation at a time (the unique `running` column holds the conversation id), and the queued
 turns of a conversation run in the order they were accepted. All of it is compare-and-set SQL, the same on
 SQLite and Postgres.
+
+Fast paths (one transaction where the general path takes two or three): `submit` queues a turn and, when its
+conversation has nothing queued or running, claims it for the submitting worker in the same INSERT (so a new
+message never waits for a claim loop); `finish(..., take_next=True)` ends a turn and claims its conversation's
+next queued turn in the same transaction. Statements are built once (building one costs more than running it).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, exists, insert, or_, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from copilot.errors import ErrorCode
 from copilot.eventlog import insert_event
+from copilot.events import EventType, StoredEvent
 from copilot.principal import Principal
 from copilot.store.schema import turns
 from copilot.turns.request import TurnRequest, TurnStatus
+from copilot.turns.statements import ACTIVE, EXPIRED, HEADS, INSERT, LOAD, NEW_COLUMNS, NEXT, START, claim_new
 
 _RETRIES = 5
 T = TypeVar("T")
@@ -38,11 +46,28 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _stored(seq: int, type: EventType, turn_id: str, data: dict[str, Any]) -> StoredEvent:
+    """An event as a read of the table returns it (its data round-tripped through JSON)."""
+    return StoredEvent(seq=seq, type=type, turn_id=turn_id, data=json.loads(json.dumps(data)))
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     request: TurnRequest
-    started_seq: int
-    """Seq of the turn.started (first attempt) or turn.recovered event written with the claim."""
+    started: StoredEvent
+    """The turn.started (first attempt) or turn.recovered event written with the claim."""
+
+    @property
+    def started_seq(self) -> int:
+        return self.started["seq"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    completed: StoredEvent | None
+    """The turn.completed written with the job's end; None if the worker had lost the turn to another."""
+    next: Claimed | None = None
+    """The conversation's next queued turn, claimed in the same transaction (`take_next`)."""
 
 
 def _principal(data: dict[str, Any]) -> Principal:
@@ -71,22 +96,26 @@ class TurnQueue:
         self.engine = engine
         self.lease = lease
         self.max_attempts = max_attempts
+        self._claim_new = claim_new(engine.dialect.name)
+        self.serialised = engine.dialect.name == "sqlite"
+        """Writers are serialised (SQLite): a `submit` and a `finish` of one conversation never interleave, so
+        a finish that found no next turn has nothing to announce."""
 
     # -- producers ------------------------------------------------------------------------------------
     def enqueue(self, request: TurnRequest, conn: Connection | None = None) -> None:
         """Persist a queued turn; on `conn`, inside the caller's transaction (committed with it)."""
-        principal = request.principal
-        row = {
-            "turn_id": request.turn_id, "conversation_id": request.conversation_id,
-            "principal": {"tenant": principal.tenant, "role": principal.role, "user_id": principal.user_id},
-            "text": request.text, "resume": request.resume, "status": "queued", "attempts": 0,
-            "created_at": _now(), "traceparent": request.traceparent,
-        }  # fmt: skip
         if conn is not None:
-            conn.execute(insert(turns).values(**row))
+            conn.execute(INSERT, _row(request))
             return
         with self.engine.begin() as own:
-            own.execute(insert(turns).values(**row))
+            own.execute(INSERT, _row(request))
+
+    def submit(
+        self, request: TurnRequest, worker: str | None, also: Callable[[Connection], None] | None = None
+    ) -> Claimed | None:
+        """Queue a turn in one transaction with `also(conn)`; with `worker`, claim it for that worker at once
+        when its conversation has no turn queued or running (turn.started commits with it). None: queued."""
+        return self._retrying(partial(self._submit, request, worker, also), final=True)
 
     # -- workers --------------------------------------------------------------------------------------
     def claim(self, worker: str, limit: int, *, recover: bool = True) -> list[Claimed]:
@@ -97,7 +126,7 @@ class TurnQueue:
             if (got := self._retrying(partial(self._recover, turn_id, worker))) is not None:
                 claimed.append(got)
         for turn_id, cid in self._heads(limit - len(claimed)):
-            if (got := self._retrying(partial(self._start, turn_id, cid, worker))) is not None:
+            if (got := self._retrying(partial(self._start_one, turn_id, cid, worker))) is not None:
                 claimed.append(got)
         return claimed
 
@@ -120,9 +149,13 @@ class TurnQueue:
             with self.engine.begin() as conn:
                 conn.execute(update(turns).where(mine).values(lease_until=_now() - timedelta(seconds=1)))
 
-    def finish(self, request: TurnRequest, worker: str, status: TurnStatus) -> int | None:
-        """End the turn with turn.completed {status}, atomically; None if `worker` lost it to another."""
-        return self._retrying(partial(self._finish, request, worker, status))
+    def finish(
+        self, request: TurnRequest, worker: str, status: TurnStatus, *, take_next: bool = False
+    ) -> Finished:
+        """End the turn with turn.completed {status}, atomically (`completed` None if `worker` lost it to
+        another); with `take_next`, claim the conversation's next queued turn in the same transaction."""
+        step = partial(self._finish, request, worker, status, take_next)
+        return self._retrying(step) or Finished(None)
 
     def request_cancel(self, conversation_id: str) -> list[str]:
         """Mark the conversation's running turn for cancellation (its worker stops it and writes
@@ -149,77 +182,62 @@ class TurnQueue:
 
     def active(self, conversation_id: str) -> bool:
         """A turn of the conversation is queued or running."""
-        query = select(turns.c.turn_id).where(
-            turns.c.conversation_id == conversation_id, turns.c.status.in_(("queued", "running"))
-        )
         with self.engine.connect() as conn:
-            return conn.execute(query.limit(1)).first() is not None
+            return conn.execute(ACTIVE, {"cid": conversation_id}).first() is not None
 
     # -- transactions -----------------------------------------------------------------------------------
     @staticmethod
-    def _retrying(step: Callable[[], T]) -> T | None:
-        """Run one transaction again when a concurrent event append took its seq (IntegrityError)."""
-        for _ in range(_RETRIES):
+    def _retrying(step: Callable[[], T], *, final: bool = False) -> T | None:
+        """Run one transaction again when a concurrent event append took its seq (IntegrityError); `final`:
+        the last attempt's error propagates instead of None."""
+        for attempt in range(_RETRIES):
             try:
                 return step()
             except IntegrityError:
-                continue
+                if final and attempt == _RETRIES - 1:
+                    raise
+        return None
+
+    def _submit(
+        self, request: TurnRequest, worker: str | None, also: Callable[[Connection], None] | None
+    ) -> Claimed | None:
+        with self.engine.begin() as conn:
+            if also is not None:
+                also(conn)
+            if worker is not None:
+                lease = _now() + self.lease
+                running = {"status": "running", "running": request.conversation_id, "worker": worker,
+                           "lease_until": lease, "attempts": 1}  # fmt: skip
+                row = {**_row(request), **running}
+                if conn.execute(self._claim_new, {f"n_{c}": row[c] for c in NEW_COLUMNS}).first() is not None:
+                    return _started(conn, replace(request, queued_at=row["created_at"]))
+            conn.execute(INSERT, _row(request))
         return None
 
     def _expired(self, limit: int) -> list[str]:
-        query = (
-            select(turns.c.turn_id)
-            .where(turns.c.status == "running", turns.c.lease_until < _now())
-            .order_by(turns.c.created_at)
-            .limit(limit)
-        )
         with self.engine.connect() as conn:
-            return list(conn.execute(query).scalars())
+            return list(conn.execute(EXPIRED, {"now": _now(), "limit": limit}).scalars())
 
     def _heads(self, limit: int) -> list[tuple[str, str]]:
         if limit <= 0:
             return []
-        other = turns.alias("other")
-        ahead = exists().where(
-            other.c.conversation_id == turns.c.conversation_id,
-            or_(
-                other.c.status == "running",
-                and_(
-                    other.c.status == "queued",
-                    or_(
-                        other.c.created_at < turns.c.created_at,
-                        and_(other.c.created_at == turns.c.created_at, other.c.turn_id < turns.c.turn_id),
-                    ),
-                ),
-            ),
-        )
-        query = (
-            select(turns.c.turn_id, turns.c.conversation_id)
-            .where(turns.c.status == "queued", ~ahead)
-            .order_by(turns.c.created_at)
-            .limit(limit)
-        )
         with self.engine.connect() as conn:
-            return [(row.turn_id, row.conversation_id) for row in conn.execute(query)]
+            return [(row.turn_id, row.conversation_id) for row in conn.execute(HEADS, {"limit": limit})]
 
-    def _start(self, turn_id: str, conversation_id: str, worker: str) -> Claimed | None:
+    def _start_one(self, turn_id: str, conversation_id: str, worker: str) -> Claimed | None:
         with self.engine.begin() as conn:
-            taken = conn.execute(
-                update(turns)
-                .where(turns.c.turn_id == turn_id, turns.c.status == "queued")
-                .values(
-                    status="running",
-                    running=conversation_id,
-                    worker=worker,
-                    lease_until=_now() + self.lease,
-                    attempts=turns.c.attempts + 1,
-                )
-            ).rowcount
-            if taken != 1:
-                return None
-            request = self._load(conn, turn_id)
-            seq = insert_event(conn, conversation_id, "turn.started", started_data(request), turn_id)
-        return Claimed(request, seq)
+            return self._start(conn, turn_id, conversation_id, worker)
+
+    def _start(self, conn: Connection, turn_id: str, conversation_id: str, worker: str) -> Claimed | None:
+        params = {
+            "tid": turn_id,
+            "p_cid": conversation_id,
+            "p_worker": worker,
+            "p_lease": _now() + self.lease,
+        }
+        if conn.execute(START, params).rowcount != 1:
+            return None
+        return _started(conn, self._load(conn, turn_id))
 
     def _recover(self, turn_id: str, worker: str) -> Claimed | None:
         with self.engine.begin() as conn:
@@ -241,16 +259,22 @@ class TurnQueue:
                 return None
             data = {"attempt": request.attempt}
             seq = insert_event(conn, request.conversation_id, "turn.recovered", data, turn_id)
-        return Claimed(request, seq)
+        return Claimed(request, _stored(seq, "turn.recovered", turn_id, data))
 
-    def _finish(self, request: TurnRequest, worker: str, status: TurnStatus) -> int | None:
+    def _finish(self, request: TurnRequest, worker: str, status: TurnStatus, take_next: bool) -> Finished:
         with self.engine.begin() as conn:
-            return self._end(conn, request, status, worker)
+            completed = self._end(conn, request, status, worker)
+            if completed is None or not take_next:
+                return Finished(completed)
+            following = conn.execute(NEXT, {"cid": request.conversation_id}).scalar()
+            if following is None:
+                return Finished(completed)
+            return Finished(completed, self._start(conn, following, request.conversation_id, worker))
 
     @staticmethod
     def _end(
         conn: Connection, request: TurnRequest, status: TurnStatus, worker: str | None = None
-    ) -> int | None:
+    ) -> StoredEvent | None:
         """Mark the job done and write turn.completed; with `worker`, only while that worker owns it."""
         where = (turns.c.turn_id == request.turn_id) & (turns.c.status == "running")
         if worker is not None:
@@ -270,7 +294,8 @@ class TurnQueue:
         if ended != 1:
             return None
         data = {"status": status}
-        return insert_event(conn, request.conversation_id, "turn.completed", data, request.turn_id)
+        seq = insert_event(conn, request.conversation_id, "turn.completed", data, request.turn_id)
+        return _stored(seq, "turn.completed", request.turn_id, data)
 
     @staticmethod
     def _cancel_marked(conn: Connection, turn_id: str) -> bool:
@@ -279,4 +304,23 @@ class TurnQueue:
 
     @staticmethod
     def _load(conn: Connection, turn_id: str) -> TurnRequest:
-        return _request(conn.execute(select(turns).where(turns.c.turn_id == turn_id)).one())
+        return _request(conn.execute(LOAD, {"tid": turn_id}).one())
+
+
+def _row(request: TurnRequest) -> dict[str, Any]:
+    """The `turns` row of a newly queued turn."""
+    principal = request.principal
+    return {
+        "turn_id": request.turn_id, "conversation_id": request.conversation_id,
+        "principal": {"tenant": principal.tenant, "role": principal.role, "user_id": principal.user_id},
+        "text": request.text, "resume": request.resume, "status": "queued", "attempts": 0,
+        "created_at": _now(), "running": None, "worker": None, "lease_until": None,
+        "traceparent": request.traceparent,
+    }  # fmt: skip
+
+
+def _started(conn: Connection, request: TurnRequest) -> Claimed:
+    """Write the first attempt's turn.started in the claim's transaction."""
+    data = started_data(request)
+    seq = insert_event(conn, request.conversation_id, "turn.started", data, request.turn_id)
+    return Claimed(request, _stored(seq, "turn.started", request.turn_id, data))

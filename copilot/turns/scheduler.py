@@ -1,7 +1,12 @@
 """TurnScheduler: this process's turn worker. `start` persists a turn and returns at once (the 202); a
 claim loop runs queued and abandoned turns of any conversation (one at a time per conversation, across all
 workers), a heartbeat keeps their leases, and every turn ends with turn.completed written together with the
-job's completion. On shutdown (`aclose`), short turns finish; longer ones are handed back to recovery."""
+job's completion. On shutdown (`aclose`), short turns finish; longer ones are handed back to recovery.
+
+The common case takes no claim-loop round trip: `start` claims the new turn in its enqueue transaction when
+this worker has room and the conversation is idle, and a finishing turn claims its conversation's next
+queued turn in its finish transaction. The claim loop (woken by the doorbell, or its poll) takes the rest:
+turns queued on a busy worker, released by a draining one, or left by a dead one."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -53,20 +59,35 @@ class TurnScheduler:
         self._cancelling: set[str] = set()
         """Turns this worker is stopping because a cancel was requested (they end as cancelled)."""
         self._loops: list[asyncio.Task[None]] = []
+        self._reserved = 0
+        """Claims in flight in `start` (counted against the capacity before they land in `_tasks`)."""
         self._accepting = True
         self._drained: asyncio.Task[None] | None = None
 
     # -- producers --------------------------------------------------------------------------------------
     async def start(
         self, conversation_id: str, principal: Principal, *, text: str | None = None,
-        resume: dict[str, Any] | None = None,
+        resume: dict[str, Any] | None = None, also: Callable[[Connection], None] | None = None,
     ) -> str:  # fmt: skip
-        """Queue a turn durably and return its id; it runs after the conversation's earlier turns."""
+        """Queue a turn durably and return its id; it runs after the conversation's earlier turns. `also(conn)`
+        commits in the same transaction (e.g. the conversation's activity stamp). With room here, the turn is
+        claimed by this worker in that transaction and starts at once."""
         request = TurnRequest(
             conversation_id, new_turn_id(), principal, text, resume, traceparent=traceparent()
         )
-        await asyncio.to_thread(self.queue.enqueue, request)
-        self.kick()
+        self.open()
+        take = self._accepting and len(self._tasks) + self._reserved < self._capacity
+        self._reserved += take
+        try:
+            claimed = await asyncio.to_thread(self.queue.submit, request, self.worker if take else None, also)
+        finally:
+            self._reserved -= take
+        if claimed is not None and self._accepting:
+            self._spawn(claimed)
+        elif claimed is not None:  # draining began meanwhile: hand it over to another worker now
+            await self._release([request.turn_id])
+        else:
+            self.kick(conversation_id)
         return request.turn_id
 
     def enqueue_on(
@@ -167,7 +188,7 @@ class TurnScheduler:
 
     def _spawn(self, claim: Claimed) -> None:
         request = claim.request
-        self._events.notify(request.conversation_id)
+        self._events.committed(request.conversation_id, claim.started)
         task = asyncio.create_task(self._run(request), name=f"turn {request.turn_id}")
         self._tasks[request.turn_id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(request.turn_id, None))
@@ -192,15 +213,24 @@ class TurnScheduler:
             await sink.emit("error", error, turn_id=request.turn_id)
             status = "failed"
         crash_point("turn.finishing")
+        take_next = self._accepting
         try:
-            finished = await asyncio.to_thread(self.queue.finish, request, self.worker, status)
+            finished = await asyncio.to_thread(
+                self.queue.finish, request, self.worker, status, take_next=take_next
+            )
         except Exception:  # the database is down: the lease runs out and another worker ends the turn
             log.exception("could not finish turn %s; it will be recovered", request.turn_id)
             return
         self._cancelling.discard(request.turn_id)
-        if finished is not None:
-            self._events.notify(request.conversation_id)
-        self._bell.ring("turns", request.conversation_id)  # its next queued turn may start now, anywhere
+        if finished.completed is not None:
+            self._events.committed(request.conversation_id, finished.completed)
+        if finished.next is not None:
+            self._spawn(finished.next)
+        elif not (take_next and self.queue.serialised):
+            # Someone else may start the conversation's next turn now. On Postgres a `start` that checked
+            # before this finish committed queued its turn and rang before the commit, too early for any
+            # claim loop to see it; this ring, after the commit, is the one that lets them.
+            self._bell.ring("turns", request.conversation_id)
 
     async def _heartbeat(self) -> None:
         interval = max(self.queue.lease.total_seconds() / 3, 0.05)
@@ -245,9 +275,12 @@ class TurnScheduler:
             await asyncio.wait(pending)
         if unfinished:
             log.warning("handing %d unfinished turns to recovery: %s", len(unfinished), unfinished)
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(self.queue.release, self.worker, unfinished)
-                self._bell.ring("turns", ANY)  # another worker takes them now
+            await self._release(unfinished)
+
+    async def _release(self, turn_ids: list[str]) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self.queue.release, self.worker, turn_ids)
+            self._bell.ring("turns", ANY)  # another worker takes them now
 
     async def aclose(self, timeout: float = 30.0) -> None:
         """Drain (see `drain`), then stop the claim loop and the heartbeat."""

@@ -229,3 +229,60 @@ async def test_a_relaying_notifier_turns_the_recent_window_off(tmp_path: Path) -
     await log.append("c", "turn.started", {})
     assert log._recent.after("c", 0) is None
     assert [e["seq"] async for e in log.tail("c", follow=False)] == [1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(held=st.sets(st.integers(1, 20)).flatmap(lambda seqs: st.permutations(sorted(seqs))))
+def test_recent_events_serve_the_same_runs_whatever_order_they_arrive_in(held: list[int]) -> None:
+    """The turn queue hands in turn.started/turn.completed beside the writer's batches, so events may be
+    added out of seq order (and twice): the window still serves exactly the consecutive run after a seq."""
+    recent = RecentEvents(per_conversation=64)
+    for seq in [*held, *held[:2]]:  # the first two again: a seq held already is kept once
+        recent.add("c", StoredEvent(seq=seq, type="message.delta", turn_id=None, data={}))
+    have = set(held)
+    for after in range(21):
+        served = recent.after("c", after)
+        if after + 1 not in have:
+            assert served is None
+            continue
+        end = after + 1
+        while end + 1 in have:
+            end += 1
+        assert served is not None
+        assert [e["seq"] for e in served[0]] == list(range(after + 1, end + 1))
+        assert served[1] == any(seq > end for seq in have)
+
+
+async def test_an_event_handed_in_as_committed_reaches_a_live_tail_from_the_window(tmp_path: Path) -> None:
+    """EventLog.committed (the turn queue's turn.started/turn.completed): the window holds the event, so the
+    tail is woken and served without a table read, and the events around it still come in seq order."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'e.db'}")
+    log = EventLog(engine)
+    received: list[int] = []
+
+    async def follow() -> None:
+        async for event in log.tail("c", poll=30):
+            received.append(event["seq"])
+            if len(received) == 3:
+                return
+
+    task = asyncio.create_task(follow())
+    with engine.begin() as conn:
+        seq = insert_event(conn, "c", "turn.started", {"by": "x"}, "t1")
+    log.committed("c", StoredEvent(seq=seq, type="turn.started", turn_id="t1", data={"by": "x"}))
+    assert await log.append("c", "message.delta", {"text": "x"}, turn_id="t1") == 2
+    with engine.begin() as conn:
+        seq = insert_event(conn, "c", "turn.completed", {"status": "completed"}, "t1")
+    with engine.begin() as conn:  # the table no longer has it: only the window can serve the live tail
+        conn.execute(events.delete().where(events.c.seq == 3))
+    log.committed(
+        "c", StoredEvent(seq=seq, type="turn.completed", turn_id="t1", data={"status": "completed"})
+    )
+    await asyncio.wait_for(task, timeout=2)
+    assert received == [1, 2, 3]
+    served = log._recent.after("c", 0)
+    assert served is not None and [e["type"] for e in served[0]] == [
+        "turn.started",
+        "message.delta",
+        "turn.completed",
+    ]

@@ -51,7 +51,9 @@ def test_queued_turns_run_in_order_one_per_conversation(engine: Engine) -> None:
     first = queue.claim("w1", 10)
     assert sorted(c.request.turn_id for c in first) == ["a-t1", "b-t1"]
     assert queue.claim("w2", 10) == []  # a-t2 waits for a-t1
-    assert queue.finish(next(c.request for c in first if c.request.conversation_id == "a"), "w1", "completed")
+    assert queue.finish(
+        next(c.request for c in first if c.request.conversation_id == "a"), "w1", "completed"
+    ).completed
     second = queue.claim("w2", 10)
     assert [c.request.turn_id for c in second] == ["a-t2"]
     assert second[0].request.text == "message 2" and second[0].request.principal == ALICE
@@ -88,7 +90,7 @@ def test_two_workers_never_run_a_conversation_twice(engine: Engine) -> None:
                 time.sleep(0.002)
                 with lock:
                     holding.discard(cid)
-                assert queue.finish(claim.request, worker, "completed") is not None
+                assert queue.finish(claim.request, worker, "completed").completed is not None
 
     threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(2)]
     for thread in threads:
@@ -111,9 +113,9 @@ def test_an_expired_lease_is_recovered_by_another_worker(engine: Engine) -> None
     (recovered,) = queue.claim("w2", 1)
     assert recovered.request.turn_id == claim.request.turn_id and recovered.request.attempt == 2
     assert queue.renew("w1", ["a-t1"]) == {"a-t1"}  # w1 learns it lost the turn
-    assert queue.finish(claim.request, "w1", "completed") is None  # and cannot end it
+    assert queue.finish(claim.request, "w1", "completed").completed is None  # and cannot end it
     assert queue.renew("w2", ["a-t1"]) == set()
-    assert queue.finish(recovered.request, "w2", "completed") is not None
+    assert queue.finish(recovered.request, "w2", "completed").completed is not None
     assert [t for _, t, _ in log_of(engine, "a")] == ["turn.started", "turn.recovered", "turn.completed"]
 
 
