@@ -1,8 +1,8 @@
 """What the workers of one deployment share besides the database: the doorbell and the rate limits.
 
 `open_backplane(settings)`: with COPILOT_REDIS_URL a `RedisDoorbell` and Redis-backed limiters (shared by every
-worker), else a `LocalDoorbell` (other workers seen by a COPILOT_EVENT_POLL_SECONDS poll) and in-memory
-limiters. Opened by `copilot.runtime.open_runtime`, never at import time; closed on shutdown.
+worker); else, on a Postgres database, a `PostgresDoorbell` (LISTEN/NOTIFY) and in-memory limiters; else a
+`LocalDoorbell` (other workers seen by a COPILOT_EVENT_POLL_SECONDS poll) and in-memory limiters. Opened by `copilot.runtime.open_runtime`, never at import time; closed on shutdown.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from copilot.doorbell import Doorbell, LocalDoorbell
+from copilot.pg_doorbell import PostgresDoorbell
 from copilot.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from copilot.redis_doorbell import RedisDoorbell
 from copilot.settings import Settings
@@ -60,7 +61,16 @@ def local_backplane(settings: Settings) -> Backplane:
 async def open_backplane(settings: Settings) -> AsyncIterator[Backplane]:
     """The backplane for Settings; Redis connections (if any) live until the block exits."""
     if not settings.redis_url:
-        yield local_backplane(settings)
+        url = settings.resolved_database_url
+        if not url.startswith("postgresql"):
+            yield local_backplane(settings)
+            return
+        notify = PostgresDoorbell(url, fallback_poll=settings.event_poll_seconds)
+        await notify.start()
+        try:
+            yield Backplane(notify)
+        finally:
+            await notify.aclose()
         return
     bell = RedisDoorbell(settings.redis_url, fallback_poll=settings.event_poll_seconds)
     client = Redis.from_url(settings.redis_url, socket_connect_timeout=1.0)

@@ -1,6 +1,7 @@
-"""Two real `copilot serve` processes on one PostgreSQL database and one Redis: an SSE stream on worker B
-follows a turn that runs on worker A (the no-bell poll is set to 30 s, so only the doorbell can deliver it in
-time), and a policy activation on A applies to B's very next gateway decision."""
+"""Two real `copilot serve` processes on one PostgreSQL database, with Redis as the doorbell and without it
+(Postgres LISTEN/NOTIFY): an SSE stream on worker B follows a turn that runs on worker A (the no-bell poll is
+set to 30 s, so only the doorbell can deliver it in time), and a policy activation on A applies to B's very
+next gateway decision."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from copilot.auth import mint_token
 from copilot.principal import Principal, Role
 from tests.api.support import SECRET
 from tests.crash.harness import Server
+from tests.databases import postgres_database, redis_server
 
 pytestmark = pytest.mark.postgres
 
@@ -21,21 +23,24 @@ PROMPT = 0.5
 CUSTOMER = "demo_customer_0001"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["redis", "notify"])
 def workers(
-    postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[Server]]:
     root = tmp_path_factory.mktemp("workers")
-    env = {"COPILOT_REDIS_URL": redis_url, "COPILOT_EVENT_POLL_SECONDS": "30"}
+    env = {"COPILOT_EVENT_POLL_SECONDS": "30"}
+    if request.param == "redis":
+        env["COPILOT_REDIS_URL"] = redis_server()
     started: list[Server] = []
-    try:
-        for name in ("a", "b"):  # one after the other: the first one seeds the database
-            started.append(Server(root / name, database_url=postgres_url, extra_env=env))
-            started[-1].start()
-        yield started
-    finally:
-        for worker in started:  # cleanup, not a shutdown test (tests/crash/test_shutdown.py is one)
-            worker.kill()
+    with postgres_database() as url:  # a database per doorbell: the policy test changes the policy
+        try:
+            for name in ("a", "b"):  # one after the other: the first one seeds the database
+                started.append(Server(root / name, database_url=url, extra_env=env))
+                started[-1].start()
+            yield started
+        finally:
+            for worker in started:  # cleanup, not a shutdown test (tests/crash/test_shutdown.py is one)
+                worker.kill()
 
 
 def _auth(role: Role, user: str) -> dict[str, str]:
