@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import pytest
 
@@ -22,14 +23,18 @@ def test_malformed_model_spec_is_a_configuration_error(pack: Pack) -> None:
     assert caught.value.code is ErrorCode.CONFIGURATION
 
 
-@pytest.mark.skipif(importlib.util.find_spec("langchain_openai") is not None, reason="extra is installed")
-def test_missing_extra_says_what_to_install(pack: Pack) -> None:
+def test_missing_extra_says_what_to_install(pack: Pack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(
+        sys.modules, "langchain_openai", None
+    )  # None in sys.modules: the import raises ImportError
     with pytest.raises(CopilotError, match=r"support-copilot\[openai\]"):
         make_chat_model(Settings(model="openai:gpt-4o-mini"), pack)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("langchain") is not None, reason="langchain is installed")
-def test_unknown_provider_is_a_configuration_error(pack: Pack) -> None:
+def test_unknown_provider_is_a_configuration_error(pack: Pack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(
+        sys.modules, "langchain.chat_models", None
+    )  # without langchain, whether or not it is here
     with pytest.raises(CopilotError, match="Unknown model provider"):
         make_chat_model(Settings(model="nosuch:model"), pack)
 
