@@ -12,7 +12,8 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessag
 
 from copilot.llm.replying import ReplyingChatModel
 
-ANSWER = "Your order {order_id} is pending; it will ship soon. Anything else I can help with today?"
+ANSWER = "Your order {order_id} is pending. Anything else I can help with today?"
+"""Grounded in the order it read (copilot/agent/grounding.py): the bench times a passing answer."""
 _ids = itertools.count(1)
 
 

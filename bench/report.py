@@ -9,6 +9,7 @@ from rich.table import Table
 
 from bench.fanout import GOAL_P95_MS, FanoutResult
 from bench.gateway import GatewayResultSet
+from bench.grounding import GOAL as GROUNDING_GOAL
 from bench.http import QUESTIONS, SERVERS, HttpResult
 from bench.run import Report
 from bench.stats import Stats
@@ -157,10 +158,26 @@ def details(report: Report) -> list[str]:
     return lines
 
 
+def grounding_line(report: Report) -> str:
+    turn = report.turns[0]
+    share = report.grounding.share(turn.ours.mean_ms)
+    return (
+        f"grounding checks: {report.grounding.check.mean_ms:.3f} ms per answer (p95 {report.grounding.check.p95_ms:.3f}) "
+        f"= {share:.1%} of a turn ({turn.saver}, {turn.ours.mean_ms:.1f} ms; goal ≤ {GROUNDING_GOAL:.0%}: "
+        f"{_met(share <= GROUNDING_GOAL)})"
+    )
+
+
 def summary(report: Report) -> list[str]:
     gw = report.gateway
     lines = [*(turn_line(t) for t in report.turns), decision_line(gw), call_line(gw), live_line(gw)]
-    return [*lines, fanout_line(report.fanout), *http_lines(report.http), telemetry_line(report.telemetry)]
+    return [
+        *lines,
+        fanout_line(report.fanout),
+        *http_lines(report.http),
+        telemetry_line(report.telemetry),
+        grounding_line(report),
+    ]
 
 
 def render(report: Report, console: Console) -> None:
@@ -208,6 +225,10 @@ def to_json(report: Report) -> dict[str, Any]:
             "local": report.fanout.local.to_dict(),
             "poll_seconds": report.fanout.poll_seconds,
             "goal_p95_ms": GOAL_P95_MS,
+        },
+        "grounding": {
+            **report.grounding.check.to_dict(),
+            "share_of_turn": report.grounding.share(report.turns[0].ours.mean_ms),
         },
         "http": http_json(report.http),
         "telemetry": {

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench.fanout import FanoutResult, run_fanout_bench
 from bench.gateway import GatewayResultSet, run_gateway_bench
+from bench.grounding import GroundingResult, run_grounding_bench
 from bench.http import DatabaseUrls, HttpBudget, HttpResult, run_http_bench
 from bench.system import open_demo
 from bench.telemetry import TelemetryResult, run_telemetry_bench
@@ -54,16 +55,18 @@ class Report:
     quick: bool
     fanout: FanoutResult
     telemetry: TelemetryResult
+    grounding: GroundingResult
 
 
 async def _turns(
     workdir: Path, budget: Budget
-) -> tuple[tuple[TurnResult, ...], GatewayResultSet, FanoutResult, TelemetryResult]:
+) -> tuple[tuple[TurnResult, ...], GatewayResultSet, FanoutResult, TelemetryResult, GroundingResult]:
     system = await asyncio.to_thread(open_demo, workdir)
     try:
         memory = await run_turn_bench(system, "in-memory", budget.turn_iterations, budget.turn_warmup)
         sqlite = await run_turn_bench(system, "sqlite", budget.sqlite_iterations, budget.sqlite_warmup)
         telemetry = await run_telemetry_bench(system, budget.sqlite_iterations, budget.sqlite_warmup)
+        grounding = await run_grounding_bench(system, budget.turn_iterations, budget.turn_warmup)
         gateway = run_gateway_bench(
             system,
             iterations=budget.decision_iterations,
@@ -75,15 +78,15 @@ async def _turns(
     finally:
         system.engine.dispose()
     fanout = await run_fanout_bench(workdir, appends=budget.fanout_appends, window=budget.fanout_window)
-    return (memory, sqlite), gateway, fanout, telemetry
+    return (memory, sqlite), gateway, fanout, telemetry, grounding
 
 
 def collect(budget: Budget, *, quick: bool = False, database_urls: DatabaseUrls | None = None) -> Report:
     """Run every benchmark in a fresh temporary data directory (the HTTP one on `database_urls`, default
     SQLite files there)."""
     with tempfile.TemporaryDirectory(prefix="copilot-bench-") as tmp:
-        turns, gateway, fanout, telemetry = asyncio.run(_turns(Path(tmp), budget))
+        turns, gateway, fanout, telemetry, grounding = asyncio.run(_turns(Path(tmp), budget))
         http = run_http_bench(
             Path(tmp) / "http", budget.http, database_urls or {"copilot": None, "bare": None}
         )
-    return Report(turns, gateway, http, quick, fanout, telemetry)
+    return Report(turns, gateway, http, quick, fanout, telemetry, grounding)

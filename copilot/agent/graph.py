@@ -23,7 +23,7 @@ from copilot.agent.handoff import handoff
 from copilot.agent.plan import make_plan
 from copilot.agent.retrieve import make_retrieve
 from copilot.agent.state import SupportState
-from copilot.agent.validate import validate
+from copilot.agent.validate import make_validate
 from copilot.telemetry.tracing import traced_node
 
 SupportGraph = CompiledStateGraph[SupportState, None, SupportState, SupportState]
@@ -79,7 +79,7 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[str] | None =
     nodes = {
         "guard": make_guard(deps.max_input_chars), "retrieve": make_retrieve(deps.retriever, deps.k),
         "plan": make_plan(deps), "act": make_act(deps.gateway, deps.repeat_limit, deps.budget.tool_calls),
-        "confirm": confirm, "execute": make_execute(deps.gateway), "validate": validate, "handoff": handoff,
+        "confirm": confirm, "execute": make_execute(deps.gateway), "validate": make_validate(deps.tools), "handoff": handoff,
     }  # fmt: skip
     for name, node in nodes.items():
         builder.add_node(name, traced_node(name, node))  # a span per node when the turn is traced

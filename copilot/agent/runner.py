@@ -64,21 +64,35 @@ def _delta(chunk: Any) -> dict[str, Any] | None:
     return {"text": message.text, "message_id": message.id}
 
 
+def _passed(held: list[dict[str, Any]], completed: dict[str, Any]) -> list[dict[str, Any]]:
+    """The held deltas of the answer validate passed (the last model message, when its text is the answer);
+    earlier drafts, text beside tool calls and a handed-off turn's drafts are never sent."""
+    if completed.get("handoff") or not held:
+        return []
+    last = [d for d in held if d["message_id"] == held[-1]["message_id"]]
+    return last if "".join(d["text"] for d in last).strip() == str(completed.get("text", "")).strip() else []
+
+
 async def _stream(
     graph: Pregel[Any, Any, Any, Any], payload: Any, config: RunnableConfig, sink: EventSink, *,
     turn_id: str, durability: Durability, writes: list[str],
 ) -> TurnStatus:  # fmt: skip
     status: TurnStatus = "completed"
     may_wait = payload is None or isinstance(payload, Command)  # a resume may reach the next pending preview
+    held: list[dict[str, Any]] = []  # the answer's text, until validate passes it (message.completed)
     async for mode, chunk in graph.astream(
         payload, config, stream_mode=["messages", "custom"], durability=durability
     ):
         if mode == "messages":
             delta = _delta(chunk)
             if delta:
-                await sink.emit("message.delta", delta, turn_id=turn_id)
+                held.append(delta)
         elif mode == "custom":
             event = cast(Event, chunk)
+            if event["type"] == "message.completed":
+                for passed in _passed(held, event["data"]):
+                    await sink.emit("message.delta", passed, turn_id=turn_id)
+                held.clear()
             await sink.emit(event["type"], event["data"], turn_id=turn_id)
             if event["type"] == "handoff.requested":
                 status = "handoff"

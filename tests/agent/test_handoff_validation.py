@@ -31,14 +31,15 @@ async def test_user_asking_for_a_human_hands_off_without_the_model(harness: Make
 async def test_bad_citation_is_repaired_once(harness: MakeHarness) -> None:
     h = harness(
         AIMessage(content="Returns take 30 days [made-up#7]."),
-        AIMessage(content="Returns are accepted for 30 days [returns-policy#1]."),
+        AIMessage(content="Items can be returned within 30 days of delivery [returns-policy#1]."),
     )
     sink = await h.say("How long do I have to return something?")
 
     note = h.model.prompts[1][-1]
     assert isinstance(note, HumanMessage) and "[made-up#7]" in note.text
     streamed = sink.of("message.delta")
-    assert len({d["message_id"] for d in streamed}) == 2  # the client can drop the rejected answer
+    assert "".join(d["text"] for d in streamed) == "Items can be returned within 30 days of delivery [returns-policy#1]."
+    assert "made-up" not in str(sink.events)  # the rejected answer never reached the customer
     completed = sink.of("message.completed")
     assert [c["citations"] for c in completed] == [
         [{"id": "returns-policy#1", "title": "Returns and refunds"}]
@@ -89,3 +90,14 @@ async def test_endless_tool_loop_fails_the_turn_cleanly(harness: MakeHarness) ->
     assert error["code"] == "turn_budget_exceeded" and error["handoff"] == "offered"
     assert error["message"].startswith("The assistant needed too many steps")
     assert sink.events[-1][1] == {"status": "failed"}
+
+
+async def test_a_claimed_action_that_never_ran_is_not_streamed_and_hands_off(harness: MakeHarness) -> None:
+    claim = "Done! Your order is now cancelled and refunded."
+    h = harness(AIMessage(content=claim), AIMessage(content=claim))
+    sink = await h.say("cancel my order")
+    assert claim not in str(sink.of("message.delta")) and claim not in str(sink.of("message.completed"))
+    handoff = sink.of("handoff.requested")[0]
+    assert handoff["reason"] == "validation_failed" and "no such change was executed" in handoff["summary"]
+    note = h.model.prompts[1][-1]
+    assert isinstance(note, HumanMessage) and "no such change was executed" in note.text  # the one repair

@@ -1,0 +1,101 @@
+"""Grounding catches fabrication: invented facts (with or without a citation), invented numbers, and claims
+of actions the gateway did not execute; grounded answers pass."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from copilot.agent.grounding import Evidence, coverage, numbers, problems
+from copilot.agent.grounding_data import passage_cases, read_articles, record_cases, split
+from copilot.settings import PROJECT_ROOT
+
+REFUNDS = "Refunds go back to the original payment method within 5-7 business days."
+SHIPPING = "Standard shipping takes 3 to 5 business days; express shipping takes 1 to 2 business days."
+ORDER = json.dumps(
+    {"order_id": "#W0000001", "status": "pending", "items": [{"name": "T-Shirt", "price": 44.2}]}
+)
+
+
+def evidence(
+    results: tuple[str, ...] = (),
+    executed: frozenset[str] = frozenset(),
+    writes: frozenset[str] = frozenset(),
+) -> Evidence:
+    return Evidence({"refund-policy#1": REFUNDS, "shipping#1": SHIPPING}, results, executed, writes=writes)
+
+
+def test_grounded_answers_pass() -> None:
+    assert (
+        problems(
+            "Refunds go back to the original payment method within 5-7 business days [refund-policy#1].",
+            evidence(),
+        )
+        == []
+    )
+    assert (
+        problems("Order #W0000001 is pending. It contains T-Shirt. Anything else?", evidence((ORDER,))) == []
+    )
+    assert problems("Which order would you like to cancel?", evidence()) == []
+
+
+def test_an_invented_fact_without_a_citation_is_caught() -> None:
+    found = problems("We also give a lifetime warranty on every product we sell.", evidence())
+    assert found and "not supported" in found[0]
+
+
+def test_an_invented_fact_next_to_a_valid_citation_is_caught() -> None:
+    text = "Refunds go back to the original payment method [refund-policy#1]. Every refund includes a bonus voucher for your next purchase [refund-policy#1]."
+    found = problems(text, evidence())
+    assert len(found) == 1 and "bonus voucher" in found[0] and "passages it cites" in found[0]
+
+
+def test_invented_numbers_are_caught() -> None:
+    found = problems("Order #W0000001 is pending and costs $59.99.", evidence((ORDER,)))
+    assert found and "59.99" in found[0]
+    assert problems("It costs $44.20.", evidence((ORDER,))) == []  # the same amount, written differently
+
+
+def test_claiming_an_action_that_did_not_execute_is_caught() -> None:
+    claim = "Done! Your order #W0000001 is now cancelled and refunded."
+    failed = problems(claim, evidence((ORDER,), executed=frozenset({"get_order_details"})))
+    assert failed and "no such change was executed" in failed[0]
+    assert (
+        problems(
+            claim,
+            evidence((ORDER,), frozenset({"cancel_pending_order"}), frozenset({"cancel_pending_order"})),
+        )
+        == []
+    )
+    returned = problems(
+        "I've returned the items.",
+        evidence((ORDER,), frozenset({"cancel_pending_order"}), frozenset({"cancel_pending_order"})),
+    )
+    assert returned  # a different kind of change than the one executed
+    assert problems("I haven't changed anything.", evidence()) == []
+
+
+def test_numbers_are_values() -> None:
+    assert numbers("$1,126.04 and 180.10, order #W0000001") >= {"1126.04", "180.1"}
+
+
+@given(st.sampled_from([REFUNDS, SHIPPING]), st.integers(0, 3))
+def test_a_sentence_taken_from_the_evidence_is_supported(passage: str, cut: int) -> None:
+    words = passage.split()
+    sentence = " ".join(words[cut:])
+    assert coverage(sentence, [passage]) == 1.0
+    assert problems(sentence, evidence()) == []
+
+
+def test_calibrated_threshold_separates_held_out_cases(shared_data: Path) -> None:
+    """The odd-numbered articles and τ²'s orders were not used to choose SUPPORT."""
+    from bench.calibrate_grounding import balanced_accuracy
+    from copilot.agent.grounding import SUPPORT
+
+    articles = split(read_articles(PROJECT_ROOT / "tools" / "retail" / "articles"), 1)
+    orders = list(json.loads((shared_data / "tau2-retail" / "db.json").read_text())["orders"].values())[:300]
+    cases = [*passage_cases(articles, articles), *record_cases(orders)]
+    assert balanced_accuracy(cases, SUPPORT) >= 0.9
