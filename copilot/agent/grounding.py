@@ -97,6 +97,15 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+def digit_runs(text: str) -> set[str]:
+    """Digits inside identifiers too ('gift_card_0000001' → '0000001'), for "the card ending in 0001"."""
+    return set(re.findall(r"\d{4,}", text))
+
+
+def _seen(number: str, seen: set[str]) -> bool:
+    return number in seen or (len(number) >= 4 and any(s.endswith(number) for s in seen))
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE.split(text.strip()) if s.strip()]
 
@@ -127,14 +136,14 @@ def problems(text: str, evidence: Evidence) -> list[str]:
     """What is wrong with the answer, one line per unsupported sentence (empty: grounded)."""
     found = []
     everything = [*evidence.passages.values(), *evidence.results]
-    numbers_seen = set().union(*(numbers(t) for t in [*everything, *evidence.said]))
+    numbers_seen = set().union(*(numbers(t) | digit_runs(t) for t in [*everything, *evidence.said]))
     for sentence in sentences(text):
         if sentence.endswith("?") or REQUEST.match(sentence):
             continue
         if claim := _claim_problem(sentence, evidence):
             found.append(f"{_quote(sentence)}: {claim}")
             continue
-        invented = sorted(numbers(CITATION.sub(" ", sentence)) - numbers_seen)
+        invented = sorted(n for n in numbers(CITATION.sub(" ", sentence)) if not _seen(n, numbers_seen))
         if invented:
             found.append(f"{_quote(sentence)}: {', '.join(invented)} appears in no tool result or passage")
             continue

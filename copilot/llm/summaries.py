@@ -85,8 +85,6 @@ def _order(order: Mapping[str, Any]) -> str:
     ]
     if tracking:
         text += f" Tracking number: {', '.join(str(t) for t in tracking)}."
-    elif status == "pending":
-        text += " It hasn't shipped yet, so it can still be changed or cancelled."
     return text
 
 

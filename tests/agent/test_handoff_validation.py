@@ -38,7 +38,10 @@ async def test_bad_citation_is_repaired_once(harness: MakeHarness) -> None:
     note = h.model.prompts[1][-1]
     assert isinstance(note, HumanMessage) and "[made-up#7]" in note.text
     streamed = sink.of("message.delta")
-    assert "".join(d["text"] for d in streamed) == "Items can be returned within 30 days of delivery [returns-policy#1]."
+    assert (
+        "".join(d["text"] for d in streamed)
+        == "Items can be returned within 30 days of delivery [returns-policy#1]."
+    )
     assert "made-up" not in str(sink.events)  # the rejected answer never reached the customer
     completed = sink.of("message.completed")
     assert [c["citations"] for c in completed] == [

@@ -124,7 +124,7 @@ def test_telemetry_benchmark_compares_on_with_off_in_the_same_run(run: Run) -> N
     assert telemetry["ratio"] == pytest.approx(telemetry["on"]["mean_ms"] / telemetry["off"]["mean_ms"])
     assert telemetry["durability"] == DURABILITY
     assert telemetry["spans_per_turn"] > 10  # turn, nodes, gateway stages, retrieval, model calls
-    assert run.data["summary"][-1].startswith("turn with metrics + tracing (sqlite")
+    assert run.data["summary"][-2].startswith("turn with metrics + tracing (sqlite")  # then grounding
 
 
 def test_synthetic_rules_are_distinct_and_span_tenants() -> None:

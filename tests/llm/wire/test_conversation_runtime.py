@@ -20,7 +20,7 @@ from tests.llm.wire.conversation import PENDING, Chat, completed, copilot_on, er
 
 
 async def test_fallback_model_answers_when_the_primary_is_down(tmp_path: Path) -> None:
-    backup = Script([Reply(text="The backup model answers.")])
+    backup = Script([Reply(text="The backup model answers: how can I help?")])
     with WireServer(openai_app(backup)) as second:
         primary = Script([Fail(503), Fail(503)])
         fallbacks = f"openai:backup@{second.url}/v1"
@@ -28,7 +28,9 @@ async def test_fallback_model_answers_when_the_primary_is_down(tmp_path: Path) -
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:
                 frames = await (await Chat(client).start()).say("hello")
     assert completed(frames) == "completed"
-    assert [f.data["text"] for f in frames if f.event == "message.completed"] == ["The backup model answers."]
+    assert [f.data["text"] for f in frames if f.event == "message.completed"] == [
+        "The backup model answers: how can I help?"
+    ]
     primary.assert_consumed()
     backup.assert_consumed()
     assert second.log.requests[0].model == "backup"
