@@ -95,7 +95,7 @@ class Policy:
         tool = intent.target if intent and intent.route == "tool" and intent.target in bound else None
         unavailable = intent is not None and intent.route == "tool" and intent.target not in bound
         guest = ctx.principal.get("role") == "guest"
-        if unavailable or (tool is not None and guest and _about_records(bound[tool])):
+        if guest and (unavailable or (tool is not None and _about_records(bound[tool]))):
             # no account tools here (a guest): the help center answers unless a record is named; else "sign in"
             found = None if _names_record(text) else answer(text, ctx.passages)
             reply = found.text if found else SIGN_IN
