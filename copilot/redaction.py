@@ -92,10 +92,28 @@ def install_log_redaction() -> None:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         try:
-            record.msg, record.args = redact_text(record.getMessage()), None
+            _redact_record(record)
         except Exception:  # a record whose arguments do not format: leave it to logging's own error report
             return record
         return record
 
     _installed.append(factory)
     logging.setLogRecordFactory(factory)
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    """Redact in place, keeping the record's shape when possible: formatters such as uvicorn's access log
+    unpack `record.args`, so arguments are redacted one by one; only when that is not enough (a secret made of
+    the message and an argument together) the record becomes its redacted message without arguments."""
+    message = record.getMessage()
+    redacted = redact_text(message)
+    if redacted == message:
+        return
+    if isinstance(record.args, tuple) and isinstance(record.msg, str):
+        msg = redact_text(record.msg)
+        arguments = tuple(redact_text(a) if isinstance(a, str) else a for a in record.args)
+        formatted = msg % arguments if arguments else msg
+        if redact_text(formatted) == formatted:
+            record.msg, record.args = msg, arguments
+            return
+    record.msg, record.args = redacted, ()

@@ -90,6 +90,23 @@ def test_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
     assert caplog.records[-1].getMessage() == "refund gift_card_***0001 to a***@shop.io"
 
 
+def test_uvicorn_access_lines_keep_their_arguments() -> None:
+    """uvicorn's access formatter unpacks the record's arguments: redaction keeps them a tuple."""
+    from uvicorn.logging import AccessFormatter
+
+    install_log_redaction()
+    formatter = AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s", use_colors=False)
+    for path, shown in [
+        ("/v1/health", "/v1/health"),
+        ("/v1/x?email=ann.lee@shop.io", "/v1/x?email=a***@shop.io"),
+    ]:
+        record = logging.getLogRecordFactory()(
+            "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+            ("127.0.0.1:5000", "GET", path, "1.1", 200), None,
+        )  # fmt: skip
+        assert formatter.format(record) == f"127.0.0.1:5000 GET {shown} HTTP/1.1 200 OK"
+
+
 def _reasons(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return [r for (r,) in conn.execute(select(audit_log.c.reason)) if r]
