@@ -17,8 +17,7 @@ _ERRORS = {
     "not_found": "I couldn't find that: {message} Could you double-check the number?",
     "precondition_failed": "I couldn't do that: {message}",
     "not_executed": "Nothing was changed: {message}",
-    "approval_pending": "Thanks, you confirmed it. Because of the amount, a supervisor must approve it before "
-    "anything changes; you will see the outcome right here.",
+    "approval_pending": "Thanks, you confirmed it. {message}",  # the gateway's words: grounded in its result
     "approval_rejected": "A supervisor declined this change, so nothing was changed. A human agent can help.",
 }
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from copilot.agent.grounding import Evidence, coverage, numbers, problems
 from copilot.agent.grounding_data import passage_cases, read_articles, record_cases, split
+from copilot.llm.summaries import summarize
 from copilot.settings import PROJECT_ROOT
 
 REFUNDS = "Refunds go back to the original payment method within 5-7 business days."
@@ -99,3 +100,20 @@ def test_calibrated_threshold_separates_held_out_cases(shared_data: Path) -> Non
     orders = list(json.loads((shared_data / "tau2-retail" / "db.json").read_text())["orders"].values())[:300]
     cases = [*passage_cases(articles, articles), *record_cases(orders)]
     assert balanced_accuracy(cases, SUPPORT) >= 0.9
+
+
+WORDS = ("change", "supervisor's", "approval", "limit", "outcome", "order", "amount", "waits", "appear")
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=3, max_size=12))
+def test_the_offline_models_waiting_for_approval_answer_is_grounded_in_the_gateways_result(
+    words: list[str],
+) -> None:
+    """Regression: the summary of an approval_pending result used its own words ("Because of the amount, a
+    supervisor must approve it…"); grounding rejected it, the repair re-ran the request and left a second,
+    pending preview beside the approved one. The summary restates the gateway's message, so it is grounded."""
+    message = " ".join(words).capitalize() + "."
+    body = json.dumps({"ok": False, "error": {"code": "approval_pending", "message": message}})
+    text = summarize("cancel_pending_order", body, "write")
+    assert message in text
+    assert problems(text, Evidence({}, (body,), frozenset())) == []
