@@ -1,11 +1,14 @@
 """The policy admin console in real Chromium against a live server: an admin takes `cancel_pending_order` away
-from customers (the simulator shows deny on the unsaved rules), saves, a customer's next cancel request is denied;
-the admin rolls back and it is allowed again. Plus: admins only, edit conflicts, keyboard tabs, audit filters."""
+from customers (the simulator shows deny on the unsaved rules) and saves; the customer's model is no longer
+offered the tool (no call, an answer in words) and a preview seen before the save is refused when confirmed;
+the admin rolls back and the tool is offered and works again. Plus: admins only, edit conflicts, keyboard
+tabs, audit filters."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,18 +30,54 @@ CANCEL_RULE = "p, customer, *, cancel_pending_order, call, allow"
 TIMEOUT_MS = 15_000
 
 
-def cancel_request(server: LiveServer) -> list[str]:
-    """A customer asks (in a new conversation, over HTTP + SSE) to cancel their pending order; the outcomes of
-    the gateway for cancel_pending_order in that turn (`tool.preview` = allowed, `tool.denied` = refused)."""
-    with httpx.Client(base_url=server.url, headers=server.headers("customer", CUSTOMER), timeout=30) as http:
-        cid = http.post("/v1/conversations").raise_for_status().json()["id"]
-        sent = http.post(
-            f"/v1/conversations/{cid}/messages",
-            json={"text": f"Please cancel order {ORDER}, I no longer need it."},
+@dataclass
+class Turn:
+    """One turn of a customer's conversation: the gateway outcomes for cancel_pending_order (`tool.preview` =
+    offered and allowed, `tool.denied` = refused, `tool.executed` = done), the preview's id, the answer text."""
+
+    outcomes: list[str]
+    preview_id: str | None
+    answer: str
+
+
+class Customer:
+    """The customer's side over HTTP + SSE: a new conversation per `ask_to_cancel`; `confirm` approves a
+    preview (in the conversation it came from) the way the widget's Confirm button does."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.http = httpx.Client(
+            base_url=server.url, headers=server.headers("customer", CUSTOMER), timeout=30
         )
+        self.agent = server.headers("agent", "alice")
+        self.conversations: dict[str, str] = {}  # preview id -> conversation id
+        self.last: dict[str, int] = {}  # conversation id -> last event id seen
+
+    def ask_to_cancel(self) -> Turn:
+        cid = self.http.post("/v1/conversations").raise_for_status().json()["id"]
+        text = f"Please cancel order {ORDER}, I no longer need it."
+        turn = self._turn(cid, "messages", {"text": text})
+        if turn.preview_id:
+            self.conversations[turn.preview_id] = cid
+        return turn
+
+    def confirm(self, preview_id: str) -> Turn:
+        body = {"preview_id": preview_id, "approve": True}
+        return self._turn(self.conversations[preview_id], "confirmations", body)
+
+    def order_status(self) -> str:
+        """The order's status as an agent reads it through the gateway (a staff tool)."""
+        cid = next(iter(self.last))
+        body = {"tool": "get_order_details", "arguments": {"order_id": ORDER}}
+        read = self.http.post(f"/v1/conversations/{cid}/agent-tools", json=body, headers=self.agent)
+        assert read.status_code == 200 and read.json()["outcome"] == "executed", read.text
+        return str(read.json()["result"]["status"])
+
+    def _turn(self, cid: str, path: str, body: dict[str, object]) -> Turn:
+        sent = self.http.post(f"/v1/conversations/{cid}/{path}", json=body)
         assert sent.status_code == 202, sent.text
         frames: list[Sse] = []
-        with http.stream("GET", f"/v1/conversations/{cid}/events") as stream:
+        resume = {"Last-Event-ID": str(self.last.get(cid, 0))}
+        with self.http.stream("GET", f"/v1/conversations/{cid}/events", headers=resume) as stream:
             block = ""
             for line in stream.iter_lines():
                 if line:
@@ -48,8 +87,19 @@ def cancel_request(server: LiveServer) -> list[str]:
                 block = ""
                 if frames and frames[-1].event == "turn.completed":
                     break
-    kinds = {"tool.preview", "tool.denied", "tool.executed", "tool.invalid", "tool.error"}
-    return [f.event for f in frames if f.event in kinds and f.data.get("tool") == "cancel_pending_order"]
+        self.last[cid] = frames[-1].id
+        kinds = {"tool.preview", "tool.denied", "tool.executed", "tool.invalid", "tool.error"}
+        mine = [f for f in frames if f.event in kinds and f.data.get("tool") == "cancel_pending_order"]
+        previews = [f.data["preview_id"] for f in mine if f.event == "tool.preview"]
+        answers = [str(f.data["text"]) for f in frames if f.event == "message.completed"]
+        return Turn([f.event for f in mine], previews[0] if previews else None, " ".join(answers))
+
+
+@pytest.fixture
+def customer(live_server: LiveServer) -> Iterator[Customer]:
+    client = Customer(live_server)
+    yield client
+    client.http.close()
 
 
 @pytest.fixture
@@ -131,6 +181,7 @@ def roll_back_to_v1(page: Page, artifacts: Path) -> None:
 
 
 def audit_shows_changes_and_the_denial(page: Page, artifacts: Path) -> None:
+    """The three policy changes, and the one denial: the stale preview confirmed on v2."""
     page.get_by_role("tab", name="Audit log").click()
     changes = page.locator("#changes-table tbody tr")
     changes.nth(2).wait_for()
@@ -146,27 +197,35 @@ def audit_shows_changes_and_the_denial(page: Page, artifacts: Path) -> None:
 
 
 def test_revoke_simulate_save_deny_then_roll_back(
-    page: Page, live_server: LiveServer, artifacts: Path
+    page: Page, live_server: LiveServer, customer: Customer, artifacts: Path
 ) -> None:
     errors = console_errors(page)
     sign_in(page, live_server)
     active_version(page, 1)
     assert page.get_by_label("customer cancel_pending_order: allow").is_visible()
     page.screenshot(path=artifacts / "admin-roles.png", full_page=True)
-    assert cancel_request(live_server) == ["tool.preview"]
+    assert customer.ask_to_cancel().outcomes == ["tool.preview"]
 
     remove_and_validate(page, artifacts)
     simulate_active_then_proposed(page, artifacts)
-    assert cancel_request(live_server) == ["tool.preview"]  # nothing saved yet
+    seen_before = customer.ask_to_cancel()  # nothing saved yet: offered, previewed, not yet confirmed
+    assert seen_before.outcomes == ["tool.preview"] and seen_before.preview_id
 
     save(page, "no self-service cancels", 2)
     assert (
         page.get_by_label("customer cancel_pending_order: no rule, denied").count() == 1
     )  # the roles table follows
-    assert cancel_request(live_server) == ["tool.denied"]  # the customer's next cancel request
+    revoked = customer.ask_to_cancel()  # the model is no longer offered the tool: no call, an answer in words
+    assert revoked.outcomes == [] and revoked.preview_id is None and revoked.answer.strip()
+    stale = customer.confirm(seen_before.preview_id)  # a call still attempted: the gateway refuses it on v2
+    assert stale.outcomes == ["tool.denied"]
+    assert customer.order_status() == "pending"
 
     roll_back_to_v1(page, artifacts)
-    assert cancel_request(live_server) == ["tool.preview"]  # allowed again
+    back = customer.ask_to_cancel()  # offered again
+    assert back.outcomes == ["tool.preview"] and back.preview_id
+    assert customer.confirm(back.preview_id).outcomes == ["tool.executed"]  # and it works again
+    assert customer.order_status() == "cancelled"
     audit_shows_changes_and_the_denial(page, artifacts)
     assert errors == []
 
