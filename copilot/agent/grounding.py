@@ -24,6 +24,9 @@ SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9#\"'(\[])")
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 NUMBER = re.compile(r"(?<![\w.])[#$]?\d[\d,]*(?:\.\d+)?")
 CITATION = re.compile(r"\[([^\[\]\s]+)\]")
+LEADING_CITATIONS = re.compile(r"^(?:\[[^\[\]\s]+\]\s*)+")
+"""Markers placed after a sentence's full stop ("… days. [refund-policy#1]"): they cite that sentence."""
+QUOTED = re.compile(r"“([^”]*)”|\"([^\"]*)\"")
 # fmt: off
 STOP = frozenset((
     "a", "an", "the", "and", "or", "but", "if", "then", "so", "to", "of", "in", "on", "at", "for", "with",
@@ -107,7 +110,32 @@ def _seen(number: str, seen: set[str]) -> bool:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCE.split(text.strip()) if s.strip()]
+    """The text's sentences, each with the citation markers that follow its full stop."""
+    found: list[str] = []
+    for piece in (p.strip() for p in SENTENCE.split(text.strip())):
+        lead = LEADING_CITATIONS.match(piece)
+        if lead and found:
+            found[-1] = f"{found[-1]} {lead.group(0).strip()}"
+        rest = piece[lead.end() :] if lead and found else piece
+        if rest:
+            found.append(rest)
+    return found
+
+
+def _words(text: str) -> str:
+    return " ".join(WORD.findall(text.lower().replace("’", "'")))
+
+
+def _unquote_said(sentence: str, said: Sequence[str]) -> str:
+    """The sentence without the customer's own words it quotes back ("You also asked: “…”"): repeating a
+    question is not a claim to support. A quote the customer never said stays and is checked."""
+    heard = [f" {_words(s)} " for s in said]
+
+    def drop(match: re.Match[str]) -> str:
+        quoted = _words(match.group(1) or match.group(2) or "")
+        return " " if quoted and any(f" {quoted} " in h for h in heard) else match.group(0)
+
+    return QUOTED.sub(drop, sentence)
 
 
 def coverage(sentence: str, evidence: Iterable[str]) -> float:
@@ -137,7 +165,7 @@ def problems(text: str, evidence: Evidence) -> list[str]:
     found = []
     everything = [*evidence.passages.values(), *evidence.results]
     numbers_seen = set().union(*(numbers(t) | digit_runs(t) for t in [*everything, *evidence.said]))
-    for sentence in sentences(text):
+    for sentence in (_unquote_said(s, evidence.said) for s in sentences(text)):
         if sentence.endswith("?") or REQUEST.match(sentence):
             continue
         if claim := _claim_problem(sentence, evidence):

@@ -117,3 +117,22 @@ def test_the_offline_models_waiting_for_approval_answer_is_grounded_in_the_gatew
     text = summarize("cancel_pending_order", body, "write")
     assert message in text
     assert problems(text, Evidence({}, (body,), frozenset())) == []
+
+
+def test_a_citation_after_the_full_stop_cites_that_sentence() -> None:
+    """The offline composer (and many models) write "… days. [id]": the marker belongs to the sentence
+    before it, not to the next one (which it used to make unsupported by "the passages it cites")."""
+    text = f"{REFUNDS} [refund-policy#1] Shipping takes 3 to 5 business days."
+    assert problems(text, evidence()) == []
+    invented = f"{REFUNDS} [refund-policy#1] Every refund includes a bonus voucher for your next purchase."
+    found = problems(invented, evidence())
+    assert len(found) == 1 and "bonus voucher" in found[0]
+
+
+def test_quoting_the_customer_back_is_not_a_claim() -> None:
+    said = ("How do returns work, and how long do refunds take?",)
+    base = Evidence({"refund-policy#1": REFUNDS}, (), frozenset(), said=said)
+    text = f"{REFUNDS} [refund-policy#1] You also asked: “how long do refunds take?”. Shall I go on?"
+    assert problems(text, base) == []
+    made_up = "You also asked: “whether every refund includes a bonus voucher for next time”."
+    assert problems(made_up, base)  # a quote the customer never said is checked like any sentence
