@@ -100,6 +100,11 @@ def _crash(rig: Rig, point: str | None, *, random_within: float = 0.6) -> bool:
     return rig.server.wait_dead(timeout=15)
 
 
+def _kinds(client: Client, cid: str) -> list[tuple[str, Any]]:
+    """What the turn did instead (event types, a handoff's reason), for a point that was never reached."""
+    return [(e["type"], e.get("reason")) for e in client.events(cid)]
+
+
 def _settle(client: Client, cid: str) -> list[dict[str, Any]]:
     events = client.wait_events(cid, settled, timeout=RECOVERY_SECONDS)
     assert events is not None, f"a turn of {cid} has no turn.completed after recovery"
@@ -171,7 +176,7 @@ def message_trial(rig: Rig, point: str | None) -> None:
         f"/v1/conversations/{cid}/messages", {"text": "How do returns work, and how long do refunds take?"}
     )
     died = _crash(rig, point, random_within=0.4)
-    assert point is None or died, f"armed point {point} was never reached"
+    assert point is None or died, f"armed point {point} was never reached: {_kinds(client, cid)}"
     _restart(rig)
     events = _settle(client, cid)
     (completed,) = of(events, "turn.completed")
@@ -188,7 +193,7 @@ def handoff_trial(rig: Rig, point: str | None) -> None:
     rig.server.arm(point)
     client.post(f"/v1/conversations/{cid}/messages", {"text": "I want to talk to a human agent please"})
     died = _crash(rig, point, random_within=0.4)
-    assert point is None or died, f"armed point {point} was never reached"
+    assert point is None or died, f"armed point {point} was never reached: {_kinds(client, cid)}"
     _restart(rig)
     events = _settle(client, cid)
     if of(events, "handoff.requested"):
