@@ -24,7 +24,7 @@ from tests.agent.world import CUSTOMER, World
 from tests.api.support import SECRET, OnceDecider, Sse, iter_sse, serve_in_thread, token
 
 SENTENCE = "Items can be returned within 30 days of delivery, and refunds go back to the original card. "
-ANSWER = SENTENCE * 12 + "[returns-policy#1]"
+ANSWER = SENTENCE * 12 + "[returns-policy#1] [returns-policy#2]"  # the last sentence cites both halves
 
 
 async def test_a_long_answer_streams_in_several_coalesced_deltas(tmp_path: Path) -> None:
