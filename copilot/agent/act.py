@@ -1,12 +1,14 @@
 """act: every tool call of the last model message goes through the gateway. Reads execute; writes come
 back as previews that wait for the human (their ToolMessage is added once decided); denials and invalid
 arguments go back to the model as tool results it can act on, including calls whose arguments did not even
-parse (`invalid_tool_calls`). The same call failing `repeat_limit` times in one turn ends in a handoff."""
+parse (`invalid_tool_calls`). The same call failing `repeat_limit` times in one turn ends in a handoff; a
+write is dry-run once per turn and never by a repair (copilot/agent/once.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Collection
 from typing import Any
 
 from langchain_core.messages import AIMessage, ToolCall, ToolMessage
@@ -15,6 +17,7 @@ from langchain_core.runnables import RunnableConfig
 from copilot.agent.deps import GatewayPort
 from copilot.agent.emit import emit
 from copilot.agent.hygiene import FAILED_OUTCOMES, invalid_result, signature
+from copilot.agent.once import refusal
 from copilot.agent.state import (
     TRANSFER_TOOL,
     ActionRecord,
@@ -108,7 +111,14 @@ def _over_budget(call: ToolCall) -> ToolMessage:
     )
 
 
-def make_act(gateway: GatewayPort, repeat_limit: int = 2, tool_budget: int | None = None) -> Any:
+def make_act(
+    gateway: GatewayPort,
+    repeat_limit: int = 2,
+    tool_budget: int | None = None,
+    writes: Collection[str] = (),
+) -> Any:
+    """`writes`: the names of the write tools (previewed once per turn, never by a repair)."""
+
     async def act(state: SupportState, config: RunnableConfig) -> dict[str, Any]:
         principal, conversation = principal_of(config), conversation_of(config)
         last = state["messages"][-1]
@@ -124,7 +134,11 @@ def make_act(gateway: GatewayPort, repeat_limit: int = 2, tool_budget: int | Non
             if n >= allowed:  # past the turn's tool-call budget: answered, not run
                 messages.append(_over_budget(call))
                 continue
+            if (refused := refusal(call, actions, writes, state.get("repairs", 0) > 0)) is not None:
+                messages.append(refused)
+                continue
             out, action = await _call(gateway, principal, call, conversation)
+            action["signature"] = signature(call["name"], call["args"])
             actions.append(action)
             if isinstance(out, ToolMessage):
                 messages.append(out)

@@ -76,9 +76,10 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[str] | None =
     """Compile the support graph. Without a checkpointer (LangGraph platform) the platform supplies one;
     interrupts (confirmations) need one."""
     builder = StateGraph(SupportState)
+    writes = frozenset(spec.name for spec in deps.tools if spec.side_effect == "write")
     nodes = {
         "guard": make_guard(deps.max_input_chars), "retrieve": make_retrieve(deps.retriever, deps.k),
-        "plan": make_plan(deps), "act": make_act(deps.gateway, deps.repeat_limit, deps.budget.tool_calls),
+        "plan": make_plan(deps), "act": make_act(deps.gateway, deps.repeat_limit, deps.budget.tool_calls, writes),
         "confirm": confirm, "execute": make_execute(deps.gateway), "validate": make_validate(deps.tools), "handoff": handoff,
     }  # fmt: skip
     for name, node in nodes.items():

@@ -28,6 +28,8 @@ class ActionRecord(TypedDict):
     outcome: str
     """executed | preview | denied | invalid | error | declined."""
     preview_id: NotRequired[str]
+    signature: NotRequired[str]
+    """Tool + canonical arguments (copilot/agent/hygiene.signature): the same change has the same one."""
 
 
 class PendingPreview(TypedDict):

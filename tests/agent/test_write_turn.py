@@ -164,3 +164,24 @@ async def test_malformed_resume_inside_the_graph_keeps_it_resumable(harness: Mak
     h.world.gateway.decide(CUSTOMER, preview_id, approve=True)
     sink = await h.resume(preview_id, approved=True)
     assert sink.types()[0] == "tool.executed" and h.world.executions() == 1
+
+
+async def test_the_same_change_twice_in_one_message_is_previewed_once(harness: MakeHarness) -> None:
+    args = {"order_id": PENDING, "reason": "no longer needed"}
+    twice = AIMessage(
+        content="",
+        tool_calls=[
+            {"name": "cancel_pending_order", "args": args, "id": "w1"},
+            {"name": "cancel_pending_order", "args": dict(reversed(args.items())), "id": "w2"},
+        ],
+    )
+    h = harness(twice, AIMessage(content="Cancelled."))
+    sink = await h.say(f"Cancel {PENDING}, cancel it!")
+    assert [p["call_id"] for p in sink.of("tool.preview")] == ["w1"]
+    preview_id = sink.of("tool.preview")[0]["preview_id"]
+    h.world.gateway.decide(CUSTOMER, preview_id, approve=True)
+    done = await h.resume(preview_id, approved=True)
+    assert done.events[-1][1] == {"status": "completed"} and h.world.executions() == 1
+    results = {m.tool_call_id: json.loads(m.text) for m in h.model.prompts[1] if isinstance(m, ToolMessage)}
+    assert results["w2"]["error"]["code"] == "already_handled"
+    assert results["w2"]["error"]["preview_id"] == preview_id
