@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from bench.servers import SECRET
 from bench.stats import Stats, summarize
 from bench.system import CUSTOMER, OWN_ORDER
 from copilot.auth import mint_token
+from copilot.serverprocess import free_port, wait_ready
 from copilot.settings import PROJECT_ROOT
 
 T = TypeVar("T")
@@ -83,15 +83,6 @@ class HttpResult:
         )
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def server_process(
     kind: ServerKind, workdir: Path, database_url: str | None, src: Path | None = None
@@ -99,7 +90,7 @@ def server_process(
     """Start `python -m bench.servers KIND`, wait for /healthz, stop it (SIGTERM: graceful) afterwards.
     Its output goes to `<workdir>/<kind>.log`, shown when it fails. With `src`, the server imports
     `copilot` from that checkout instead (e.g. main, for a before/after comparison)."""
-    port = _free_port()
+    port = free_port()
     data_dir = workdir / kind
     data_dir.mkdir(parents=True, exist_ok=True)
     options = [kind, "--port", str(port), "--data-dir", str(data_dir)]
@@ -115,7 +106,7 @@ def server_process(
         proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(proc, url, log_path)
+        wait_ready(url, proc, log_path, timeout=120, interval=0.1, name=f"bench {kind} server")
         yield Server(kind, proc.pid, url)
     except BaseException:
         print(
@@ -129,20 +120,6 @@ def server_process(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"bench server exited: {log_path.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"bench server at {url} did not become healthy")
 
 
 def check_turn(kind: Kind) -> Callable[[list[Frame]], None]:

@@ -15,16 +15,20 @@ unreachable) and long when it can.
 Topics and keys: "events" (conversation id: an event was appended), "turns" ("*" or a conversation id: a turn
 was queued), "policy" (tenant or "*": a policy version was activated). A ring of (topic, key) wakes the waiters
 of (topic, key) and of (topic, "*"); a ring of (topic, "*") wakes every waiter of the topic.
-`LocalDoorbell` rings within one process; `copilot.redis_doorbell.RedisDoorbell` across processes.
+`LocalDoorbell` rings within one process; `SharedDoorbell` is the skeleton of a bell that crosses processes
+(`copilot.redis_doorbell.RedisDoorbell`, `copilot.pg_doorbell.PostgresDoorbell` add only their transport).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import random
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Literal, Protocol, TypeVar
+from typing import ClassVar, Literal, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -33,6 +37,12 @@ TOPICS: tuple[Topic, ...] = ("events", "turns", "policy", "cancel")
 ANY = "*"
 DEFAULT_POLL_SECONDS = 1.0
 """How long a waiter sleeps before re-reading when no bell crosses processes (COPILOT_EVENT_POLL_SECONDS)."""
+CONNECTED_POLL_SECONDS = 5.0
+"""A shared bell's safety poll while its link is up (a ring can be missed around a reconnect)."""
+BACKOFF_MIN, BACKOFF_MAX = 0.05, 2.0
+"""A shared bell's reconnect and republish backoff (doubling, jittered)."""
+
+log = logging.getLogger(__name__)
 
 
 class Doorbell(Protocol):
@@ -140,6 +150,173 @@ class LocalDoorbell:
 
     async def aclose(self) -> None:
         self._signals.fire_all()
+
+
+class SharedDoorbell(ABC):
+    """A bell shared by every process on one transport. `ring` wakes local waiters at once and queues one
+    payload; a publisher task sends what is queued in one batch, and a failed batch stays queued and is retried
+    with backoff (identical rings queued meanwhile collapse into one). A listener task holds ONE link per
+    process and dispatches other processes' rings; while the link is down every waiter is woken and
+    `poll_seconds` is the short fallback poll, and linking up again wakes every waiter once more (for the rings
+    sent while it was away). The transport holds nothing: the database stays the source of truth.
+
+    A transport supplies `_payload`, `_publish`, `_listen` (which calls `_set_up(True)` once it hears rings)
+    `_open` and `_close`. `start()` on the loop that uses the bell."""
+
+    transport: ClassVar[str]
+    """Named in logs ("Redis", "Postgres")."""
+    down: ClassVar[tuple[type[Exception], ...]]
+    """The errors that mean the transport is unreachable."""
+
+    def __init__(self, *, origin: str, fallback_poll: float, connected_poll: float) -> None:
+        self.origin = origin
+        self._fallback, self._connected_poll = fallback_poll, connected_poll
+        self._signals = Signals()
+        self._pending: dict[str, None] = {}
+        self._kick = asyncio.Event()
+        self._up = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.links = 0
+        """How many times the listening link was (re)established."""
+
+    # -- Doorbell -------------------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._up.is_set()
+
+    @property
+    def poll_seconds(self) -> float:
+        return self._connected_poll if self.connected else self._fallback
+
+    def ring(self, topic: Topic, key: str) -> None:
+        self._signals.call(lambda: self._ring_here(topic, key), self._loop)
+
+    def signal(self, topic: Topic, key: str) -> asyncio.Event:
+        return self._signals.take(topic, key)
+
+    def _ring_here(self, topic: Topic, key: str) -> None:
+        self._signals.fire(topic, key)
+        self._pending[self._payload(topic, key)] = None
+        self._kick.set()
+
+    # -- the transport --------------------------------------------------------------------------------------
+    @abstractmethod
+    def _payload(self, topic: Topic, key: str) -> str:
+        """What one ring of (topic, key) queues for `_publish`."""
+
+    @abstractmethod
+    async def _publish(self, payloads: list[str]) -> None:
+        """Send a batch of queued payloads in one round trip; raise when it did not go out."""
+
+    @abstractmethod
+    async def _listen(self) -> None:
+        """Open the link, `_set_up(True)` once listening, dispatch with `_fire` until the link fails (raise)."""
+
+    @abstractmethod
+    async def _open(self) -> None:
+        """Before the tasks start (e.g. create a client)."""
+
+    @abstractmethod
+    async def _close(self) -> None:
+        """After the tasks stopped (e.g. close the publisher's connection)."""
+
+    def where(self) -> str:
+        """The transport as logs name it, without credentials."""
+        return self.transport
+
+    def _fire(self, topic: str, key: str) -> None:
+        """Wake the local waiters of a ring heard from another process."""
+        self._signals.fire(topic, key)
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    async def start(self, *, wait: float = 1.0) -> bool:
+        """Start publishing and listening; wait up to `wait` s for the link (False: still trying, waiters poll
+        every `fallback_poll` s meanwhile)."""
+        self._loop = asyncio.get_running_loop()
+        await self._open()
+        name = self.transport.lower()
+        self._tasks = [
+            asyncio.create_task(self._publish_loop(), name=f"{name} doorbell publisher"),
+            asyncio.create_task(self._listen_loop(), name=f"{name} doorbell listener"),
+        ]
+        up = await self.wait_connected(wait)
+        if not up:
+            log.warning("doorbell: %s not reachable yet; polling every %ss", self.where(), self._fallback)
+        return up
+
+    async def wait_connected(self, timeout: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._up.wait()
+        return self.connected
+
+    async def aclose(self) -> None:
+        """Flush queued rings (briefly), stop both tasks, close the transport, wake every waiter."""
+        if self._pending:
+            with contextlib.suppress(*self.down, TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await self._publish(self._take_pending())
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self._close()
+        self._set_up(False)
+
+    # -- publishing -----------------------------------------------------------------------------------------
+    def _take_pending(self) -> list[str]:
+        batch, self._pending = list(self._pending), {}
+        return batch
+
+    async def _publish_loop(self) -> None:
+        delay = BACKOFF_MIN
+        while True:
+            await self._kick.wait()
+            self._kick.clear()
+            batch = self._take_pending()
+            try:
+                await self._publish(batch)
+                delay = BACKOFF_MIN
+            except Exception as exc:  # mostly `down`; never let the publisher die
+                log.warning("doorbell: %s publish failed (%s); retrying in %.2fs", self.transport, exc, delay)
+                self._pending = {**dict.fromkeys(batch), **self._pending}
+                await _sleep_jittered(delay)
+                delay = min(BACKOFF_MAX, delay * 2)
+                self._kick.set()
+
+    # -- listening ------------------------------------------------------------------------------------------
+    async def _listen_loop(self) -> None:
+        delay = BACKOFF_MIN
+        while True:
+            before = self.links
+            try:
+                await self._listen()
+            except self.down as exc:
+                if self.connected:
+                    log.warning("doorbell: %s link lost (%s); polling until it is back", self.transport, exc)
+            except Exception:  # never let the listener die: waiters would poll forever
+                log.exception("doorbell: %s listener failed; reconnecting", self.transport)
+            finally:
+                self._set_up(False)
+            delay = BACKOFF_MIN if self.links != before else min(BACKOFF_MAX, delay * 2)
+            await _sleep_jittered(delay)
+
+    def _set_up(self, up: bool) -> None:
+        if up == self.connected:
+            return
+        if up:
+            self._up.set()
+            self.links += 1
+        else:
+            self._up.clear()
+        self._signals.fire_all()  # up: rings sent while away; down: switch to the short poll now
+
+
+async def _sleep_jittered(delay: float) -> None:
+    await asyncio.sleep(delay * random.uniform(0.5, 1.0))
 
 
 class EventNotifier:

@@ -1,21 +1,17 @@
-"""The doorbell over Redis pub/sub: rings cross processes in about a millisecond.
+"""The doorbell over Redis pub/sub: rings cross processes in about a millisecond. The batching, retries,
+fallback poll and wake-ups on a drop are `copilot.doorbell.SharedDoorbell`'s; this module is the transport.
 
-* `ring` wakes local waiters at once and queues one PUBLISH of `<prefix>:<topic>:<key>` (payload: this bell's
-  id, so its own echo is ignored). A publisher task sends what is queued in one pipelined round trip; a failed
-  batch stays queued and is retried with backoff (identical channels queued meanwhile collapse into one).
-* ONE subscriber connection per process, PSUBSCRIBEd to `<prefix>:*`, dispatches to the local waiters. It has
-  no hidden retries: when it drops (Redis restart, CLIENT KILL, network) every waiter is woken and
-  `poll_seconds` becomes the short fallback poll until it is subscribed again, with exponential backoff;
-  (re)subscribing wakes every waiter once more, for the rings sent while it was away.
+* A ring is one PUBLISH of `<prefix>:<topic>:<key>` (payload: this bell's id, so its own echo is ignored); a
+  batch goes out in one pipelined round trip.
+* ONE subscriber connection per process, PSUBSCRIBEd to `<prefix>:*`, with no hidden retries: it drops on a
+  Redis restart, CLIENT KILL or network failure. Idle for HEALTH_SECONDS it PINGs; silence for 3x that counts
+  as a lost connection.
 * Redis holds nothing: the database stays the source of truth and a lost ring costs one poll interval.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-import random
 import time
 import uuid
 from typing import Any
@@ -27,17 +23,11 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from copilot.doorbell import DEFAULT_POLL_SECONDS, Signals, Topic
-
-log = logging.getLogger(__name__)
+from copilot.doorbell import CONNECTED_POLL_SECONDS, DEFAULT_POLL_SECONDS, SharedDoorbell, Topic
 
 PREFIX = "copilot:bell"
-CONNECTED_POLL_SECONDS = 5.0
-"""Safety poll while subscribed (pub/sub is at-most-once; a drop is detected and handled separately)."""
-BACKOFF_MIN, BACKOFF_MAX = 0.05, 2.0
 HEALTH_SECONDS = 5.0
 """The subscriber PINGs Redis when idle this long; silence for 3x this counts as a lost connection."""
-_DOWN = (RedisError, OSError)
 
 
 def where(url: str) -> str:
@@ -46,16 +36,11 @@ def where(url: str) -> str:
     return f"{parts.hostname}:{parts.port or 6379}{parts.path}"
 
 
-def _next_backoff(delay: float) -> float:
-    return min(BACKOFF_MAX, delay * 2)
-
-
-async def _sleep_jittered(delay: float) -> None:
-    await asyncio.sleep(delay * random.uniform(0.5, 1.0))
-
-
-class RedisDoorbell:
+class RedisDoorbell(SharedDoorbell):
     """A `copilot.doorbell.Doorbell` shared by every process on one Redis. `start()` on the loop that uses it."""
+
+    transport = "Redis"
+    down = (RedisError, OSError)
 
     def __init__(
         self,
@@ -65,131 +50,45 @@ class RedisDoorbell:
         connected_poll: float = CONNECTED_POLL_SECONDS,
         prefix: str = PREFIX,
     ) -> None:
+        super().__init__(origin=uuid.uuid4().hex, fallback_poll=fallback_poll, connected_poll=connected_poll)
         self.url, self.prefix = url, prefix
-        self._fallback, self._connected_poll = fallback_poll, connected_poll
-        self.origin = uuid.uuid4().hex
-        self._signals = Signals()
-        self._pending: dict[str, None] = {}
-        self._kick = asyncio.Event()
-        self._up = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: list[asyncio.Task[None]] = []
         self._publisher: Redis | None = None
-        self.subscriptions = 0
-        """How many times the subscriber connection was (re)established."""
 
-    # -- Doorbell -------------------------------------------------------------------------------------------
     @property
     def subscriber_name(self) -> str:
         """CLIENT SETNAME of the subscriber connection (find it in CLIENT LIST)."""
         return f"copilot-doorbell-{self.origin[:12]}"
 
     @property
-    def connected(self) -> bool:
-        return self._up.is_set()
+    def subscriptions(self) -> int:
+        """How many times the subscriber connection was (re)established."""
+        return self.links
 
-    @property
-    def poll_seconds(self) -> float:
-        return self._connected_poll if self.connected else self._fallback
+    def where(self) -> str:
+        return f"Redis at {where(self.url)}"
 
-    def ring(self, topic: Topic, key: str) -> None:
-        self._signals.call(lambda: self._ring_here(topic, key), self._loop)
+    def _payload(self, topic: Topic, key: str) -> str:
+        return f"{self.prefix}:{topic}:{key}"
 
-    def signal(self, topic: Topic, key: str) -> asyncio.Event:
-        return self._signals.take(topic, key)
-
-    def _ring_here(self, topic: Topic, key: str) -> None:
-        self._signals.fire(topic, key)
-        self._pending[f"{self.prefix}:{topic}:{key}"] = None
-        self._kick.set()
-
-    # -- lifecycle ------------------------------------------------------------------------------------------
-    async def start(self, *, wait: float = 1.0) -> bool:
-        """Start publishing and subscribing; wait up to `wait` s for the subscription (False: still trying,
-        waiters poll every `fallback_poll` s meanwhile)."""
-        self._loop = asyncio.get_running_loop()
+    async def _open(self) -> None:
         self._publisher = Redis.from_url(
             self.url, socket_connect_timeout=1.0, client_name=f"{self.subscriber_name}-pub"
         )
-        self._tasks = [
-            asyncio.create_task(self._publish_loop(self._publisher), name="doorbell publisher"),
-            asyncio.create_task(self._listen_loop(), name="doorbell subscriber"),
-        ]
-        up = await self.wait_connected(wait)
-        if not up:
-            log.warning(
-                "doorbell: Redis at %s not reachable yet; polling every %ss", where(self.url), self._fallback
-            )
-        return up
 
-    async def wait_connected(self, timeout: float) -> bool:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self._up.wait()
-        return self.connected
-
-    async def aclose(self) -> None:
-        """Flush queued rings (briefly), stop both tasks, close the connections, wake every waiter."""
-        if self._pending and self._publisher is not None:
-            with contextlib.suppress(*_DOWN, TimeoutError):
-                async with asyncio.timeout(0.5):
-                    await self._publish(self._publisher, self._take_pending())
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+    async def _close(self) -> None:
         if self._publisher is not None:
             await self._publisher.aclose()
             self._publisher = None
-        self._set_up(False)
 
-    # -- publishing -----------------------------------------------------------------------------------------
-    def _take_pending(self) -> list[str]:
-        batch, self._pending = list(self._pending), {}
-        return batch
-
-    async def _publish(self, client: Redis, channels: list[str]) -> None:
-        async with client.pipeline(transaction=False) as pipe:
-            for channel in channels:
+    async def _publish(self, payloads: list[str]) -> None:
+        if self._publisher is None:
+            raise ConnectionError("the doorbell is not started")
+        async with self._publisher.pipeline(transaction=False) as pipe:
+            for channel in payloads:
                 pipe.publish(channel, self.origin)
             await pipe.execute()
 
-    async def _publish_loop(self, client: Redis) -> None:
-        delay = BACKOFF_MIN
-        while True:
-            await self._kick.wait()
-            self._kick.clear()
-            batch = self._take_pending()
-            try:
-                await self._publish(client, batch)
-                delay = BACKOFF_MIN
-            except Exception as exc:  # RedisError/OSError mostly; never let the publisher die
-                log.warning("doorbell: publish failed (%s); retrying in %.2fs", exc, delay)
-                self._pending = {**dict.fromkeys(batch), **self._pending}
-                await _sleep_jittered(delay)
-                delay = _next_backoff(delay)
-                self._kick.set()
-
-    # -- subscribing ----------------------------------------------------------------------------------------
-    async def _listen_loop(self) -> None:
-        delay = BACKOFF_MIN
-        while True:
-            before = self.subscriptions
-            try:
-                await self._listen_once()
-            except _DOWN as exc:
-                if self.connected:
-                    log.warning("doorbell: subscriber lost (%s); polling until Redis is back", exc)
-            except Exception:  # never let the subscriber die: waiters would poll forever
-                log.exception("doorbell: subscriber failed; reconnecting")
-            finally:
-                self._set_up(False)
-            delay = BACKOFF_MIN if self.subscriptions != before else _next_backoff(delay)
-            await _sleep_jittered(delay)
-
-    async def _listen_once(self) -> None:
+    async def _listen(self) -> None:
         client = Redis.from_url(
             self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=1.0, socket_keepalive=True,
             client_name=self.subscriber_name,
@@ -199,9 +98,9 @@ class RedisDoorbell:
             await self._subscribe(pubsub)
             await self._receive(pubsub)
         finally:
-            with contextlib.suppress(*_DOWN):
+            with contextlib.suppress(*self.down):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
-            with contextlib.suppress(*_DOWN):
+            with contextlib.suppress(*self.down):
                 await client.aclose()
 
     async def _receive(self, pubsub: PubSub) -> None:
@@ -230,14 +129,4 @@ class RedisDoorbell:
         channel = message["channel"]
         text = channel.decode() if isinstance(channel, bytes) else str(channel)
         topic, _, key = text[len(self.prefix) + 1 :].partition(":")
-        self._signals.fire(topic, key)
-
-    def _set_up(self, up: bool) -> None:
-        if up == self.connected:
-            return
-        if up:
-            self._up.set()
-            self.subscriptions += 1
-        else:
-            self._up.clear()
-        self._signals.fire_all()  # up: rings sent while away; down: switch to the short poll now
+        self._fire(topic, key)

@@ -5,7 +5,6 @@ An answer is irrelevant when it cites a help article or calls a tool; account to
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from copilot import jsonl
 from copilot.agent.runner import run_turn
 from copilot.errors import CopilotError, ErrorCode
 from copilot.events import EventType
@@ -60,21 +60,14 @@ def read_utterances(path: Path) -> list[str]:
     if not path.is_file():
         raise CopilotError(ErrorCode.NOT_FOUND, f"{path} does not exist; pass a file of utterances.")
     texts: list[str] = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
+    for lineno, line in jsonl.lines(path, comments=True):
+        if not line.startswith("{"):
+            texts.append(line)
             continue
-        if stripped.startswith("{"):
-            try:
-                record = json.loads(stripped)
-            except json.JSONDecodeError as exc:
-                raise CopilotError(
-                    ErrorCode.BAD_REQUEST, f"{path}:{lineno} is not valid JSON ({exc.msg})."
-                ) from exc
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise CopilotError(ErrorCode.BAD_REQUEST, f"{path}:{lineno} needs a string field `text`.")
-            stripped = record["text"]
-        texts.append(stripped)
+        record = jsonl.parse(line, f"{path}:{lineno}")
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise CopilotError(ErrorCode.BAD_REQUEST, f"{path}:{lineno} needs a string field `text`.")
+        texts.append(record["text"])
     if not texts:
         raise CopilotError(ErrorCode.BAD_REQUEST, f"{path} has no utterances.")
     return texts

@@ -22,6 +22,7 @@ from rich.progress import track
 from rich.table import Table
 from sqlalchemy import Engine, Text, select, type_coerce
 
+from copilot import jsonl
 from copilot.errors import CopilotError
 from copilot.gateway.gateway import Gateway
 from copilot.gateway.result import GatewayResult
@@ -46,9 +47,7 @@ class Verdict:
 def load_cases(path: Path) -> list[dict[str, Any]]:
     """Parse the JSONL file; a malformed line is a usage error naming the line."""
     cases: list[dict[str, Any]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, line in jsonl.lines(path):
         try:
             case = json.loads(line)
         except ValueError as exc:

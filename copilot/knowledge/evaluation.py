@@ -4,7 +4,6 @@ documents retrieved, beside plain bm25s over whole documents (the baseline), mea
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -14,6 +13,7 @@ from typing import Literal
 
 import bm25s
 
+from copilot import jsonl
 from copilot.errors import CopilotError, ErrorCode
 from copilot.knowledge.audience import EVERY_AUDIENCE
 from copilot.knowledge.chunks import Chunk
@@ -70,15 +70,7 @@ def clean_query(instructions: str) -> str:
 def load_tasks(path: Path, split: Split = "all") -> list[RetrievalTask]:
     """Tasks with `instructions` (the customer's scenario) and `required_documents`, in `split`."""
     tasks: list[RetrievalTask] = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CopilotError(
-                ErrorCode.BAD_REQUEST, f"{path}:{lineno} is not valid JSON ({exc.msg})."
-            ) from exc
+    for lineno, record in jsonl.records(path):
         if not isinstance(record, dict) or not isinstance(record.get("required_documents"), list):
             raise CopilotError(
                 ErrorCode.BAD_REQUEST,

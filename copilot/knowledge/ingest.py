@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
+from copilot import jsonl
 from copilot.errors import CopilotError, ErrorCode
 from copilot.knowledge.audience import (
     DEFAULT_INTERNAL_PREFIXES,
@@ -69,15 +69,7 @@ def load_path(path: Path, internal_prefixes: Sequence[str] = DEFAULT_INTERNAL_PR
 
 
 def _records(path: Path, text: str) -> Iterator[tuple[int, dict[str, object]]]:
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CopilotError(
-                ErrorCode.BAD_REQUEST, f"{path}:{lineno} is not valid JSON ({exc.msg}); fix that line."
-            ) from exc
+    for lineno, record in jsonl.records(path, text):
         if not isinstance(record, dict) or not isinstance(record.get("id"), str) or not record["id"]:
             raise CopilotError(
                 ErrorCode.BAD_REQUEST,

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from copilot import jsonl
 from copilot.errors import CopilotError, ErrorCode
 from copilot.events import EventType
 from copilot.principal import Principal
@@ -79,9 +80,7 @@ class AnswerReport:
 def load_questions(path: Path) -> list[Question]:
     """Parse QUESTIONS.jsonl; a bad line is a BAD_REQUEST naming the line and what to fix."""
     questions: list[Question] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, line in jsonl.lines(path):
         try:
             questions.append(Question.model_validate(json.loads(line)))
         except (ValueError, ValidationError, re.error) as exc:

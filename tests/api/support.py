@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +22,7 @@ from copilot.errors import CopilotError, ErrorCode
 from copilot.events import EventSink, EventType
 from copilot.gateway.result import Preview
 from copilot.principal import Principal, Role
+from copilot.serverprocess import free_port
 from copilot.turns import TurnRequest, TurnStatus
 
 SECRET = "test-secret-0123456789-0123456789-0123456789"
@@ -113,13 +113,6 @@ async def iter_sse(response: httpx.Response) -> AsyncIterator[Sse]:
             block, buffer = buffer.split("\n\n", 1)
             for frame in _frames([block]):
                 yield frame
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -11,8 +11,9 @@ import pytest
 from copilot.api.app import create_app
 from copilot.health import DataDirProbe, RedisProbe
 from copilot.runtime import Runtime, assemble
+from copilot.serverprocess import free_port
 from copilot.settings import Settings
-from tests.api.support import SECRET, OnceDecider, ScriptedRunner, free_port
+from tests.api.support import SECRET, OnceDecider, ScriptedRunner
 from tests.databases import redis_server
 
 

@@ -18,7 +18,8 @@ import httpx
 
 from copilot.auth import mint_token
 from copilot.principal import Principal
-from tests.api.support import SECRET, free_port, parse_sse
+from copilot.serverprocess import free_port, wait_ready
+from tests.api.support import SECRET, parse_sse
 
 COPILOT = Path(sys.executable).parent / "copilot"
 LEASE_SECONDS = 1.0
@@ -60,17 +61,7 @@ class Server:
         with log.open("wb") as out:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen([str(COPILOT), "serve"], env=self.env(), stdout=out, stderr=out)
         self.starts += 1
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"copilot serve exited with {self.proc.returncode}; see {log.name}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("copilot serve did not become healthy")
+        wait_ready(self.url, self.proc, log, timeout=timeout, name="copilot serve")
 
     def arm(self, point: str | None) -> None:
         """Die at `point` (a copilot.faults name) from now on; None disarms."""

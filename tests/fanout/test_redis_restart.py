@@ -15,8 +15,8 @@ import pytest
 from copilot.doorbell import EventNotifier
 from copilot.eventlog import EventLog
 from copilot.redis_doorbell import RedisDoorbell
+from copilot.serverprocess import free_port
 from copilot.store.database import make_engine
-from tests.api.support import free_port
 from tests.conftest import IN_CI
 from tests.fanout.test_eventlog_workers import PROMPT, Reader
 

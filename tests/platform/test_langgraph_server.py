@@ -6,9 +6,7 @@ langgraph-sdk against a real server process."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from sqlalchemy import select
 
 from copilot.auth import mint_token
 from copilot.principal import Principal
+from copilot.serverprocess import free_port, wait_ready
 from copilot.settings import PROJECT_ROOT
 from copilot.store.database import make_engine
 from copilot.store.schema import audit_log, documents
@@ -40,31 +39,10 @@ class Server:
     data_dir: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"langgraph dev exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"langgraph dev did not start in {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     work = tmp_path_factory.mktemp("langgraph")
-    port, log = _free_port(), work / "server.log"
+    port, log = free_port(), work / "server.log"
     env = {**os.environ, "COPILOT_DATA_DIR": str(work / "data"), "COPILOT_SECRET": SECRET}
     command = [*langgraph_command(), "dev", "--config", str(PROJECT_ROOT / "langgraph.json"),
                "--port", str(port), "--no-browser", "--no-reload"]  # fmt: skip
@@ -72,7 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, process, log)
+        wait_ready(url, process, log, path="/ok", timeout=STARTUP_SECONDS, interval=0.3, name="langgraph dev")
         yield Server(url, work / "data")
         assert "BlockingError" not in log.read_text()
     finally:

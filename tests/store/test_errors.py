@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from copilot.serverprocess import free_port
 from copilot.store.errors import storage_error, storage_exception_types
-from tests.api.support import free_port
 
 
 @pytest.mark.parametrize(

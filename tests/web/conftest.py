@@ -20,8 +20,9 @@ from fastapi import FastAPI
 from copilot.api.app import create_app
 from copilot.auth import mint_token
 from copilot.principal import Principal, Role
+from copilot.serverprocess import free_port
 from copilot.settings import Settings
-from tests.api.support import SECRET, free_port
+from tests.api.support import SECRET
 from tests.conftest import IN_CI
 
 if TYPE_CHECKING:

@@ -3,7 +3,6 @@ the same port emulate a model server that goes down and comes back."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from types import TracebackType
@@ -12,19 +11,13 @@ import uvicorn
 
 from copilot.llm.testing.openai_server import ScriptedApp
 from copilot.llm.testing.script import WireLog
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from copilot.serverprocess import free_port
 
 
 class WireServer:
     def __init__(self, app: ScriptedApp, port: int | None = None) -> None:
         self.app = app
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
