@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -67,8 +68,9 @@ async def test_a_conversation_with_the_anthropic_client(
         Reply(text="I'm back: how else can I help?"),
     )
     with WireServer(anthropic_app(steps, api_key=KEY)) as model:
+        fast: dict[str, Any] = dict(FAST)
         settings = Settings(data_dir=tmp_path, secret=SECRET, model="anthropic:scripted",
-                            model_base_url=model.url, **FAST)  # fmt: skip
+                            model_base_url=model.url, **fast)  # fmt: skip
         with serve_in_thread(create_app(settings)) as base:
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:
                 chat = await Chat(client).start()
