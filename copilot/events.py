@@ -27,6 +27,7 @@ EventType = Literal[
     "turn.started",
     "turn.recovered",
     "turn.completed",
+    "feedback.recorded",
     "error",
 ]
 

@@ -1,7 +1,7 @@
 """Erasure and retention of conversation data.
 
 `erase_customer` removes everything the copilot holds about one customer's conversations — the
-conversation rows, their events (the transcript), turn jobs, handoff queue rows, approvals, previews and
+conversation rows, their events (the transcript), turn jobs, handoff queue rows, approvals, feedback, previews and
 their executions-ledger rows, model-usage rows' link to the conversation — and the LangGraph checkpoints of
 their threads (`delete_checkpoints`). Audit rows stay (they are the record of what was decided) but name a
 pseudonym instead of the customer: `anon_<hmac(secret, tenant, customer)>`, stable across erasures and not
@@ -35,6 +35,7 @@ from copilot.store.schema import (
     conversations,
     events,
     executions,
+    feedback,
     handoffs,
     model_usage,
     previews,
@@ -174,6 +175,7 @@ def _delete_conversations(
         "turns": conn.execute(delete(turns).where(turns.c.conversation_id.in_(ids))).rowcount,
         "handoffs": conn.execute(delete(handoffs).where(handoffs.c.conversation_id.in_(ids))).rowcount,
         "approvals": conn.execute(delete(approvals).where(approvals.c.conversation_id.in_(ids))).rowcount,
+        "feedback": conn.execute(delete(feedback).where(feedback.c.conversation_id.in_(ids))).rowcount,
         "executions": _delete_keys(conn, tenant, keys),
         "previews": conn.execute(delete(previews).where(owned)).rowcount,
         "conversations": conn.execute(delete(conversations).where(conversations.c.id.in_(ids))).rowcount,

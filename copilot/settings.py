@@ -149,6 +149,12 @@ class Settings(BaseSettings):
         description='Model tokens a tenant may use per budget period, e.g. {"demo": 2000000}.',
     )
     token_budget_period: Literal["day", "month"] = "month"
+    resolution_window_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="Outcomes: a conversation without handoff is 'assumed resolved' when its customer starts no "
+        "new conversation within this many hours of its last activity.",
+    )
     retention_days: int | None = Field(
         default=None, ge=1, description="Conversations older than this are deleted by `copilot data retain`."
     )

@@ -10,11 +10,13 @@ from fastapi_offline import FastAPIOffline
 
 from copilot.api import (
     agent_tools,
+    analytics,
     approvals,
     assist,
     confirmations,
     conversations,
     events,
+    feedback,
     health,
     limits,
     metrics,
@@ -63,8 +65,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
     app.add_middleware(metrics.TelemetryMiddleware)
     app.include_router(metrics.router)
-    for module in (health, conversations, events, confirmations, policy, sessions, tools, tenants):
+    for module in (health, conversations, events, feedback, confirmations, policy, sessions, tools, tenants):
         app.include_router(module.router)
+    app.include_router(analytics.router)
     for staff_module in (handoff_api, agent_tools, approvals, assist):
         app.include_router(staff_module.router)
     web.install(app)

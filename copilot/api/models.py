@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from copilot.feedback import MAX_COMMENT_CHARS
+
 MAX_MESSAGE_CHARS = 4000
 
 
@@ -102,6 +104,16 @@ class TranscriptMessage(BaseModel):
     role: Literal["user", "assistant", "agent"]
     text: str
     turn_id: str | None = None
+    seq: int | None = Field(
+        default=None,
+        description="The event's seq (assistant messages: rate it with PUT …/answers/{seq}/feedback).",
+        exclude_if=_none,
+    )
+    feedback: Literal["up", "down"] | None = Field(
+        default=None,
+        description="The customer's rating of this answer (assistant messages).",
+        exclude_if=_none,
+    )
     citations: list[Citation] = Field(default_factory=list)
     agent: str | None = Field(
         default=None,
@@ -153,3 +165,37 @@ class Transcript(BaseModel):
     tools: list[ToolActivity]
     previews: list[PreviewState]
     handoff: HandoffState
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"rating": "up"}, {"rating": "down", "comment": "It did not say when."}]
+        },
+    )
+
+    rating: Literal["up", "down"] = Field(description="Thumbs up (the answer helped) or down.")
+    comment: str | None = Field(
+        default=None,
+        max_length=MAX_COMMENT_CHARS,
+        description="Optional; personal data (emails, card and phone numbers, addresses) is masked when stored.",
+    )
+
+
+class FeedbackOut(BaseModel):
+    conversation_id: str
+    seq: int = Field(description="The rated answer's seq.")
+    turn_id: str | None
+    rating: Literal["up", "down"]
+    comment: str | None
+    revisions: int = Field(
+        description="How often this answer was rated (a later rating replaces the earlier)."
+    )
+    changed: bool = Field(description="False when the same rating and comment were already recorded.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class FeedbackList(BaseModel):
+    feedback: list[FeedbackOut]

@@ -39,18 +39,21 @@ class _Builder:
         self._preview_calls: dict[str, str] = {}
 
     def add(self, event: StoredEvent) -> None:
-        kind, data, turn_id = event["type"], event["data"], event["turn_id"]
+        kind, data, turn_id, seq = event["type"], event["data"], event["turn_id"], event["seq"]
         if kind == "turn.started":
-            self._turn_started(data, turn_id)
+            self._turn_started(data, turn_id, seq)
         elif kind == "message.completed":
             self.messages.append(
                 TranscriptMessage(
                     role="assistant",
                     text=str(data.get("text", "")),
                     turn_id=turn_id,
+                    seq=seq,
                     citations=_citations(data.get("citations")),
                 )
             )
+        elif kind == "feedback.recorded":
+            self._feedback(data)
         elif kind in _TOOL_OUTCOMES:
             self._tool(kind, data, turn_id)
         elif kind == "handoff.requested":
@@ -62,7 +65,19 @@ class _Builder:
         elif kind in ("message.user", "agent.message"):
             role: Literal["user", "agent"] = "user" if kind == "message.user" else "agent"
             text, agent = str(data.get("text", "")), _str(data.get("agent"))
-            self.messages.append(TranscriptMessage(role=role, text=text, turn_id=turn_id, agent=agent))
+            self.messages.append(
+                TranscriptMessage(role=role, text=text, turn_id=turn_id, seq=seq, agent=agent)
+            )
+
+    def _feedback(self, data: dict[str, Any]) -> None:
+        rating = data.get("rating")
+        for message in self.messages:
+            if (
+                message.seq == data.get("message_seq")
+                and message.role == "assistant"
+                and rating in ("up", "down")
+            ):
+                message.feedback = rating
 
     def _handoff(self, kind: str, data: dict[str, Any]) -> None:
         state = self.handoff
@@ -81,9 +96,9 @@ class _Builder:
             if status == "executed":
                 preview.status = "executed"
 
-    def _turn_started(self, data: dict[str, Any], turn_id: str | None) -> None:
+    def _turn_started(self, data: dict[str, Any], turn_id: str | None, seq: int) -> None:
         if isinstance(data.get("text"), str):
-            self.messages.append(TranscriptMessage(role="user", text=data["text"], turn_id=turn_id))
+            self.messages.append(TranscriptMessage(role="user", text=data["text"], turn_id=turn_id, seq=seq))
         resume = data.get("resume")
         if isinstance(resume, dict) and str(resume.get("preview_id")) in self.previews:
             preview = self.previews[str(resume["preview_id"])]

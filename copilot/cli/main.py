@@ -9,6 +9,7 @@ from copilot.cli.data import audit_app, data_app, usage_app
 from copilot.cli.db import db_app
 from copilot.cli.eval_cmd import eval_app
 from copilot.cli.kb import kb_app
+from copilot.cli.outcomes import outcomes_app
 from copilot.cli.policy import policy_app
 from copilot.cli.redteam import redteam
 from copilot.cli.serve import serve
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
 app.add_typer(audit_app, name="audit")
 app.add_typer(usage_app, name="usage")
+app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(eval_app, name="eval")
 app.command("serve")(serve)
 app.command("token")(token)

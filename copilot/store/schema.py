@@ -243,3 +243,21 @@ model_usage = Table(
 )
 Index("ix_model_usage_tenant_at", model_usage.c.tenant, model_usage.c.at)
 Index("ix_model_usage_conversation", model_usage.c.conversation_id)
+
+# Customer feedback on the copilot's answers: one row per answer (the message.completed event's seq), the
+# latest rating; `revisions` counts how often it was given (each change is also a feedback.recorded event).
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("message_seq", Integer, primary_key=True, autoincrement=False),
+    Column("tenant", String(64), nullable=False),
+    Column("customer", String(128), nullable=False),
+    Column("turn_id", String(64), nullable=True),
+    Column("rating", String(8), nullable=False),
+    Column("comment", Text, nullable=True),
+    Column("revisions", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_feedback_tenant_updated", feedback.c.tenant, feedback.c.updated_at)

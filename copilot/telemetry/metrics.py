@@ -66,6 +66,10 @@ MODEL_LATENCY = Histogram(
 )
 RETRIEVAL_LATENCY = Histogram("copilot_retrieval_seconds", "Knowledge-base search latency.", buckets=_FAST)
 SSE_STREAMS = Gauge("copilot_sse_streams_open", "Open SSE event streams.", multiprocess_mode="livesum")
+FEEDBACK = Counter(
+    "copilot_feedback", "Customer ratings of answers, by rating (up/down) and change (new: a first rating, "
+    "changed: one that replaced another).", ["rating", "change"],
+)  # fmt: skip
 EVENT_APPEND = Histogram(
     "copilot_event_append_seconds", "Event-log lag: from a turn's emit to the event being committed (visible "
     "to every stream).", ["type"], buckets=_FAST,
@@ -137,6 +141,12 @@ def count_approval(event: str) -> None:
     """requested | approved | rejected."""
     if metering():
         APPROVALS.labels(event).inc()
+
+
+def count_feedback(rating: str, change: str) -> None:
+    """rating up | down; change new | changed."""
+    if metering():
+        FEEDBACK.labels(rating if rating in ("up", "down") else "other", change).inc()
 
 
 @contextmanager

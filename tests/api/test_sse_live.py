@@ -61,11 +61,18 @@ async def test_disconnect_mid_turn_then_resume(tmp_path: Path) -> None:
             assert [f.id for f in first] == [1, 2, 3]
             transcript = await _wait_idle(client, f"/v1/conversations/{cid}")
             assert transcript["messages"] == [
-                {"role": "user", "text": "hi", "turn_id": posted.json()["turn_id"], "citations": []},
+                {
+                    "role": "user",
+                    "text": "hi",
+                    "turn_id": posted.json()["turn_id"],
+                    "seq": 1,
+                    "citations": [],
+                },
                 {
                     "role": "assistant",
                     "text": "echo: hi",
                     "turn_id": posted.json()["turn_id"],
+                    "seq": 14,
                     "citations": [{"id": "returns-policy#1", "title": "Returns"}],
                 },
             ]

@@ -22,7 +22,7 @@ from copilot.retention import pseudonym
 from copilot.runtime import open_runtime
 from copilot.settings import Settings
 from copilot.store.database import make_engine
-from copilot.store.schema import audit_log, conversations, events, model_usage, previews, turns
+from copilot.store.schema import audit_log, conversations, events, feedback, model_usage, previews, turns
 from tests.api.support import SECRET, token
 from tests.databases import BACKENDS, postgres_database
 
@@ -73,6 +73,11 @@ async def _converse(settings: Settings, talks: dict[str, list[str]]) -> dict[str
                     )
                     assert posted.status_code == 202
                     await asyncio.wait_for(runtime.turns.wait_idle(cid), 30)
+                messages = (await client.get(f"/v1/conversations/{cid}", headers=headers)).json()["messages"]
+                answer = next(m["seq"] for m in reversed(messages) if m["role"] == "assistant")
+                url = f"/v1/conversations/{cid}/answers/{answer}/feedback"
+                rated = await client.put(url, json={"rating": "up", "comment": "thanks"}, headers=headers)
+                assert rated.status_code == 201, rated.text
     return out
 
 
@@ -128,7 +133,8 @@ def test_erase_one_customer_then_retention_and_audit_export(world: World) -> Non
     assert "removed 1 conversation(s)" in done.stdout and alias in done.stdout
 
     for table, column in ((conversations, conversations.c.id), (events, events.c.conversation_id),
-                          (turns, turns.c.conversation_id), (previews, previews.c.conversation_id)):  # fmt: skip
+                          (turns, turns.c.conversation_id), (previews, previews.c.conversation_id),
+                          (feedback, feedback.c.conversation_id)):  # fmt: skip
         assert _count(settings, table, column == alex) == 0, table
         assert _count(settings, table, column == sam) > 0 or table is previews, table
     assert asyncio.run(_threads(settings, [alex, sam])) == [False, True]
@@ -163,6 +169,7 @@ def test_erase_one_customer_then_retention_and_audit_export(world: World) -> Non
     asyncio.run(_serve_with_retention(settings.model_copy(update={"retention_days": 30}), sam))
     assert _count(settings, conversations, conversations.c.id == sam) == 0
     assert _count(settings, events, events.c.conversation_id == sam) == 0
+    assert _count(settings, feedback, feedback.c.conversation_id == sam) == 0
     assert asyncio.run(_threads(settings, [sam])) == [False]
     assert (
         _count(settings, audit_log, audit_log.c.tool == "data.retain") == 1
