@@ -98,6 +98,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       <label class="sr-only" for="input">Message</label>
       <textarea id="input" rows="1" placeholder="Type your question…" autocomplete="off"></textarea>
       <button class="btn primary send" type="submit">Send</button>
+      <button class="btn stop" type="button" hidden>Stop</button>
     </form>
   </footer>
 </section>`;
@@ -204,7 +205,8 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       const $ = (selector) => root.querySelector(selector);
       Object.assign(this, {
         launcher: $(".launcher"), panel: $(".panel"), log: $(".log"), statusBar: $(".status"),
-        input: $("textarea"), sendButton: $(".send"), humanButton: $(".human"), form: $("form"),
+        input: $("textarea"), sendButton: $(".send"), stopButton: $(".stop"), humanButton: $(".human"),
+        form: $("form"),
       });
       this.launcher.addEventListener("click", () => this.open(true));
       $(".close").addEventListener("click", () => this.close());
@@ -214,6 +216,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
         if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.send(); }
       });
       this.humanButton.addEventListener("click", () => this.askHuman());
+      this.stopButton.addEventListener("click", () => this.stopTurn());
     }
 
     // ---------- panel ----------
@@ -383,6 +386,9 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
     setBusy(busy) {
       this.busy = busy;
       this.sendButton.disabled = busy;
+      this.stopButton.hidden = !busy; // the bot's running turn can be stopped (POST …/cancel)
+      this.stopButton.disabled = false;
+      this.stopButton.textContent = "Stop";
       if (busy) { this.typing("Assistant is typing…"); return; }
       const node = this.log.querySelector(".typing");
       if (node) node.remove();
@@ -417,7 +423,15 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       const previewId = this.resumeTurns.get(turn);
       const card = previewId && this.cards.get(previewId);
       if (card && card.working && d.status === "failed") card.finish("Not done — nothing was changed by this step. You can ask again.");
+      if (d.status === "cancelled") this.stoppedTurn(turn, card);
       this.setBusy(false);
+    }
+
+    /** The turn ended because it was stopped: drop its unfinished answer and say so. */
+    stoppedTurn(turn, card) {
+      if (this.live && !this.live.done && this.live.turn === turn) { this.live.node.remove(); this.live = null; }
+      if (card && card.working) card.finish("Stopped before it reported back — ask me whether it went through.");
+      this.note("Stopped. The assistant will not answer that message; send a new one whenever you like.");
     }
 
     /** A confirmed write that the server refused or could not run: say so on its card. */
@@ -596,6 +610,23 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       const response = await this.call("POST", `/v1/conversations/${encodeURIComponent(this.cid)}/messages`, { text });
       if (response.ok && response.json.turn_id === null) this.setBusy(false); // a human owns the conversation
       if (!response.ok) { this.input.value = text; this.error(this.message(response, "Your message was not sent; try again.")); }
+    }
+
+    /** Ask the server to stop the bot's running turn; it ends with turn.completed {cancelled}. */
+    async stopTurn() {
+      if (!this.cid || !this.busy) return;
+      this.queued = false; // a message typed meanwhile is not sent after a stop; it stays in the box
+      this.stopButton.disabled = true;
+      this.stopButton.textContent = "Stopping…";
+      const response = await this.call("POST", `/v1/conversations/${encodeURIComponent(this.cid)}/cancel`);
+      if (!response.ok) {
+        this.stopButton.disabled = false;
+        this.stopButton.textContent = "Stop";
+        this.note(this.message(response, "The assistant could not be stopped; please try again."), "warn");
+        return;
+      }
+      if (!response.json.cancelled || !response.json.cancelled.length) this.setBusy(false); // it had just ended
+      this.input.focus();
     }
 
     async askHuman() {
