@@ -23,6 +23,7 @@ from copilot.api import (
     policy,
     sessions,
     tenants,
+    timeseries,
     tools,
     web,
 )
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for module in (health, conversations, events, feedback, confirmations, policy, sessions, tools, tenants):
         app.include_router(module.router)
     app.include_router(analytics.router)
+    app.include_router(timeseries.router)
     for staff_module in (handoff_api, agent_tools, approvals, assist):
         app.include_router(staff_module.router)
     web.install(app)

@@ -1,9 +1,10 @@
-/* Support Copilot policy admin console: roles × tools table, rules editor with validation, what-if simulator,
-   decision diff, version history with rollback, audit log. Talks only to this server's /v1/policy API.
+/* Support Copilot admin console: roles × tools table, rules editor with validation, what-if simulator,
+   decision diff, version history with rollback, audit log, analytics. Talks only to this server's API.
    Native ES modules, no build step, no external requests. This module wires the page and restores the session. */
 import { $, toast } from "../shared/dom.js";
 import { wireSignIn } from "../shared/session.js";
 import { wireTabs } from "../shared/tabs.js";
+import { loadAnalytics, wireAnalytics } from "./analytics.js";
 import { loadAudit, loadChanges, wireAudit } from "./audit.js";
 import { addRule, markDirty, renderRows, resetDraft, setMode } from "./editor.js";
 import { loadHistory } from "./history.js";
@@ -14,11 +15,12 @@ import { decisionDiff, setExample, simulate } from "./simulator.js";
 function onShow(tab) {
   if (tab.id === "tab-audit") { loadChanges(); loadAudit(); }
   if (tab.id === "tab-history") loadHistory();
+  if (tab.id === "tab-analytics") loadAnalytics();
 }
 
 function wire() {
   wireSignIn(async (token) => {
-    await signIn(token);
+    await signIn(token, onShow);
     $("token-input").value = "";
   }, showSignIn);
   wireTabs(onShow);
@@ -33,6 +35,7 @@ function wire() {
   $("sim-tool").addEventListener("change", setExample);
   $("ddiff-btn").addEventListener("click", decisionDiff);
   wireAudit();
+  wireAnalytics();
 }
 
 async function start() {
@@ -40,7 +43,7 @@ async function start() {
   const saved = savedToken.load();
   if (!saved) { showSignIn(""); return; }
   try {
-    await signIn(saved);
+    await signIn(saved, onShow);
   } catch (exc) {
     showSignIn(exc.message);
   }
