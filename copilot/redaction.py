@@ -10,7 +10,10 @@ Three functions, nothing else to learn:
   to an initial, balances to `[amount]`, payment-method ids masked), recursing into dicts and lists, and runs
   `redact_text` over every other string.
 * `install_log_redaction()` makes every log record of the process pass `redact_text` (message and arguments
-  formatted first; idempotent). A JSON log formatter calls `redact_fields` on its extra fields.
+  formatted first; idempotent), its traceback and stack too: the exception is formatted once, redacted into
+  `record.exc_text` (what every formatter prints) and `record.exc_info` cleared, so no handler or formatter
+  can print the exception's own message (an email or balance inside a `ValueError`). A JSON log formatter
+  calls `redact_fields` on its extra fields and prints `exc_text` (or `redact_traceback(exc_info)`).
 
 Redaction is deliberately lossy and one-way; it never raises (a value it does not understand is kept).
 """
@@ -19,7 +22,9 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from collections.abc import Callable, Mapping
+from types import TracebackType
 from typing import Any
 
 _SECRET_KEYS = re.compile(r"password|secret|token|cvv|cvc|card_number|iban|ssn|authorization", re.IGNORECASE)
@@ -80,6 +85,15 @@ def redact_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {str(k): _redact_value(str(k), v) for k, v in fields.items()}
 
 
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+def redact_traceback(exc_info: ExcInfo) -> str:
+    """The traceback as `logging.Formatter.formatException` prints it, with `redact_text` applied (exception
+    messages, chained causes and any source line that quotes data)."""
+    return redact_text("".join(traceback.format_exception(*exc_info)).rstrip("\n"))
+
+
 _installed: list[Callable[..., logging.LogRecord]] = []
 
 
@@ -102,6 +116,23 @@ def install_log_redaction() -> None:
 
 
 def _redact_record(record: logging.LogRecord) -> None:
+    _redact_trace(record)
+    _redact_message(record)
+
+
+def _redact_trace(record: logging.LogRecord) -> None:
+    """The traceback becomes redacted text in `exc_text` (stdlib formatters append it whether or not
+    `exc_info` is set); `exc_info` goes, so nothing downstream formats the raw exception again."""
+    if record.exc_info and record.exc_info[0] is not None:
+        record.exc_text = redact_traceback(record.exc_info)
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = redact_text(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact_text(record.stack_info)
+
+
+def _redact_message(record: logging.LogRecord) -> None:
     """Redact in place, keeping the record's shape when possible: formatters such as uvicorn's access log
     unpack `record.args`, so arguments are redacted one by one; only when that is not enough (a secret made of
     the message and an argument together) the record becomes its redacted message without arguments."""

@@ -23,6 +23,8 @@ Rules:
 - If a tool result is an error, explain it plainly and say what the customer can do next.
 - Ask for missing details instead of guessing them. Be concise and friendly.
 - If you cannot help, or the customer asks for a person, call transfer_to_human_agents with a short summary.
+- If the customer asks for a change none of your tools can make, say it can't be done in this chat and offer
+  to connect them with a human agent (never a dead end).
 """
 
 TRIMMED = "Older messages of this conversation were left out to fit the model's context window."

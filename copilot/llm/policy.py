@@ -26,6 +26,9 @@ NO_ANSWER = (
     "Would you like me to connect you with a human agent?"
 )
 DECLINED_OFFER = "Okay. What else can I help you with?"
+NOT_HERE = "I can't do that in this chat. Would you like me to connect you with a human agent?"
+"""A signed-in principal asks for an action its policy does not offer (e.g. revoked by the tenant's admin):
+not a dead end — a human can (a yes is a handoff)."""
 ACCOUNT_TOOL, ORDER_TOOL = "get_user_details", "get_order_details"
 BoundTools = Mapping[str, Mapping[str, Any]]
 """Bound tool name → JSON Schema of its arguments."""
@@ -108,6 +111,8 @@ class Policy:
                 return AIMessage(content=f"{found.text} {dialogue.also_asked(rest)}" if rest else found.text)
         if intent is not None and intent.route == "handoff":
             return self._handoff(turns, texts, bound)
+        if unavailable and TRANSFER_TOOL in bound:  # in a conversation (assist drafts bind no tools)
+            return AIMessage(content=f"{NOT_HERE} {dialogue.also_asked(rest)}" if rest else NOT_HERE)
         if tool is not None:
             # a tool call's result lists `rest` back (see _remaining); a question for a value stands alone
             return self._use_tool(turns, tool, bound[tool], [text, *texts[1:]], ctx, bound=bound)

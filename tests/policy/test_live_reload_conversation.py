@@ -119,3 +119,22 @@ async def test_revoking_takes_effect_on_the_next_tool_call_of_a_running_conversa
     now, back = f"v{revoked}", f"v{revoked + 1}"  # "confirm" rows record the customer's approval
     assert rows == [("preview", "v1"), ("confirm", now), ("deny", now),
                     ("preview", back), ("confirm", back), ("execute", back)]  # fmt: skip
+
+
+def _answer(frames: list[Sse]) -> str:
+    return " ".join(str(f.data.get("text", "")) for f in frames if f.event == "message.completed")
+
+
+async def test_a_revoked_action_is_not_a_dead_end(client: httpx.AsyncClient) -> None:
+    """After the revoke the customer asking for it is told it can't be done in this chat and offered a human;
+    saying yes queues a handoff (no tool call, no deny row, the order untouched)."""
+    await _put_without_cancel(client)
+    chat = Conversation(client)
+    await chat.start()
+    asked = await chat.turn("messages", {"text": CANCEL})
+    answer = _answer(asked)
+    assert tool_events(asked) == [] and "can't do that in this chat" in answer, answer
+    assert "human agent" in answer and answer.rstrip().endswith("?"), answer
+    accepted = await chat.turn("messages", {"text": "yes please"})
+    assert any(f.event == "handoff.queued" for f in accepted), [f.event for f in accepted]
+    assert await order_status(client, chat.id) == "pending"

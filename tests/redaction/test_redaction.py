@@ -147,3 +147,51 @@ def test_the_audit_api_shows_redacted_reasons(base: str) -> None:
     assert "gift_card_***0002" in reasons, trail
     stored = str(trail)
     assert "gift_card_***0002" in stored and "gift_card_0000002" not in stored
+
+
+def _log_failure(logger: logging.Logger) -> None:
+    try:
+        try:
+            raise KeyError("ann.lee@shop.io")
+        except KeyError as cause:
+            raise ValueError("gift_card_0000001 has a balance of 62.00; ship to 123 Main Street") from cause
+    except ValueError:
+        logger.exception("refund failed for %s", "ethan.kim@example.com")
+
+
+@pytest.mark.parametrize("style", ["plain", "uvicorn"])
+def test_tracebacks_are_redacted_for_every_formatter(style: str) -> None:
+    """The exception's message and its chained cause pass the same redactor as the message, whatever
+    formatter prints the record (stdlib's or uvicorn's), and no handler gets the raw exception."""
+    import io
+
+    from uvicorn.logging import DefaultFormatter
+
+    install_log_redaction()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter() if style == "plain" else DefaultFormatter(use_colors=False))
+    seen: list[logging.LogRecord] = []
+    logger = logging.getLogger(f"copilot.test.trace.{style}")
+    logger.addHandler(handler)
+    logger.addFilter(lambda record: not seen.append(record))  # type: ignore[func-returns-value]
+    try:
+        _log_failure(logger)
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "Traceback (most recent call last)" in text and "ValueError" in text and "KeyError" in text
+    assert "e***@example.com" in text and "a***@shop.io" in text and "gift_card_***0001" in text
+    for leaked in ("ethan.kim@", "ann.lee@", "gift_card_0000001", "62.00", "123 Main Street"):
+        assert leaked not in text, (leaked, text)
+    assert seen[-1].exc_info is None and seen[-1].exc_text and "a***@shop.io" in seen[-1].exc_text
+
+
+def test_stack_info_is_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    install_log_redaction()
+    log = logging.getLogger("copilot.test")
+    with caplog.at_level(logging.INFO, logger="copilot.test"):
+        log.info("looking up", stack_info=True, extra={"who": "ann.lee@shop.io"})  # the stack shows this line
+    stack = caplog.records[-1].stack_info
+    assert stack and "Stack (most recent call last)" in stack
+    assert "a***@shop.io" in stack and "ann.lee@" not in stack
