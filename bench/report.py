@@ -9,7 +9,7 @@ from rich.table import Table
 
 from bench.fanout import GOAL_P95_MS, FanoutResult
 from bench.gateway import GatewayResultSet
-from bench.grounding import GOAL as GROUNDING_GOAL
+from bench.grounding import line as grounding_summary
 from bench.http import QUESTIONS, SERVERS, HttpResult
 from bench.run import Report
 from bench.stats import Stats
@@ -160,12 +160,7 @@ def details(report: Report) -> list[str]:
 
 def grounding_line(report: Report) -> str:
     turn = report.turns[0]
-    share = report.grounding.share(turn.ours.mean_ms)
-    return (
-        f"grounding checks: {report.grounding.check.mean_ms:.3f} ms per answer (p95 {report.grounding.check.p95_ms:.3f}) "
-        f"= {share:.1%} of a turn ({turn.saver}, {turn.ours.mean_ms:.1f} ms; goal ≤ {GROUNDING_GOAL:.0%}: "
-        f"{_met(share <= GROUNDING_GOAL)})"
-    )
+    return grounding_summary(report.grounding, turn.ours.mean_ms, turn.saver)
 
 
 def summary(report: Report) -> list[str]:
@@ -229,6 +224,8 @@ def to_json(report: Report) -> dict[str, Any]:
         "grounding": {
             **report.grounding.check.to_dict(),
             "share_of_turn": report.grounding.share(report.turns[0].ours.mean_ms),
+            "hygiene": report.grounding.hygiene.to_dict(),
+            "checks_share_of_turn": report.grounding.total_share(report.turns[0].ours.mean_ms),
         },
         "http": http_json(report.http),
         "telemetry": {

@@ -113,7 +113,8 @@ def test_output_has_table_and_summary_block(run: Run) -> None:
     assert "throughput ratio" in summary[7] and "throughput ratio" in summary[8]
     assert summary[9].startswith("HTTP p95 turn latency")
     assert summary[-1].startswith("grounding checks: ") and "of a turn (in-memory" in summary[-1]
-    assert 0 < run.data["grounding"]["share_of_turn"] < 1
+    assert 0 < run.data["grounding"]["share_of_turn"] < run.data["grounding"]["checks_share_of_turn"] < 1
+    assert "+ hygiene " in summary[-1] and run.data["grounding"]["hygiene"]["mean_ms"] > 0
     assert f"durability={DURABILITY}" in summary[1]
 
 
