@@ -21,6 +21,7 @@ from copilot.errors import CopilotError, ErrorCode
 from copilot.llm.factory import aclose_models, make_chat_model
 from copilot.packs import load_pack
 from copilot.settings import Settings
+from copilot.simulation.judge import Judge
 from copilot.simulation.metrics import Prices
 from copilot.simulation.report import Report, build_report, check_metrics, violations
 from copilot.simulation.run import SessionRole, Simulation, TrialResult, UserFactory, store_label
@@ -55,6 +56,18 @@ def user_factory(
         settings.model_copy(update={"model": spec, "model_base_url": base_url}), load_pack(settings.pack_path)
     )
     return (lambda task: LLMUser(model, task)), [model]
+
+
+def judge_of(spec: str | None, base_url: str | None, settings: Settings) -> Judge | None:
+    """The judge of the NL assertions: any provider:model the model factory knows (None: not graded)."""
+    if spec is None:
+        return None
+    if spec.strip() in (SCRIPTED, "offline"):
+        raise CopilotError(
+            ErrorCode.BAD_REQUEST, "A judge must be a real model: pass --judge-model provider:model."
+        )
+    update = {"model": spec, "model_base_url": base_url}
+    return Judge(make_chat_model(settings.model_copy(update=update), load_pack(settings.pack_path)), spec)
 
 
 async def _closing(run: Awaitable[T], models: list[BaseChatModel]) -> T:
@@ -104,8 +117,12 @@ def render(report: Report, console: Console) -> None:
     for row in report.tasks:
         if row.failures:
             console.print(f"{escape(row.task_id)} failed: {escape('; '.join(row.failures))}", soft_wrap=True)
+    for row in report.tasks:
+        if row.nl_unmet:
+            console.print(f"{escape(row.task_id)} NL: {escape('; '.join(row.nl_unmet))}", soft_wrap=True)
     for metric, value in report.summary.items():
         console.print(f"{metric} {value:.4g}")
+    console.print(escape(report.nl_note), soft_wrap=True)
 
 
 def conversations(
@@ -125,6 +142,8 @@ def conversations(
     minimum: Annotated[list[str] | None, typer.Option("--min", help="METRIC=VALUE the run must reach.")] = None,
     maximum: Annotated[list[str] | None, typer.Option("--max", help="METRIC=VALUE the run must not exceed.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the full report here.")] = None,
+    judge_model: Annotated[str | None, typer.Option(help="provider:model that grades the tasks' NL assertions (reported apart from pass^k).")] = None,
+    judge_base_url: Annotated[str | None, typer.Option(help="Base URL of the judge model's server.")] = None,
 ) -> None:  # fmt: skip
     """Simulate customers on TASKS against the copilot; report pass^k and conversation metrics."""
     if role not in ("customer", "agent"):
@@ -140,6 +159,9 @@ def conversations(
         with tempfile.TemporaryDirectory(prefix="copilot-eval-") as scratch:
             settings = eval_settings(Path(scratch), taskset, model=model, base_url=model_base_url)
             make_user, user_models = user_factory(user_model, user_base_url, settings, taskset)
+            judge = judge_of(judge_model, judge_base_url, settings)
+            if judge is not None:
+                user_models.append(judge.model)
             err.print(
                 f"{len(taskset.tasks)} task(s) × {trials} on {store_label(taskset.store)}, model {settings.model}"
             )
@@ -151,6 +173,7 @@ def conversations(
                 role=cast(SessionRole, role),
                 max_turns=max_turns,
                 err=err,
+                judge=judge,
             )
             results = asyncio.run(_closing(simulated, user_models))
         report = build_report(results, Prices(price_in, price_out))
@@ -169,7 +192,7 @@ def conversations(
 async def _simulate(
     settings: Settings,
     *, taskset: TaskSet, make_user: UserFactory, trials: int, role: SessionRole,
-    max_turns: int, err: Console,
+    max_turns: int, err: Console, judge: Judge | None = None,
 ) -> list[TrialResult]:  # fmt: skip
     def progress(result: TrialResult) -> None:
         mark = "[green]pass[/green]" if result.grade.passed else "[red]fail[/red]"
@@ -178,5 +201,5 @@ async def _simulate(
         )
 
     async with open_system(settings) as system:
-        simulation = Simulation(system, taskset, make_user, trials, role, max_turns)
+        simulation = Simulation(system, taskset, make_user, trials, role, max_turns, judge)
         return await simulation.run(progress)

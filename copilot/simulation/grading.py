@@ -1,7 +1,7 @@
 """Grading as τ² grades: the store after the conversation must equal the store after replaying the gold
 actions (a hash of every domain document of the tenant), and every required output must have been said by
 the assistant (τ²'s check: a case-insensitive substring of one assistant message, commas ignored). NL
-assertions (judged by an LLM in τ²) are not graded."""
+assertions are graded apart, by a judge model (copilot/simulation/judge.py), and do not change `passed`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 
 from copilot.gateway.gateway import Gateway
 from copilot.principal import Principal
+from copilot.simulation.judge import NLGrade
 from copilot.simulation.tasks import GoldAction
 from copilot.store.schema import documents
 
@@ -60,6 +61,8 @@ class Grade:
     missing: tuple[str, ...]
     handoff_expected: bool | None
     handed_off: bool
+    nl: NLGrade | None = None
+    """The task's NL assertions (None: it has none); reported beside `passed`, never part of it."""
 
     @property
     def passed(self) -> bool:

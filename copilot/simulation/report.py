@@ -1,5 +1,6 @@
 """The report of a simulation run: pass^1 … pass^k, handoff rate, tool denials, turns, latency p50/p95,
-tokens and cost per task, per-task rows, and the threshold check that fails CI on a regression."""
+tokens and cost per task, per-task rows, and the threshold check that fails CI on a regression. The NL
+assertions' verdicts (a judge model's) are reported on their own (nl_*), beside the store-hash pass^k."""
 
 from __future__ import annotations
 
@@ -28,15 +29,38 @@ class TaskRow:
     cost: float
     failures: tuple[str, ...]
     """Distinct reasons of the failed trials."""
+    nl_trials: int = 0
+    """Trials with NL assertions to grade (0: the task has none)."""
+    nl_graded: int = 0
+    """Trials whose NL assertions the judge graded."""
+    nl_met: int = 0
+    """Graded trials that met every NL assertion."""
+    nl_unmet: tuple[str, ...] = ()
+    """Assertions a graded trial did not meet, or why the trials were not graded."""
 
 
 @dataclass(frozen=True)
 class Report:
     summary: dict[str, float]
     tasks: tuple[TaskRow, ...]
+    nl_note: str = ""
+    """One sentence on the NL assertions: graded (by whom, how many met) or why not."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"summary": self.summary, "tasks": [row.__dict__ for row in self.tasks]}
+        rows = [row.__dict__ for row in self.tasks]
+        return {"summary": self.summary, "nl_assertions": self.nl_note, "tasks": rows}
+
+
+def _nl_unmet(results: Sequence[TrialResult]) -> tuple[str, ...]:
+    why: dict[str, None] = {}
+    for result in results:
+        nl = result.grade.nl
+        if nl is None:
+            continue
+        if nl.status == "not_graded":
+            why[f"not graded: {nl.reason}"] = None
+        why |= {f"unmet: {v.assertion}": None for v in nl.verdicts if not v.met}
+    return tuple(why)
 
 
 def _row(task_id: str, results: Sequence[TrialResult], prices: Prices) -> TaskRow:
@@ -53,6 +77,10 @@ def _row(task_id: str, results: Sequence[TrialResult], prices: Prices) -> TaskRo
         tokens=fmean(u.total for u in usages),
         cost=fmean(prices.cost(u) for u in usages),
         failures=tuple(reasons),
+        nl_trials=sum(1 for r in results if r.grade.nl),
+        nl_graded=sum(1 for r in results if r.grade.nl and r.grade.nl.status == "graded"),
+        nl_met=sum(1 for r in results if r.grade.nl and r.grade.nl.met),
+        nl_unmet=_nl_unmet(results),
     )
 
 
@@ -82,7 +110,39 @@ def build_report(results: Sequence[TrialResult], prices: Prices | None = None) -
         "cost_per_task": prices.cost(copilot_usage) / len(results),
         "user_tokens_per_task": fmean(r.transcript.user_usage.total for r in results),
     }
-    return Report(summary, rows)
+    nl_summary, note = nl_metrics(by_task)
+    return Report(summary | nl_summary, rows, note)
+
+
+def nl_metrics(by_task: dict[str, list[TrialResult]]) -> tuple[dict[str, float], str]:
+    """nl_trials, nl_graded_trials and nl_pass^1 … (over the tasks whose every trial was graded), and the note."""
+    judged = {t: rs for t, rs in by_task.items() if any(r.grade.nl is not None for r in rs)}
+    if not judged:
+        return {}, "NL assertions: none in these tasks."
+    trials = [r for rs in judged.values() for r in rs]
+    graded = [r for r in trials if r.grade.nl is not None and r.grade.nl.status == "graded"]
+    metrics: dict[str, float] = {"nl_trials": len(trials), "nl_graded_trials": len(graded)}
+    if not graded:
+        reasons = sorted({r.grade.nl.reason for r in trials if r.grade.nl is not None})
+        return metrics, (
+            f"NL assertions of {len(judged)} task(s): not graded ({'; '.join(reasons)}); pass^k above is the "
+            "store-hash grade only."
+        )
+    complete = {
+        t: [r.grade.nl.met for r in rs if r.grade.nl is not None]
+        for t, rs in judged.items()
+        if all(r.grade.nl is not None and r.grade.nl.status == "graded" for r in rs)
+    }
+    if complete:
+        metrics |= {f"nl_pass^{k}": value for k, value in pass_k(complete).items()}
+    met = sum(r.grade.nl.met for r in graded if r.grade.nl is not None)
+    note = (
+        f"NL assertions of {len(judged)} task(s), graded by the judge apart from the store hash: {met} of "
+        f"{len(graded)} graded trial(s) met all of them"
+    )
+    if len(graded) < len(trials):
+        note += f"; {len(trials) - len(graded)} trial(s) not graded (see the tasks' nl_unmet)"
+    return metrics, note + "."
 
 
 METRICS = (

@@ -12,6 +12,7 @@ from typing import Literal
 from copilot.principal import Principal
 from copilot.simulation.grading import Grade, missing_outputs, replay_gold, store_hash
 from copilot.simulation.identity import identify
+from copilot.simulation.judge import Judge, NLGrade, not_graded
 from copilot.simulation.tasks import Task, TaskSet
 from copilot.simulation.trial import Transcript, run_conversation
 from copilot.simulation.users import UserSimulator
@@ -45,6 +46,8 @@ class Simulation:
     trials: int = 1
     role: SessionRole = "customer"
     max_turns: int = 30
+    judge: Judge | None = None
+    """Grades the tasks' NL assertions (without one they are reported as not graded)."""
 
     @property
     def tenant(self) -> str:
@@ -89,12 +92,21 @@ class Simulation:
                 missing=tuple(missing_outputs(task.evaluation_criteria.outputs, transcript.assistant_texts)),
                 handoff_expected=task.evaluation_criteria.handoff,
                 handed_off=transcript.handed_off,
+                nl=await self.judge_nl(task, transcript),
             )
             result = TrialResult(task.id, trial, grade, transcript)
             results.append(result)
             if on_trial:
                 on_trial(result)
         return results
+
+    async def judge_nl(self, task: Task, transcript: Transcript) -> NLGrade | None:
+        assertions = task.evaluation_criteria.assertions
+        if not assertions:
+            return None
+        if self.judge is None:
+            return not_graded("no judge model (pass --judge-model)")
+        return await self.judge.grade(transcript.dialogue, assertions)
 
     async def run(self, on_trial: OnTrial | None = None) -> list[TrialResult]:
         """Tasks in order, one conversation at a time (they share the tenant's store)."""

@@ -81,6 +81,8 @@ class Criteria(_Model):
     communicate_info: tuple[str, ...] | None = ()
     handoff: bool | None = None
     """Scenario files only: the conversation must (true) or must not (false) end with a human."""
+    nl_assertions: tuple[str, ...] | None = ()
+    """What the assistant should have done, in words (graded by a judge model: copilot/simulation/judge.py)."""
 
     @property
     def gold(self) -> tuple[GoldAction, ...]:
@@ -89,6 +91,10 @@ class Criteria(_Model):
     @property
     def outputs(self) -> tuple[str, ...]:
         return self.communicate_info or ()
+
+    @property
+    def assertions(self) -> tuple[str, ...]:
+        return self.nl_assertions or ()
 
 
 class Task(_Model):

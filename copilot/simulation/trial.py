@@ -48,6 +48,8 @@ class Transcript:
     """Tokens the simulated customer's model reported."""
     ended_by: str = "user"
     """user (stopped) | handoff | max_turns."""
+    dialogue: list[tuple[str, str]] = field(default_factory=list)
+    """(customer | assistant, text) in order, as the customer saw it (what a judge model reads)."""
 
     def count(self, kind: EventType) -> int:
         return sum(1 for type_, _ in self.events if type_ == kind)
@@ -68,12 +70,17 @@ async def _turn(system: System, transcript: Transcript, request: TurnRequest) ->
     transcript.assistant_texts += texts
     pending = await system.pending_previews(request.conversation_id)
     previews = [p for p in sink.of("tool.preview") if p.get("preview_id") in pending]
+    shown = [*texts, *(f"[Confirmation card] {p.get('summary', '')}" for p in previews)]
+    transcript.dialogue += [("assistant", text) for text in shown]
     return Observation(tuple(texts), previews[-1] if previews else None, bool(sink.of("handoff.requested")))
 
 
 async def _play(system: System, principal: Principal, transcript: Transcript, move: Move) -> Observation:
     cid = transcript.conversation_id
     if isinstance(move, Decide):
+        transcript.dialogue.append(
+            ("customer", "[Confirms the change]" if move.approve else "[Declines the change]")
+        )
         try:
             await asyncio.to_thread(system.gateway.decide, principal, move.preview_id, move.approve)
         except CopilotError as exc:  # e.g. the preview expired: the card shows why
@@ -83,6 +90,7 @@ async def _play(system: System, principal: Principal, transcript: Transcript, mo
         return await _turn(system, transcript, TurnRequest(cid, new_turn_id(), principal, resume=resume))
     assert isinstance(move, Say)
     transcript.customer_turns += 1
+    transcript.dialogue.append(("customer", move.text))
     return await _turn(system, transcript, TurnRequest(cid, new_turn_id(), principal, text=move.text))
 
 
