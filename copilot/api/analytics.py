@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 
 from copilot.api.deps import PrincipalDep, RuntimeDep
 from copilot.api.errors import error_responses
@@ -17,7 +18,7 @@ from copilot.packs import load_pack
 from copilot.principal import Principal
 from copilot.runtime import Runtime
 from copilot.telemetry.outcomes import IntentLabeller, OutcomeCounts, intent_labeller, outcomes
-from copilot.tenants import is_platform_admin
+from copilot.tenants import TenantRegistry, is_platform_admin
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 
@@ -68,7 +69,7 @@ When = Annotated[
 @router.get(
     "/outcomes",
     summary="Resolution (confirmed, assumed), handoff and containment rates, by intent, tool and day",
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def get_outcomes(
     *,
@@ -79,7 +80,7 @@ async def get_outcomes(
     until: When = None,
     tenant: Annotated[str | None, Query(max_length=64, description="Platform admin: the tenant.")] = None,
 ) -> OutcomesOut:
-    scope = _scope(principal, tenant)
+    scope = await asyncio.to_thread(analytics_scope, runtime.engine, principal, tenant)
     since, until = _utc(since), _utc(until)
     if since is not None and until is not None and since >= until:
         raise CopilotError(
@@ -97,18 +98,24 @@ async def get_outcomes(
     )  # fmt: skip
 
 
-def _scope(principal: Principal, asked: str | None) -> str | None:
-    """The tenant whose outcomes the caller may read: an admin's own; the platform admin's choice."""
+def analytics_scope(engine: Engine, principal: Principal, asked: str | None) -> str | None:
+    """The tenant the caller may read analytics of: a tenant admin's own; the platform admin's choice (None:
+    every tenant). 403 for anyone else, 404 for a tenant that does not exist."""
     if is_platform_admin(principal):
+        if asked is not None and TenantRegistry(engine).get(asked) is None:
+            raise CopilotError(ErrorCode.NOT_FOUND, f"No tenant {asked!r}; list them with GET /v1/tenants.")
         return asked
     if principal.role != "admin":
         raise CopilotError(
-            ErrorCode.FORBIDDEN, "Analytics are for the tenant's admins (a token with --role admin)."
+            ErrorCode.FORBIDDEN,
+            "Analytics are for the tenant's admins (a token from `copilot token --role admin`) and the "
+            "platform admin.",
         )
     if asked is not None and asked != principal.tenant:
         raise CopilotError(
             ErrorCode.FORBIDDEN,
-            f"You administer tenant {principal.tenant!r} only; leave `tenant` out or set it to {principal.tenant!r}.",
+            f"You administer tenant {principal.tenant!r} only; leave `tenant` out or set it to "
+            f"{principal.tenant!r}.",
         )
     return principal.tenant
 

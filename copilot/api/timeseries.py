@@ -13,12 +13,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
+from copilot.api.analytics import analytics_scope
 from copilot.api.deps import PrincipalDep, RuntimeDep
 from copilot.api.errors import error_responses
 from copilot.errors import CopilotError, ErrorCode
-from copilot.principal import Principal
+from copilot.telemetry.outcomes import outcomes
 from copilot.telemetry.series import Bucket, Period, Series, series
-from copilot.tenants import TenantRegistry, is_platform_admin
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 DEFAULT_SPAN: dict[Bucket, timedelta] = {"hour": timedelta(hours=24), "day": timedelta(days=30)}
@@ -65,6 +65,10 @@ class SeriesOut(BaseModel):
     since: datetime = Field(description="The first bucket's start (`since` rounded down to a bucket).")
     until: datetime = Field(description="The end of the last bucket (`until` rounded up).")
     bucket: Bucket
+    resolution_window_hours: float = Field(
+        description="Assumed resolution: no handoff and no new conversation within this many hours "
+        "(COPILOT_RESOLUTION_WINDOW_HOURS); until it has passed a conversation is `pending`."
+    )
     buckets: list[Point]
     total: Summary
 
@@ -100,33 +104,18 @@ async def get_series(
             ErrorCode.INVALID_ARGUMENTS,
             "`since` and `until` must be dates between the years 1 and 9999 (UTC).",
         ) from exc
-    found = await asyncio.to_thread(series, runtime.engine, period, tenant=scope)
-    return _out(found)
+    window = timedelta(hours=runtime.settings.resolution_window_hours)
+    found = await asyncio.to_thread(_series, runtime.engine, period, scope, window)
+    return _out(found, window)
 
 
-def analytics_scope(engine: Engine, principal: Principal, asked: str | None) -> str | None:
-    """The tenant the caller may read analytics of: a tenant admin's own; the platform admin's choice (None:
-    every tenant). 403 for anyone else, 404 for a tenant that does not exist."""
-    if is_platform_admin(principal):
-        if asked is not None and TenantRegistry(engine).get(asked) is None:
-            raise CopilotError(ErrorCode.NOT_FOUND, f"No tenant {asked!r}; list them with GET /v1/tenants.")
-        return asked
-    if principal.role != "admin":
-        raise CopilotError(
-            ErrorCode.FORBIDDEN,
-            "Analytics are for the tenant's admins (a token from `copilot token --role admin`) and the "
-            "platform admin.",
-        )
-    if asked is not None and asked != principal.tenant:
-        raise CopilotError(
-            ErrorCode.FORBIDDEN,
-            f"You administer tenant {principal.tenant!r} only; leave `tenant` out or set it to "
-            f"{principal.tenant!r}.",
-        )
-    return principal.tenant
+def _series(engine: Engine, period: Period, tenant: str | None, window: timedelta) -> Series:
+    """The period's series with the outcomes of the conversations started in it (no intents: not charted)."""
+    decided = outcomes(engine, since=period.since, until=period.until, tenant=tenant, window=window)
+    return series(engine, period, tenant=tenant, outcomes=decided.conversations)
 
 
-def _out(found: Series) -> SeriesOut:
+def _out(found: Series, window: timedelta) -> SeriesOut:
     points = [
         Point(start=start, **tally.summary())
         for start, tally in zip(found.period.starts, found.buckets, strict=True)
@@ -134,7 +123,8 @@ def _out(found: Series) -> SeriesOut:
     period = found.period
     return SeriesOut(
         tenant=found.tenant, since=period.since, until=period.until, bucket=period.bucket,
-        buckets=points, total=Summary(**found.total.summary()),
+        resolution_window_hours=window.total_seconds() / 3600, buckets=points,
+        total=Summary(**found.total.summary()),
     )  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 """A scripted day of support conversations, driven through a live server's HTTP API (offline model): help
-answers, a denied lookup of someone else's order, a confirmed cancellation and a handoff, each at its own hour
-of one UTC day. The server's clock is moved to each conversation's hour with time-machine (it moves the
+answers rated up and down, a thank-you, a denied lookup of someone else's order, a confirmed cancellation and
+a handoff, each at its own hour of one UTC day. The server's clock is moved to each conversation's hour with time-machine (it moves the
 process's wall clock — `datetime.now`, `time.time` — for every thread, and nothing of ours is patched), so the
 rows carry the times a real day would give them. `Day` records what was done, for the tests' expectations."""
 
@@ -27,11 +27,16 @@ PRICES = {"copilot-offline:copilot-offline": ModelPrice(input=2.5, output=10.0)}
 Who = Literal["guest", "demo_customer_0001", "demo_customer_0002"]
 
 
+Outcome = Literal["confirmed", "assumed", "handed_off", "unresolved"]
+
+
 @dataclass(frozen=True)
 class Step:
     say: str
     confirm: bool = False
     """Approve the turn's preview (a second turn)."""
+    rate: Literal["up", "down"] | None = None
+    """Rate the turn's answer in the widget's way (PUT …/answers/{seq}/feedback)."""
 
 
 @dataclass(frozen=True)
@@ -40,19 +45,42 @@ class Script:
     """When the conversation starts, after midnight."""
     who: Who
     steps: tuple[Step, ...]
+    outcome: Outcome
+    """What copilot.telemetry.outcomes must make of it (README, "Outcomes")."""
 
 
 SCRIPT = (
-    Script(timedelta(hours=8, minutes=10), "guest", (Step("Do you offer free shipping?"),)),
-    Script(timedelta(hours=9, minutes=20), "guest", (Step("How do I return an item?"),)),
-    Script(timedelta(hours=10, minutes=5), "demo_customer_0001", (Step("Where is my order #W0000004?"),)),
+    Script(
+        timedelta(hours=8, minutes=10),
+        "guest",
+        (Step("Do you offer free shipping?", rate="up"),),
+        "confirmed",
+    ),
+    Script(
+        timedelta(hours=9, minutes=20),
+        "guest",
+        (Step("How do I return an item?"), Step("Thanks, that solved it!")),
+        "confirmed",
+    ),
+    Script(
+        timedelta(hours=10, minutes=5),
+        "demo_customer_0001",
+        (Step("Where is my order #W0000004?"),),
+        "assumed",
+    ),
     Script(
         timedelta(hours=11, minutes=30),
         "demo_customer_0002",
         (Step("Please cancel order #W0000004, I no longer need it.", confirm=True),),
+        "assumed",
     ),
-    Script(timedelta(hours=13, minutes=45), "guest", (Step("I want to talk to a human"),)),
-    Script(timedelta(hours=15, minutes=0), "guest", (Step("Can I change my shipping address?"),)),
+    Script(timedelta(hours=13, minutes=45), "guest", (Step("I want to talk to a human"),), "handed_off"),
+    Script(
+        timedelta(hours=15, minutes=0),
+        "guest",
+        (Step("Can I change my shipping address?", rate="down"),),
+        "unresolved",
+    ),
 )
 
 
@@ -64,6 +92,10 @@ class Day:
     denials: Counter[int] = field(default_factory=Counter)
     handoffs: Counter[tuple[int, str]] = field(default_factory=Counter)
     executed: Counter[int] = field(default_factory=Counter)
+    outcomes: Counter[tuple[int, Outcome]] = field(default_factory=Counter)
+    """(hour, outcome) of each conversation, as the script expects it."""
+    ratings: Counter[tuple[int, str]] = field(default_factory=Counter)
+    """(hour, up|down) of each rated answer."""
     conversations: dict[str, int] = field(default_factory=dict)
     """Conversation id → the hour it started."""
     answers: dict[str, int] = field(default_factory=dict)
@@ -84,10 +116,16 @@ def _conversation(url: str, item: Script, day: Day) -> None:
         http.headers["Authorization"] = f"Bearer {_token(http, item.who)}"
         cid = str(http.post("/v1/conversations").raise_for_status().json()["id"])
         day.conversations[cid] = hour
+        day.outcomes[(hour, item.outcome)] += 1
         last = 0
         for step in item.steps:
             frames = _turn(http, cid, "messages", {"text": step.say}, last)
             last = _record(day, hour, cid, frames)
+            if step.rate is not None:
+                rated = http.put(f"/v1/conversations/{cid}/answers/{day.answers[cid]}/feedback",
+                                 json={"rating": step.rate})  # fmt: skip
+                assert rated.status_code == 201, rated.text
+                day.ratings[(hour, step.rate)] += 1
             previews = [f.data["preview_id"] for f in frames if f.event == "tool.preview"]
             if step.confirm:
                 assert previews, f"{step.say!r} gave no preview: {[f.event for f in frames]}"

@@ -74,8 +74,19 @@ def test_the_series_counts_the_day_hour_by_hour(server: LiveServer, scripted_day
         assert (point["latency_p95_seconds"] is not None) == busy and (point["cost_usd"] == 0 or busy)
     answered = {h for h in scripted_day.conversations.values()} - {h for h, _ in scripted_day.handoffs}
     assert all(points[h]["cost_usd"] > 0 for h in answered)
+    for outcome in ("confirmed", "assumed", "handed_off", "unresolved"):
+        assert [p[outcome] for p in points] == [scripted_day.outcomes[(h, outcome)] for h in HOURS], outcome
+    assert [p["feedback_up"] for p in points] == [scripted_day.ratings[(h, "up")] for h in HOURS]
+    assert [p["feedback_down"] for p in points] == [scripted_day.ratings[(h, "down")] for h in HOURS]
+    for point in points:  # the bucket's cost over its resolved conversations
+        resolved = point["confirmed"] + point["assumed"]
+        assert point["cost_per_resolved_usd"] == (
+            pytest.approx(point["cost_usd"] / resolved) if resolved else None
+        )
     total = body["total"]
     assert total["turns"] == scripted_day.turns.total() and total["denials"] == 1 and total["handoffs"] == 1
+    assert (total["conversations"], total["resolved"], total["pending"]) == (6, 4, 0)
+    assert total["cost_per_resolved_usd"] == pytest.approx(total["cost_usd"] / 4)
     assert total["turns_by_end"]["handoff"] == 1 and total["turns_by_end"]["awaiting_confirmation"] == 1
     assert total["cost_usd"] == pytest.approx(sum(p["cost_usd"] for p in points))
     assert max(p["latency_p95_seconds"] or 0 for p in points) == total["latency_p95_seconds"]
@@ -167,6 +178,14 @@ def test_the_page_charts_the_day(
     assert float(tile(page, "cost_usd")) == pytest.approx(expected["total"]["cost_usd"])
     assert column(page, "turns") == [str(scripted_day.turns[h]) for h in HOURS]
     assert column(page, "denials") == [str(scripted_day.denials[h]) for h in HOURS]
+    assert tile(page, "resolved") == "4" and tile(page, "feedback") == "2"
+    assert column(page, "resolution", 0) == [str(scripted_day.outcomes[(h, "confirmed")]) for h in HOURS]
+    assert column(page, "resolution", 1) == [str(scripted_day.outcomes[(h, "assumed")]) for h in HOURS]
+    assert column(page, "feedback", 0) == [str(scripted_day.ratings[(h, "up")]) for h in HOURS]
+    assert column(page, "feedback", 1) == [str(scripted_day.ratings[(h, "down")]) for h in HOURS]
+    per_resolved = [p["cost_per_resolved_usd"] for p in expected["buckets"]]
+    shown = [float(v) if v else None for v in column(page, "cost", 1)]
+    assert shown == [None if v is None else pytest.approx(v) for v in per_resolved]
     assert column(page, "handoffs") == [str(scripted_day.handoffs[(h, "user_request")]) for h in HOURS]
     latency = column(page, "latency")
     assert [v != "" for v in latency] == [scripted_day.turns[h] > 0 for h in HOURS]
