@@ -16,7 +16,7 @@ from typing import Any, cast
 import jwt
 
 from copilot.errors import CopilotError, ErrorCode
-from copilot.keys import DEFAULT_AUDIENCE, Key, KeyRing, tenant_key
+from copilot.keys import DEFAULT_AUDIENCE, Key, KeyRing, ManagedKeys, tenant_key
 from copilot.principal import ROLES, Principal, Role
 from copilot.settings import Settings
 
@@ -92,11 +92,12 @@ def _unauthenticated(what: str) -> CopilotError:
     return CopilotError(ErrorCode.UNAUTHENTICATED, f"{what}; {TOKEN_HINT}.")
 
 
-def key_ring(settings: Settings, secret: str) -> KeyRing:
-    """The ring of Settings: COPILOT_SECRET signs; previous secrets and tenant keys verify."""
+def key_ring(settings: Settings, secret: str, managed: ManagedKeys | None = None) -> KeyRing:
+    """The ring of Settings: COPILOT_SECRET signs; previous secrets, tenant keys and `managed` (the platform
+    admin's tenant keys in the database) verify."""
     return KeyRing.build(
         secret, previous=settings.previous_secrets, tenant_keys=settings.tenant_keys,
-        audience=settings.token_audience, issuer=settings.token_issuer,
+        audience=settings.token_audience, issuer=settings.token_issuer, managed=managed,
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 DEFAULT_AUDIENCE = "support-copilot"
 DEFAULT_ISSUER = "support-copilot"
@@ -57,6 +58,18 @@ def tenant_key(tenant: str, secret: str) -> Key:
     return Key(f"t-{tenant}-{fingerprint(secret)}", secret, tenant)
 
 
+class ManagedKeys(Protocol):
+    """Tenant keys kept elsewhere (the platform admin's, in the database: copilot/tenant_keys.py)."""
+
+    def find(self, kid: str) -> Key | None:
+        """The tenant key named `kid` if it verifies now."""
+        ...
+
+    def manages(self, tenant: str) -> bool:
+        """Whether `tenant`'s keys are managed here (then no key is derived for it)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class KeyRing:
     """Every key that verifies tokens; `signing` signs the server's own tokens."""
@@ -66,6 +79,7 @@ class KeyRing:
     tenant_keys: Mapping[str, tuple[Key, ...]] = field(default_factory=dict)
     audience: str = DEFAULT_AUDIENCE
     issuer: str = DEFAULT_ISSUER
+    managed: ManagedKeys | None = None
 
     @classmethod
     def build(
@@ -76,9 +90,11 @@ class KeyRing:
         tenant_keys: Mapping[str, Sequence[str]] | None = None,
         audience: str = DEFAULT_AUDIENCE,
         issuer: str = DEFAULT_ISSUER,
+        managed: ManagedKeys | None = None,
     ) -> KeyRing:
         tenants = {t: tuple(tenant_key(t, k) for k in keys) for t, keys in (tenant_keys or {}).items()}
-        return cls(server_key(secret), tuple(server_key(s) for s in previous if s), tenants, audience, issuer)
+        previous_keys = tuple(server_key(s) for s in previous if s)
+        return cls(server_key(secret), previous_keys, tenants, audience, issuer, managed)
 
     def find(self, kid: str) -> Key | None:
         """The key named `kid`, or None (unknown, retired, or a tenant's derived key no longer in use)."""
@@ -87,12 +103,19 @@ class KeyRing:
         if not kid.startswith("t-"):
             return None
         tenant = kid[2:].rpartition("-")[0]
-        return next((k for k in self.keys_of(tenant) if k.kid == kid), None)
+        known = next((k for k in self.keys_of(tenant) if k.kid == kid), None)
+        if known is None and self.managed is not None:
+            found = self.managed.find(kid)
+            known = found if found is not None and found.tenant == tenant else None
+        return known
 
     def keys_of(self, tenant: str) -> tuple[Key, ...]:
-        """A tenant's active customer keys: the configured ones, else one derived from each server key."""
+        """A tenant's configured customer keys; a tenant with neither configured nor managed keys gets one
+        derived from each server key."""
         if tenant in self.tenant_keys:
             return self.tenant_keys[tenant]
+        if self.managed is not None and self.managed.manages(tenant):
+            return ()
         servers = (self.signing, *self.previous)
         return tuple(tenant_key(tenant, derive_tenant_key(k.secret, tenant)) for k in servers)
 

@@ -39,6 +39,7 @@ from copilot.telemetry import Telemetry
 from copilot.telemetry.tracing import open_provider, tracer_of
 from copilot.telemetry.turn import TurnObserver
 from copilot.telemetry.usage import UsageLedger
+from copilot.tenant_keys import TenantKeyStore
 from copilot.turns import TurnQueue, TurnRunner, TurnScheduler
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class Runtime:
     """Metrics and traces of this runtime (None: off; turns still record their model usage)."""
     keys: KeyRing | None = None
     """The token keys (copilot/keys.py); None: just `secret`."""
+    tenant_keys: TenantKeyStore | None = None
+    """The platform admin's tenant keys (copilot/tenant_keys.py), which `keys` also verifies with."""
 
     @property
     def key_ring(self) -> KeyRing:
@@ -162,10 +165,12 @@ def assemble(
         capacity=settings.turn_capacity, poll=settings.turn_poll_seconds, bell=backplane.doorbell,
     )  # fmt: skip
     handoff.turns = turns
+    tenant_keys = TenantKeyStore(engine)
     return Runtime(
         settings=settings,
         secret=secret,
-        keys=key_ring(settings, secret),
+        keys=key_ring(settings, secret, managed=tenant_keys),
+        tenant_keys=tenant_keys,
         engine=engine,
         conversations=conversations,
         events=events,

@@ -261,3 +261,18 @@ feedback = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_feedback_tenant_updated", feedback.c.tenant, feedback.c.updated_at)
+
+# Tenant customer-token keys managed by the platform admin (copilot/tenant_keys.py), beside COPILOT_TENANT_KEYS.
+# A key verifies until `expires_at` (a rotation's grace period; NULL: no end) unless `retired_at` is set.
+tenant_keys = Table(
+    "tenant_keys",
+    metadata,
+    Column("kid", String(96), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("retired_at", DateTime(timezone=True), nullable=True),
+)
+Index("ix_tenant_keys_tenant", tenant_keys.c.tenant)
