@@ -18,6 +18,8 @@ POINTS = frozenset(
         "execute.committed",  # the gateway committed a write, the graph has not seen its result
         "turn.finishing",  # the graph finished, turn.completed not yet committed
         "handoff.claim.committed",  # an agent's claim (and its event) committed, the answer not yet sent
+        "approval.decided",  # a supervisor's approval committed, its execution not yet started
+        "approval.executed",  # the approved write committed, its result and status event not yet recorded
     }
     | {f"event.{kind}" for kind in ("message.delta", "tool.preview", "tool.executed", "handoff.requested")}
 )

@@ -212,6 +212,16 @@ def _retention_task(settings: Settings, runtime: Runtime, system: System) -> asy
     return asyncio.create_task(loop, name="retention")
 
 
+def _owed_task(settings: Settings, staff: Staff) -> asyncio.Task[None]:
+    """Runs the approved executions a dead request left owing (copilot/handoff/owed.py): a decision older
+    than one turn lease without a result, at start-up and every half lease."""
+    from copilot.handoff.owed import execute_owed_periodically
+
+    lease = settings.turn_lease_seconds
+    loop = execute_owed_periodically(staff.approvals, grace=lease, every=lease / 2)
+    return asyncio.create_task(loop, name="owed approvals")
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings, *, model: BaseChatModel | None = None, tracer_provider: TracerProvider | None = None
@@ -242,6 +252,7 @@ async def open_runtime(
         runtime.readiness.probes.extend(system.probes)
         runtime.turns.open()  # recovers turns a dead worker left behind, and runs queued ones
         retaining = _retention_task(settings, runtime, system)
+        owing = _owed_task(settings, runtime.staff)
         bell = backplane.doorbell
         async with gateway_policy_doorbell(bell, system.gateway.authorizer, str(system.engine.url)):
             try:
@@ -250,6 +261,7 @@ async def open_runtime(
                 await runtime.drain()
                 await runtime.turns.aclose(settings.drain_seconds)
                 await runtime.events.aclose()
+                owing.cancel()
                 if retaining is not None:
                     retaining.cancel()
                 if provider is not None and tracer_provider is None:

@@ -3,7 +3,12 @@ caller; the confirmation (Gateway.decide) records a request here, bound to that 
 tenant sees the same before → after diff and decides once (compare-and-set pending → approved|rejected, committed
 with its audit row and the conversation's events); an approval then executes exactly the confirmed preview once
 (the gateway's ledger), as the caller, within the supervisor's limit. The conversation gets `approval.status`
-events (waiting → approved|rejected → executed|failed), which the customer sees live."""
+events (waiting → approved|rejected → executed|failed), which the customer sees live.
+
+The decision's commit is the execution's outbox: an `approved` row without a `result` is an execution owed.
+The deciding request runs it at once; when that request dies first (a crash between the commit and the write,
+or before the result is recorded), any worker runs it later (`copilot.handoff.owed`). Running twice is safe:
+the ledger keeps it to one effect and `record` keeps the first result and its one status event."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.eventlog import EventLog, insert_event
+from copilot.faults import crash_point
 from copilot.gateway.approval import ApprovalDecision
 from copilot.gateway.result import GatewayResult, Preview
 from copilot.handoff.staff import StaffGateway
@@ -159,8 +165,20 @@ class ApprovalStore:
     def begin(self) -> AbstractContextManager[Connection]:
         return self._engine.begin()
 
-    def record(self, approval_id: str, result: dict[str, Any], conn: Connection) -> None:
-        conn.execute(update(approvals).where(approvals.c.approval_id == approval_id).values(result=result))
+    def record(self, approval_id: str, result: dict[str, Any], conn: Connection) -> bool:
+        """Store what ran, once: False if a result was already recorded (another run of it got there first)."""
+        first = (approvals.c.approval_id == approval_id) & approvals.c.result.is_(None)
+        return conn.execute(update(approvals).where(first).values(result=result)).rowcount == 1
+
+    def owed(self, decided_before: datetime) -> list[Approval]:
+        """Approved before `decided_before` with no result recorded: executions a dead request left owing."""
+        query = select(approvals).where(
+            approvals.c.status == "approved", approvals.c.result.is_(None),
+            approvals.c.decided_at < decided_before,
+        )  # fmt: skip
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(approvals.c.decided_at)).all()
+        return [Approval(**row._mapping) for row in rows]
 
 
 class ApprovalGateway(StaffGateway, Protocol):
@@ -191,6 +209,7 @@ class ApprovalService:
             )
         if approval.status == "pending":
             await asyncio.to_thread(self._settle, principal, approval, approve)
+            crash_point("approval.decided")
         elif not (approve and approval.status == "approved" and approval.result is None
                   and approval.decided_by == principal.label()):  # fmt: skip
             raise _decided(approval)  # (the approver repeating an unfinished approval runs it, once)
@@ -236,15 +255,40 @@ class ApprovalService:
                 self.store.record(approval.approval_id, {"outcome": "rejected"}, conn)
 
     def _run(self, approval: Approval) -> None:
-        """Execute the confirmed preview once, as its requester; record what ran with its status event."""
+        """Execute the confirmed preview once, as its requester; record what ran with its status event (only
+        the first run of an approval records: a later one found the ledger's result)."""
         requester, preview = self._requester(approval)
         executed = self._gateway.execute(requester, preview.preview_id)
+        crash_point("approval.executed")
         outcome = _body(executed)
         status = "executed" if executed.outcome == "executed" else "failed"
         with self.store.begin() as conn:
-            self.store.record(approval.approval_id, outcome, conn)
-            if approval.conversation_id is not None:
+            if (
+                self.store.record(approval.approval_id, outcome, conn)
+                and approval.conversation_id is not None
+            ):
                 event = _status(approval, preview, status, message=executed.message)
+                insert_event(conn, approval.conversation_id, "approval.status", event)
+
+    async def execute_owed(self, decided_before: datetime) -> int:
+        """Run every execution owed since before `decided_before` (see the module doc); how many ran. One
+        that cannot run (its preview is gone) is recorded as not done, with the reason, so it stops owing."""
+        owed = await asyncio.to_thread(self.store.owed, decided_before)
+        for approval in owed:
+            try:
+                await asyncio.to_thread(self._run, approval)
+            except CopilotError as exc:
+                await asyncio.to_thread(self._not_done, approval, exc)
+            if approval.conversation_id is not None:
+                self._events.notify(approval.conversation_id)
+        return len(owed)
+
+    def _not_done(self, approval: Approval, error: CopilotError) -> None:
+        body = {"outcome": "error", "code": error.code.value, "message": error.message}
+        with self.store.begin() as conn:
+            if self.store.record(approval.approval_id, body, conn) and approval.conversation_id is not None:
+                event = {"approval_id": approval.approval_id, "preview_id": approval.preview_id,
+                         "tool": approval.tool, "status": "failed", "message": error.message}  # fmt: skip
                 insert_event(conn, approval.conversation_id, "approval.status", event)
 
 

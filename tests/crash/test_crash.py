@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from copilot.store.database import make_engine
-from copilot.store.schema import audit_log, documents, executions, previews
+from copilot.store.schema import approvals, audit_log, documents, executions, previews
 from tests.conftest import IN_CI
 from tests.crash.harness import LEASE_SECONDS, Client, Server, auth, of, settled
 from tests.databases import BACKENDS, postgres_database
@@ -41,6 +41,9 @@ WRITE_POINTS = (
 MESSAGE_POINTS = ("turn.claimed", "event.message.delta", "turn.finishing")
 HANDOFF_POINTS = ("event.handoff.requested",)
 CLAIM_POINTS = ("handoff.claim.committed",)
+APPROVAL_POINTS = ("approval.decided", "approval.executed")
+OVER_CUSTOMER_LIMIT = 20000.0
+"""An order paid this much is over the customer's limit (10 000) and within the supervisor's (25 000)."""
 
 
 @dataclass
@@ -167,6 +170,72 @@ def write_trial(rig: Rig, point: str | None) -> None:
         assert of(events, "tool.executed"), "the customer was never told the write ran"
 
 
+def _set_paid(engine: Engine, order_id: str, amount: float) -> None:
+    key = (documents.c.tenant == "demo") & (documents.c.kind == "order") & (documents.c.id == order_id)
+    with engine.begin() as conn:
+        data = conn.execute(select(documents.c.data).where(key)).scalar_one()
+        for payment in data["payment_history"]:
+            payment["amount"] = amount
+        conn.execute(update(documents).where(key).values(data=data))
+
+
+def _approval_outcomes(events: list[dict[str, Any]]) -> list[str]:
+    return [e["status"] for e in of(events, "approval.status") if e["status"] in ("executed", "failed")]
+
+
+def _awaiting_approval(rig: Rig, client: Client, order_id: str) -> tuple[str, str, str]:
+    """A customer's over-limit cancel, previewed and confirmed: (conversation, preview id, approval id)."""
+    _set_paid(rig.engine, order_id, OVER_CUSTOMER_LIMIT)
+    cid = client.conversation()
+    client.post(
+        f"/v1/conversations/{cid}/messages",
+        {"text": f"Please cancel order {order_id}, I ordered it by mistake."},
+    )
+    events = client.wait_events(cid, lambda ev: settled(ev) and bool(of(ev, "tool.preview")))
+    assert events is not None, f"no preview for {order_id}: {client.events(cid)}"
+    preview_id = of(events, "tool.preview")[0]["preview_id"]
+    confirmed = client.post(
+        f"/v1/conversations/{cid}/confirmations", {"preview_id": preview_id, "approve": True}
+    )
+    assert confirmed is not None and confirmed.status_code == 202, confirmed
+    events = client.wait_events(cid, lambda ev: settled(ev) and bool(of(ev, "approval.status")))
+    assert events is not None, f"the confirmation did not wait for a supervisor: {client.events(cid)}"
+    return cid, preview_id, of(events, "approval.status")[0]["approval_id"]
+
+
+def approval_trial(rig: Rig, point: str | None) -> None:
+    """A supervisor approves an over-limit write and the server dies (at an armed point around the execution,
+    or at random): after the restart the approved write has run exactly once without anyone asking again,
+    its audit matches, and the customer's stream says it was done."""
+    user, order_id = rig.orders.pop(rig.rng.randrange(len(rig.orders)))
+    client = Client(rig.server, auth("customer", user))
+    cid, preview_id, approval_id = _awaiting_approval(rig, client, order_id)
+    supervisor = Client(rig.server, auth("supervisor", "sue"))
+    rig.server.arm(point)
+    decide = (f"/v1/approvals/{approval_id}", {"approve": True})
+    if point is None:
+        threading.Thread(target=supervisor.post, args=decide, daemon=True).start()
+    else:
+        answered = supervisor.post(*decide)
+        assert answered is None, f"armed point {point} was never reached: {answered and answered.text}"
+    died = _crash(rig, point, random_within=0.3)
+    assert point is None or died, f"armed point {point} was never reached"
+    _restart(rig)
+    with rig.engine.connect() as conn:
+        status = conn.execute(
+            select(approvals.c.status).where(approvals.c.approval_id == approval_id)
+        ).scalar_one()
+    if status == "pending":  # killed before the decision committed: the supervisor decides again
+        again = supervisor.post(*decide)
+        assert again is not None and again.status_code == 200, again and again.text
+    events = client.wait_events(cid, lambda ev: bool(_approval_outcomes(ev)), timeout=RECOVERY_SECONDS)
+    assert events is not None, f"the approved write never ran nor was reported ({point or 'random kill'})"
+    ledger, audited, order = _write_facts(rig.engine, preview_id, order_id)
+    assert _approval_outcomes(events) == ["executed"], "the customer must be told once that it was done"
+    assert (ledger, order) == (1, "cancelled"), f"ledger {ledger}, order {order}: not exactly once"
+    assert audited == ledger, "audit rows != effects"
+
+
 def message_trial(rig: Rig, point: str | None) -> None:
     user = rig.orders[rig.rng.randrange(len(rig.orders))][0]
     client = Client(rig.server, auth("customer", user))
@@ -233,13 +302,24 @@ def claim_trial(rig: Rig, point: str | None) -> None:
 def _plan(rng: random.Random, trials: int) -> list[tuple[str, str | None]]:
     kinds: list[tuple[str, str | None]] = [("write", p) for p in WRITE_POINTS]
     kinds += [("message", p) for p in MESSAGE_POINTS] + [("handoff", p) for p in HANDOFF_POINTS]
-    kinds += [("claim", p) for p in CLAIM_POINTS]
+    kinds += [("claim", p) for p in CLAIM_POINTS] + [("approval", p) for p in APPROVAL_POINTS]
     kinds += [("write", None), ("write", None), ("message", None), ("handoff", None), ("claim", None)]
+    kinds += [("approval", None)]
     return [kinds[i % len(kinds)] if i < len(kinds) else rng.choice(kinds) for i in range(trials)]
 
 
+def test_an_approval_cut_by_kill_nine_runs_once_after_restart(rig: Rig) -> None:
+    """The approval points on every run (the mixed plan below reaches them only with enough trials)."""
+    for point in APPROVAL_POINTS:
+        try:
+            approval_trial(rig, point)
+        except AssertionError as exc:
+            raise AssertionError(f"approval at {point} (seed {SEED}): {exc}") from exc
+
+
 def test_kill_nine_loses_nothing_and_repeats_nothing(rig: Rig) -> None:
-    trials = {"write": write_trial, "message": message_trial, "handoff": handoff_trial, "claim": claim_trial}
+    trials = {"write": write_trial, "message": message_trial, "handoff": handoff_trial, "claim": claim_trial,
+              "approval": approval_trial}  # fmt: skip
     for n, (kind, point) in enumerate(_plan(rig.rng, TRIALS)):
         try:
             trials[kind](rig, point)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,45 @@ async def test_the_supervisors_decision_commits_with_its_audit_row(retail_engine
     decided = await working.decide(SUE, approval_id, True)
     assert decided.result is not None and decided.result["outcome"] == "executed"
     assert audit_outcomes(retail_engine, "cancel_pending_order").count("execute") == 1
+
+
+class _DiedBeforeExecuting:
+    """The real gateway, whose process 'dies' when the approved preview is to execute (after TX-A)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.call, self.decide, self.load_preview = gateway.call, gateway.decide, gateway.load_preview
+        self.audit_approval = gateway.audit_approval
+
+    def execute(self, principal: Principal, preview_id: str) -> Any:
+        raise RuntimeError("killed between the approval's commit and its execution")
+
+
+async def test_an_execution_owed_after_the_approval_runs_once_however_many_workers_run_it(
+    retail_engine: Engine,
+) -> None:
+    balance = _over_limit(retail_engine)
+    dying, approval_id, gateway = _approvals(retail_engine, _DiedBeforeExecuting)
+    with pytest.raises(RuntimeError, match="killed"):
+        await dying.decide(SUE, approval_id, True)
+    owed = dying.store.get("demo", approval_id)
+    assert (
+        owed is not None
+        and (owed.status, owed.result) == ("approved", None)
+        and ledger_rows(retail_engine) == 0
+    )
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    assert dying.store.owed(owed.decided_at or later) == []  # a live request's run is left alone meanwhile
+    workers = [ApprovalService(dying.store, gateway, EventLog(retail_engine)) for _ in range(3)]
+    ran = await asyncio.gather(
+        *(w.execute_owed(later) for w in workers), workers[0].decide(SUE, approval_id, True)
+    )
+    assert sum(r for r in ran[:3] if isinstance(r, int)) >= 1
+    done = dying.store.get("demo", approval_id)
+    assert done is not None and done.result is not None and done.result["outcome"] == "executed"
+    assert gift_card(retail_engine, "demo_customer_0002", "gift_card_0000002") == balance + 6000.0
+    assert ledger_rows(retail_engine) == 1
+    assert audit_outcomes(retail_engine, "cancel_pending_order").count("execute") == 1
+    assert dying.store.owed(later) == []
 
 
 # -- agent tools over HTTP (the real system on SQLite) ---------------------------------------------------------
