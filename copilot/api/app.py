@@ -21,6 +21,7 @@ from copilot.api import (
     limits,
     metrics,
     policy,
+    policy_tests,
     sessions,
     tenant_keys,
     tenants,
@@ -67,8 +68,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
     app.add_middleware(metrics.TelemetryMiddleware)
     app.include_router(metrics.router)
-    for module in (health, conversations, events, feedback, confirmations, policy, sessions, tools, tenants,
-                   tenant_keys):  # fmt: skip
+    for module in (health, conversations, events, feedback, confirmations, policy, policy_tests, sessions, tools,
+                   tenants, tenant_keys):  # fmt: skip
         app.include_router(module.router)
     app.include_router(analytics.router)
     app.include_router(timeseries.router)

@@ -113,6 +113,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 _DESCRIPTIONS = {
+    400: "The request is well-formed but its content is not (code `bad_request`); the message says what to fix.",
     401: "Missing, invalid or expired bearer token (code `unauthenticated`).",
     403: "Your role may not do this (code `forbidden`); use a token of a role that may.",
     404: "No such conversation for this caller (code `not_found`).",

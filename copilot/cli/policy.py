@@ -1,7 +1,8 @@
-"""`copilot policy lint|test|diff|simulate|history|rollback`: policy administration from the terminal.
+"""`copilot policy lint|test|diff|simulate|show|apply|history|rollback`: policy administration from the terminal.
 
-lint/test/diff work on files (no database needed); simulate/history/rollback (and `--version`) use the
-configured database (COPILOT_DATA_DIR or COPILOT_DATABASE_URL), seeded from policies/ on first use."""
+lint/test/diff work on files (no database needed); simulate/show/apply/history/rollback (and `--version`,
+`--tenant`) use the configured database (COPILOT_DATA_DIR or COPILOT_DATABASE_URL), seeded from policies/ on
+first use. `--tenant T` picks one tenant's policy, versions and tests (default COPILOT_DEFAULT_TENANT)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from copilot.policy.testing import failures, load_suites, report, run_cases
 from copilot.principal import Principal
 from copilot.settings import Settings
 from copilot.store.database import make_engine
+from copilot.tenants import TenantRegistry
 
 policy_app = typer.Typer(
     help="Lint, test, diff, simulate and roll back the authorization policy.", no_args_is_help=True
@@ -38,12 +40,24 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _service(settings: Settings) -> PolicyService:
+TenantOpt = Annotated[
+    str | None, typer.Option("--tenant", help="Tenant whose policy (default: COPILOT_DEFAULT_TENANT).")
+]
+
+
+def _service(settings: Settings, tenant: str | None = None) -> PolicyService:
     engine = make_engine(settings.resolved_database_url)
     service, _ = open_policy(
         engine, load_pack(settings.pack_path), settings.policy_dir, tenant=settings.default_tenant
     )
-    return service
+    if tenant is None or tenant == settings.default_tenant:
+        return service
+    if TenantRegistry(engine).get(tenant) is None:
+        known = ", ".join(t.tenant for t in TenantRegistry(engine).listing())
+        raise _fail(
+            f"no tenant {tenant!r} (known: {known}); the platform admin creates tenants (POST /v1/tenants)."
+        )
+    return service.for_tenant(tenant)
 
 
 def _read_rules(path: Path) -> list[Rule]:
@@ -53,14 +67,14 @@ def _read_rules(path: Path) -> list[Rule]:
     return rules
 
 
-def _rules_of(ref: str, settings: Settings) -> tuple[str, list[Rule]]:
-    """A policy file path, or a stored version number (`3` or `v3`)."""
+def _rules_of(ref: str, settings: Settings, tenant: str | None = None) -> tuple[str, list[Rule]]:
+    """A policy file path, or a stored version number (`3` or `v3`) of `tenant`."""
     if Path(ref).is_file():
         return ref, _read_rules(Path(ref))
     number = ref.removeprefix("v")
     if not number.isdigit():
         raise _fail(f"{ref!r} is neither a policy file nor a version number.")
-    return f"v{number}", _service(settings).store.get(int(number)).rules
+    return f"v{number}", _service(settings, tenant).store.get(int(number)).rules
 
 
 @policy_app.command("lint")
@@ -93,19 +107,30 @@ def test_cmd(
         Path | None, typer.Option(help="Directory of *.yaml tests (default policies/tests).")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List passing cases too.")] = False,
+    tenant: TenantOpt = None,
 ) -> None:
-    """Run the policy tests (like `opa test`); exit 1 on any failure. Default: policies/policy.csv."""
+    """Run the policy tests (like `opa test`); exit 1 on any failure. Default: policies/policy.csv with
+    policies/tests; with --tenant: that tenant's active version (or --version/--file) and its own tests."""
     settings = Settings()
     if version is not None and file is not None:
         raise _fail("use --version or --file, not both")
-    model_text, seed = read_seed(settings.policy_dir)
-    if version is not None:
-        authorizer = _service(settings).authorizer(version=version)
+    if tenant is not None:
+        service = _service(settings, tenant)
+        authorizer = service.authorizer(version=version, rules=_read_rules(file) if file else None)
+        results = (
+            run_cases(authorizer, load_suites(tests), service.tenant)
+            if tests
+            else service.run_tests(authorizer)
+        )
     else:
-        authorizer = CasbinAuthorizer.from_rules(model_text, _read_rules(file) if file else seed)
-    results = run_cases(
-        authorizer, load_suites(tests or settings.policy_dir / "tests"), settings.default_tenant
-    )
+        model_text, seed = read_seed(settings.policy_dir)
+        if version is not None:
+            authorizer = _service(settings).authorizer(version=version)
+        else:
+            authorizer = CasbinAuthorizer.from_rules(model_text, _read_rules(file) if file else seed)
+        results = run_cases(
+            authorizer, load_suites(tests or settings.policy_dir / "tests"), settings.default_tenant
+        )
     typer.echo(report(results, verbose=verbose))
     if failures(results):
         raise typer.Exit(1)
@@ -115,11 +140,15 @@ def test_cmd(
 def diff_cmd(
     before: Annotated[str, typer.Argument(help="Policy file or version number.")],
     after: Annotated[str, typer.Argument(help="Policy file or version number.")],
+    tenant: TenantOpt = None,
 ) -> None:
     """Rule diff and decision diff (every role × every tool) between two policies."""
     settings = Settings()
     model_text, _ = read_seed(settings.policy_dir)
-    (name_a, rules_a), (name_b, rules_b) = _rules_of(before, settings), _rules_of(after, settings)
+    (name_a, rules_a), (name_b, rules_b) = (
+        _rules_of(before, settings, tenant),
+        _rules_of(after, settings, tenant),
+    )
     changes = diff_rules(rules_a, rules_b)
     for rule in changes.removed:
         typer.echo(f"- {', '.join(rule)}")
@@ -129,7 +158,7 @@ def diff_cmd(
     result = decision_diff(
         CasbinAuthorizer.from_rules(model_text, rules_a, label=name_a),
         CasbinAuthorizer.from_rules(model_text, rules_b, label=name_b),
-        default_samples(list(tools), settings.default_tenant),
+        default_samples(list(tools), tenant or settings.default_tenant),
     )
     for c in result["changed"]:
         typer.echo(f"{c['role']} {c['object']} {c['action']}: {c['before']} → {c['after']}")
@@ -148,11 +177,14 @@ def simulate_cmd(
     args: Annotated[str, typer.Option("--args", help="Arguments as a JSON object.")] = "{}",
     version: Annotated[int | None, typer.Option(help="A stored version (default: active).")] = None,
     file: Annotated[Path | None, typer.Option(help="A proposed policy CSV instead.")] = None,
+    tenant: TenantOpt = None,
 ) -> None:
-    """What-if on the configured database: decision, matched rule, ownership and limit checks (JSON)."""
+    """What-if on the synthetic fixture: decision, matched rule, ownership and limit checks (JSON)."""
     settings = Settings()
-    service = _service(settings)
-    principal = parse_principal(as_, settings.default_tenant)
+    service = _service(settings, tenant)
+    principal = parse_principal(as_, service.tenant)
+    if principal.tenant != service.tenant:
+        raise _fail(f"--as names tenant {principal.tenant!r}; this is tenant {service.tenant!r}'s policy.")
     try:
         arguments = json.loads(args)
         authorizer = service.authorizer(version=version, rules=_read_rules(file) if file else None)
@@ -164,9 +196,11 @@ def simulate_cmd(
 
 
 @policy_app.command("history")
-def history_cmd(limit: Annotated[int, typer.Option(help="Newest N versions.")] = 20) -> None:
+def history_cmd(
+    limit: Annotated[int, typer.Option(help="Newest N versions.")] = 20, tenant: TenantOpt = None
+) -> None:
     """Stored versions, newest first (the active one is marked)."""
-    service = _service(Settings())
+    service = _service(Settings(), tenant)
     versions, total = service.store.history(limit=limit)
     active = service.store.active().version
     table = Table("version", "when", "author", "kind", "message", "+/-")
@@ -175,7 +209,7 @@ def history_cmd(limit: Annotated[int, typer.Option(help="Newest N versions.")] =
         table.add_row(mark, v.created_at.isoformat(timespec="seconds"), v.author, v.kind, v.message,
                       f"+{len(v.diff.added)} -{len(v.diff.removed)}")  # fmt: skip
     console.print(table)
-    console.print(f"{total} versions, active {active}")
+    console.print(f"{total} versions, active {active} (tenant {service.tenant!r})")
 
 
 @policy_app.command("rollback")
@@ -183,9 +217,10 @@ def rollback_cmd(
     version: Annotated[int, typer.Argument(help="Version whose rules become active again.")],
     message: Annotated[str | None, typer.Option(help="Why (change log).")] = None,
     ack: Annotated[list[str] | None, typer.Option("--ack", help="Acknowledge a lint warning id.")] = None,
+    tenant: TenantOpt = None,
 ) -> None:
     """Activate an old version's rules as a new version (validated and tested like any change)."""
-    service = _service(Settings())
+    service = _service(Settings(), tenant)
     active = service.store.active()
     try:
         new = service.rollback(version, author=f"cli:{getpass.getuser()}", if_match=active.etag,
@@ -193,3 +228,34 @@ def rollback_cmd(
     except CopilotError as exc:
         raise _fail(f"{exc.code.value}: {exc.message}") from None
     typer.echo(f"version {new.version} is active (rules of version {version})")
+
+
+@policy_app.command("show")
+def show_cmd(
+    version: Annotated[int | None, typer.Option(help="A stored version (default: active).")] = None,
+    tenant: TenantOpt = None,
+) -> None:
+    """A tenant's policy as CSV (policies/policy.csv format): the active version, or --version."""
+    service = _service(Settings(), tenant)
+    chosen = service.store.get(version) if version is not None else service.store.active()
+    typer.echo(f"# tenant {service.tenant}, version {chosen.version} ({chosen.author}: {chosen.message})")
+    for rule in chosen.rules:
+        typer.echo(", ".join(rule))
+
+
+@policy_app.command("apply")
+def apply_cmd(
+    file: Annotated[Path, typer.Argument(help="Policy CSV to activate as a new version.")],
+    message: Annotated[str, typer.Option(help="Why (change log).")],
+    ack: Annotated[list[str] | None, typer.Option("--ack", help="Acknowledge a lint warning id.")] = None,
+    tenant: TenantOpt = None,
+) -> None:
+    """Save FILE as a tenant's new active version: linted and run against that tenant's policy tests first."""
+    service = _service(Settings(), tenant)
+    active = service.store.active()
+    try:
+        new = service.save(_read_rules(file), author=f"cli:{getpass.getuser()}", message=message,
+                           if_match=active.etag, acknowledge=ack or [])  # fmt: skip
+    except CopilotError as exc:
+        raise _fail(f"{exc.code.value}: {exc.message}") from None
+    typer.echo(f"tenant {service.tenant!r}: version {new.version} is active")

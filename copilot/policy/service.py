@@ -26,6 +26,7 @@ from copilot.policy.store import (
     PreconditionRequired,
     normalize_etag,
 )
+from copilot.policy.suites import SuiteStore, TenantSuites, read_suite_files
 from copilot.policy.testing import CaseResult, PolicyCase, failures, load_suites, run_cases
 from copilot.principal import Principal
 from copilot.tenants import Tenant, TenantRegistry, check_tenant_id
@@ -51,6 +52,8 @@ class PolicyService:
     tests: list[PolicyCase]
     seed: list[Rule]
     """policies/policy.csv: version 1 of every new tenant."""
+    suites: SuiteStore | None = None
+    """Each tenant's own policy tests (copilot/policy/suites.py); None: `tests` for every tenant."""
 
     @property
     def tenant(self) -> str:
@@ -83,8 +86,31 @@ class PolicyService:
         base = self.store.active().rules if parent is None else parent
         return lint(rules, self.tools, model_text=self.store.model_text, tenant=self.tenant, parent=base)
 
-    def run_tests(self, authorizer: CasbinAuthorizer) -> list[CaseResult]:
-        return run_cases(authorizer, self.tests, self.tenant)
+    def test_suites(self) -> TenantSuites | None:
+        return self.suites.of(self.tenant) if self.suites is not None else None
+
+    def run_tests(self, authorizer: CasbinAuthorizer, suites: TenantSuites | None = None) -> list[CaseResult]:
+        """This tenant's policy tests (or `suites`, proposed ones) against `authorizer`."""
+        chosen = suites or self.test_suites()
+        return run_cases(authorizer, chosen.cases() if chosen else self.tests, self.tenant)
+
+    def save_tests(self, files: dict[str, str], *, by: str) -> tuple[TenantSuites, list[CaseResult]]:
+        """Replace this tenant's own suites; refused (POLICY_TESTS_FAILED) while its active policy fails one
+        of their required cases, so the active policy always passes its tenant's tests."""
+        if self.suites is None:
+            raise CopilotError(ErrorCode.CONFIGURATION, "Policy tests are not stored in this deployment.")
+        proposed = self.suites.check(self.tenant, files)
+        results = self.run_tests(self.authorizer(), proposed)
+        failed = failures(results, required_only=True)
+        if failed:
+            raise CopilotError(
+                ErrorCode.POLICY_TESTS_FAILED,
+                f"The tests were not saved: the active policy fails {len(failed)} required case(s); mark the suite "
+                f"`activation: advisory` or change the policy first. First: {failed[0].case.file}: "
+                f"{failed[0].case.label}: expected {failed[0].expected}, got {failed[0].got}.",
+                details={"failures": [r.to_dict() for r in failed]},
+            )
+        return self.suites.save(proposed, by), results
 
     def simulate(
         self, authorizer: CasbinAuthorizer, principal: Principal, tool: str, args: dict[str, Any], *,
@@ -131,8 +157,9 @@ class PolicyService:
         if failed:
             raise CopilotError(
                 ErrorCode.POLICY_TESTS_FAILED,
-                f"The policy was not saved: {len(failed)} policy test(s) in policies/tests fail; fix the rules "
-                "or the tests. First: " + f"{failed[0].case.file}: {failed[0].case.label}: expected "
+                f"The policy was not saved: {len(failed)} of tenant {self.tenant!r}'s policy tests fail "
+                "(GET /v1/policy/tests); fix the rules or the tests. First: "
+                + f"{failed[0].case.file}: {failed[0].case.label}: expected "
                 f"{failed[0].expected}, got {failed[0].got}.",
                 details={"failures": [r.to_dict() for r in failed]},
             )
@@ -186,5 +213,6 @@ def open_policy(
     store.seed_if_empty(seed)
     TenantRegistry(engine).ensure(tenant, "system:seed")
     notifier = notifier or local_notifier(str(engine.url))
-    service = PolicyService(store, pack, notifier, load_suites(policy_dir / "tests"), seed)
+    suites = SuiteStore(engine, read_suite_files(policy_dir / "tests"))
+    service = PolicyService(store, pack, notifier, load_suites(policy_dir / "tests"), seed, suites)
     return service, LiveAuthorizer(store, notifier, poll_ms=poll_ms)

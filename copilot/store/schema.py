@@ -276,3 +276,14 @@ tenant_keys = Table(
     Column("retired_at", DateTime(timezone=True), nullable=True),
 )
 Index("ix_tenant_keys_tenant", tenant_keys.c.tenant)
+
+# Each tenant's own policy tests (copilot/policy/suites.py): file name → YAML text; no row: the seed suites of
+# policies/tests. The seed's required suites (invariants) always run as well and are not the tenant's to edit.
+policy_tests = Table(
+    "policy_tests",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("suites", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(256), nullable=False),
+)
