@@ -80,6 +80,7 @@ HANDOFF_REASONS = frozenset(
         "user_request",
         "model_request",
         "validation_failed",
+        "repeated_tool_failure",
         "budget_exceeded",
         "customer_request",
         "agent_request",

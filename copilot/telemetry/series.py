@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol, get_args
 
-from sqlalchemy import Connection, Engine, Select, select
+from sqlalchemy import ColumnElement, Connection, Engine, Integer, Select, cast, extract, func, select
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.store.schema import audit_log, conversations, events, handoffs, model_usage, turns
@@ -185,9 +185,8 @@ def series(
     total = Tally()
     with engine.connect() as conn:
         for reader in (_turns, _handoffs, _denials, _usage):
-            for at, add in reader(conn, period, tenant):
-                index = period.index(at)
-                if index is not None:
+            for index, add in reader(conn, period, tenant):
+                if index is not None and 0 <= index < len(buckets):
                     add(buckets[index])
                     add(total)
     for item in outcomes:
@@ -208,7 +207,18 @@ class _Add(Protocol):
     def __call__(self, tally: Tally, /) -> None: ...
 
 
-Reading = Iterator[tuple[datetime, _Add]]
+Reading = Iterator[tuple[int | None, _Add]]
+"""(bucket index, what to add to that bucket and the total)."""
+
+
+def _bucket_sql(conn: Connection, column: Any, period: Period) -> ColumnElement[int]:
+    """The bucket index of `column` computed by the database, exactly (whole seconds since `period.since`
+    divided by the bucket's seconds), so high-volume sources are counted with GROUP BY."""
+    since, step = int(period.since.timestamp()), int(STEP[period.bucket].total_seconds())
+    if conn.dialect.name == "sqlite":  # stored as UTC text; strftime('%s') reads it as UTC
+        seconds: ColumnElement[Any] = cast(func.strftime("%s", column), Integer)
+        return cast((seconds - since) / step, Integer)
+    return cast(func.floor((extract("epoch", column) - since) / step), Integer)
 
 
 def _rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
@@ -218,16 +228,22 @@ def _rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
 
 def _turns(conn: Connection, period: Period, tenant: str | None) -> Reading:
     t = turns.c
-    query = select(t.created_at, t.finished_at, t.outcome).where(
+    bucket = _bucket_sql(conn, t.finished_at, period)
+    query = select(bucket, t.outcome, _seconds_between(conn, t.created_at, t.finished_at)).where(
         t.status == "done", t.finished_at >= period.since, t.finished_at < period.until
     )
     if tenant is not None:
         mine = select(conversations.c.id).where(conversations.c.tenant == tenant)
         query = query.where(t.conversation_id.in_(mine))
-    for row in _rows(conn, query):
-        finished = utc(row.finished_at)
-        seconds = max((finished - utc(row.created_at)).total_seconds(), 0.0)
-        yield finished, _turn_adder(str(row.outcome), seconds)
+    for index, end, seconds in _rows(conn, query):
+        yield int(index), _turn_adder(str(end), max(round(float(seconds), 3), 0.0))
+
+
+def _seconds_between(conn: Connection, start: Any, end: Any) -> ColumnElement[Any]:
+    """end − start in seconds, computed by the database (to the millisecond on SQLite)."""
+    if conn.dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return extract("epoch", end - start)
 
 
 def _turn_adder(end: str, seconds: float) -> _Add:
@@ -250,46 +266,59 @@ def _handoffs(conn: Connection, period: Period, tenant: str | None) -> Reading:
     )
     for row in _rows(conn, query):
         data = row.data if isinstance(row.data, dict) else {}
-        yield utc(row.at), _counter_adder("handoffs", reason_label(str(data.get("reason", ""))))
+        yield period.index(row.at), _counter_adder("handoffs", reason_label(str(data.get("reason", ""))))
 
 
-def _counter_adder(name: Literal["handoffs", "denials"], key: str) -> _Add:
+def _counter_adder(name: Literal["handoffs", "denials"], key: str, count: int = 1) -> _Add:
     def add(tally: Tally) -> None:
-        getattr(tally, name)[key] += 1
+        getattr(tally, name)[key] += count
 
     return add
 
 
 def _denials(conn: Connection, period: Period, tenant: str | None) -> Reading:
     a = audit_log.c
-    query = select(a.at, a.tool).where(
-        a.outcome == "deny",
-        (a.code.is_(None)) | (a.code.not_in(_NOT_DENIALS)),
-        a.at >= period.since,
-        a.at < period.until,
+    bucket = _bucket_sql(conn, a.at, period).label("bucket")
+    query = (
+        select(bucket, a.tool, func.count())
+        .where(
+            a.outcome == "deny",
+            (a.code.is_(None)) | (a.code.not_in(_NOT_DENIALS)),
+            a.at >= period.since,
+            a.at < period.until,
+        )
+        .group_by(bucket, a.tool)
     )
     if tenant is not None:
         query = query.where(a.tenant == tenant)
-    for row in _rows(conn, query):
-        yield utc(row.at), _counter_adder("denials", str(row.tool))
+    for index, tool, count in conn.execute(query):
+        yield int(index), _counter_adder("denials", str(tool), int(count))
 
 
 def _usage(conn: Connection, period: Period, tenant: str | None) -> Reading:
     u = model_usage.c
-    query = select(u.at, u.cost_usd, u.input_tokens, u.output_tokens).where(
-        u.at >= period.since, u.at < period.until
+    bucket = _bucket_sql(conn, u.at, period).label("bucket")
+    query = (
+        select(
+            bucket, func.count(), func.sum(u.cost_usd), func.sum(u.input_tokens), func.sum(u.output_tokens)
+        )
+        .where(u.at >= period.since, u.at < period.until)
+        .group_by(bucket)
     )
     if tenant is not None:
         query = query.where(u.tenant == tenant)
-    for row in _rows(conn, query):
-        yield utc(row.at), _usage_adder(float(row.cost_usd), int(row.input_tokens), int(row.output_tokens))
+    for index, calls, cost, input_tokens, output_tokens in conn.execute(query):
+        yield (
+            int(index),
+            _usage_adder(int(calls), float(cost or 0), int(input_tokens or 0), int(output_tokens or 0)),
+        )
 
 
-def _usage_adder(cost: float, input_tokens: int, output_tokens: int) -> _Add:
+def _usage_adder(calls: int, cost: float, input_tokens: int, output_tokens: int) -> _Add:
     def add(tally: Tally) -> None:
+        tally.model_calls += calls
         tally.cost_usd += cost
         tally.input_tokens += input_tokens
         tally.output_tokens += output_tokens
-        tally.model_calls += 1
 
     return add
