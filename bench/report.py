@@ -97,7 +97,8 @@ def http_lines(http: HttpResult) -> list[str]:
 
 def telemetry_line(t: TelemetryResult) -> str:
     return (
-        f"turn with metrics + tracing (sqlite, durability={t.durability}, {t.spans_per_turn:.0f} spans/turn): "
+        f"turn with metrics + tracing vs without (same run, interleaved; sqlite, durability={t.durability} on "
+        f"both sides; {t.spans_per_turn:.0f} spans/turn): "
         f"{t.on.mean_ms:.1f} ms vs {t.off.mean_ms:.1f} ms without → ratio {t.ratio:.3f} (p50 ratio "
         f"{t.ratio_p50:.3f}; goal ≤ {TELEMETRY_GOAL}: {_met(t.ratio <= TELEMETRY_GOAL)}); process CPU per turn "
         f"{t.cpu_on_ms:.1f} vs {t.cpu_off_ms:.1f} ms → {t.cpu_ratio:.3f}; no turn wrapper {t.unwrapped.mean_ms:.1f} ms"
@@ -228,18 +229,7 @@ def to_json(report: Report) -> dict[str, Any]:
             "checks_share_of_turn": report.grounding.total_share(report.turns[0].ours.mean_ms),
         },
         "http": http_json(report.http),
-        "telemetry": {
-            "on": report.telemetry.on.to_dict(),
-            "off": report.telemetry.off.to_dict(),
-            "unwrapped": report.telemetry.unwrapped.to_dict(),
-            "ratio": report.telemetry.ratio,
-            "ratio_p50": report.telemetry.ratio_p50,
-            "spans_per_turn": report.telemetry.spans_per_turn,
-            "durability": report.telemetry.durability,
-            "cpu_on_ms": report.telemetry.cpu_on_ms,
-            "cpu_off_ms": report.telemetry.cpu_off_ms,
-            "cpu_ratio": report.telemetry.cpu_ratio,
-        },
+        "telemetry": report.telemetry.to_dict(),
         "summary": summary(report),
     }
 

@@ -81,6 +81,20 @@ async def _turns(
     return (memory, sqlite), gateway, fanout, telemetry, grounding
 
 
+def collect_telemetry(budget: Budget) -> TelemetryResult:
+    """Only the telemetry-overhead benchmark (`python -m bench telemetry`), in a fresh data directory."""
+
+    async def run(workdir: Path) -> TelemetryResult:
+        system = await asyncio.to_thread(open_demo, workdir)
+        try:
+            return await run_telemetry_bench(system, budget.sqlite_iterations, budget.sqlite_warmup)
+        finally:
+            system.engine.dispose()
+
+    with tempfile.TemporaryDirectory(prefix="copilot-bench-") as tmp:
+        return asyncio.run(run(Path(tmp)))
+
+
 def collect(budget: Budget, *, quick: bool = False, database_urls: DatabaseUrls | None = None) -> Report:
     """Run every benchmark in a fresh temporary data directory (the HTTP one on `database_urls`, default
     SQLite files there)."""

@@ -1,7 +1,8 @@
-"""Telemetry overhead: the same copilot turn (production SQLite saver, the message-turn durability) through
-the runtime's turn wrapper with metrics + tracing on (a real SDK provider, batch span processor, an exporter
+"""Telemetry overhead: the same copilot turn (one graph and runner, so the same production SQLite saver and
+message-turn durability on both sides) through the runtime's turn wrapper with metrics + tracing on (the
+production tracer provider — `provider_for`: batch span processor, export batch size — around an exporter
 that drops the spans) vs off (usage capture stays on in both: it is a product feature, not telemetry), and
-vs no wrapper at all, for information. Interleaved like the turn benchmark."""
+vs no wrapper at all, for information. Interleaved in one run, like the turn benchmark."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from bench.model import BenchChatModel
 from bench.stats import Stats, summarize
@@ -21,6 +23,7 @@ from copilot.agent.graph import SupportGraph
 from copilot.agent.runner import DURABILITY, run_turn
 from copilot.events import EventSink
 from copilot.telemetry import Telemetry
+from copilot.telemetry.tracing import provider_for
 from copilot.telemetry.turn import TurnObserver
 from copilot.telemetry.usage import UsageLedger
 from copilot.turns import TurnRequest, TurnRunner, TurnStatus
@@ -60,6 +63,14 @@ class TelemetryResult:
     def cpu_ratio(self) -> float:
         return self.cpu_on_ms / self.cpu_off_ms
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "on": self.on.to_dict(), "off": self.off.to_dict(), "unwrapped": self.unwrapped.to_dict(),
+            "ratio": self.ratio, "ratio_p50": self.ratio_p50, "spans_per_turn": self.spans_per_turn,
+            "durability": self.durability, "cpu_on_ms": self.cpu_on_ms, "cpu_off_ms": self.cpu_off_ms,
+            "cpu_ratio": self.cpu_ratio,
+        }  # fmt: skip
+
 
 @dataclass
 class Wrapped:
@@ -94,11 +105,10 @@ def graph_runner(graph: SupportGraph) -> TurnRunner:
 async def run_telemetry_bench(system: DemoSystem, iterations: int, warmup: int) -> TelemetryResult:
     model = BenchChatModel(args={"order_id": OWN_ORDER})
     exporter = DroppingExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    provider = provider_for(exporter, "bench")  # the production provider: batching, export batch size
     ledger = UsageLedger(system.engine)
     async with open_saver("sqlite", system) as saver:
-        runner = graph_runner(make_ours(system, model, saver))
+        runner = graph_runner(make_ours(system, model, saver, observed=True))  # one graph: both sides
         on = TurnObserver(
             system.settings, ledger, Telemetry(metrics=True, tracer=provider.get_tracer("bench"))
         )

@@ -27,6 +27,7 @@ from copilot.agent.deps import AgentDeps
 from copilot.agent.graph import SupportGraph, build_graph
 from copilot.agent.runner import DURABILITY, run_turn
 from copilot.events import EventType
+from copilot.telemetry.retrieval import ObservedRetriever
 from copilot.turns import TurnStatus
 
 SaverKind = Literal["in-memory", "sqlite"]
@@ -82,9 +83,13 @@ async def open_saver(kind: SaverKind, system: DemoSystem) -> AsyncIterator[BaseC
         yield saver
 
 
-def make_ours(system: DemoSystem, model: BenchChatModel, saver: BaseCheckpointSaver[str]) -> SupportGraph:
+def make_ours(
+    system: DemoSystem, model: BenchChatModel, saver: BaseCheckpointSaver[str], *, observed: bool = False
+) -> SupportGraph:
+    """Our graph; `observed`: with the retrieval span and histogram, as copilot.wiring builds it."""
     tools = [t.spec for t in system.pack.tools]
-    deps = AgentDeps(model=model, gateway=system.gateway, retriever=system.retriever, tools=tools)
+    retriever = ObservedRetriever(system.retriever) if observed else system.retriever
+    deps = AgentDeps(model=model, gateway=system.gateway, retriever=retriever, tools=tools)
     return build_graph(deps, saver)
 
 

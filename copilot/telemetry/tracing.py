@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import Token
+from types import TracebackType
 from typing import Any
 
 from langgraph.errors import GraphBubbleUp
@@ -21,7 +23,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
@@ -33,15 +35,26 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 Attributes = Mapping[str, AttributeValue]
 
 
+EXPORT_BATCH = 32
+"""Spans per export (about two turns). The SDK's default, 512, keeps ~30 turns of spans (11 tracked objects
+each) waiting in the queue: they outlive young garbage collections and trigger full ones — measured at
+0.7 ms of CPU per turn in the overhead benchmark, against 0.1 ms with batches of 16–32."""
+
+
+def provider_for(exporter: SpanExporter, service_name: str) -> TracerProvider:
+    """The copilot's tracer provider around `exporter` (production and the overhead benchmark alike)."""
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(BatchSpanProcessor(exporter, max_export_batch_size=EXPORT_BATCH))
+    return provider
+
+
 def open_provider(settings: Settings) -> TracerProvider | None:
     """The OTLP-exporting provider when COPILOT_OTLP_ENDPOINT is set, else None (tracing off)."""
     if not settings.otlp_endpoint:
         return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
-    return provider
+    return provider_for(OTLPSpanExporter(endpoint=settings.otlp_endpoint), settings.service_name)
 
 
 def tracer_of(provider: TracerProvider | None) -> trace.Tracer | None:
@@ -53,29 +66,48 @@ def active_tracer() -> trace.Tracer | None:
     return telemetry.tracer if telemetry is not None else None
 
 
-@contextmanager
+class _Current:
+    """A started span made current for the block (what the SDK's start_as_current_span does, without its
+    three generator layers: ~15 spans a turn, so this is on the hot path). An exception marks the span as an
+    error, except LangGraph's interrupt (a confirmation pause is not a failure)."""
+
+    __slots__ = ("_span", "_token")
+
+    def __init__(self, started: Span) -> None:
+        self._span = started
+        self._token: Token[otel_context.Context] | None = None
+
+    def __enter__(self) -> Span:
+        self._token = otel_context.attach(trace.set_span_in_context(self._span))
+        return self._span
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if isinstance(exc, GraphBubbleUp):
+                self._span.set_attribute("copilot.interrupted", True)
+            elif exc is not None:
+                self._span.record_exception(exc)
+                self._span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+        finally:
+            if self._token is not None:
+                otel_context.detach(self._token)
+            self._span.end()
+
+
+_OFF: AbstractContextManager[None] = nullcontext()
+
+
 def span(
     name: str, attributes: Attributes | None = None, *, kind: SpanKind = SpanKind.INTERNAL,
     links: list[Link] | None = None, context: otel_context.Context | None = None,
-) -> Iterator[Span | None]:  # fmt: skip
-    """A current span of the context's tracer (None when tracing is off). An exception marks it as an error,
-    except LangGraph's interrupt (a confirmation pause is not a failure)."""
+) -> AbstractContextManager[Span | None]:  # fmt: skip
+    """A current span of the context's tracer for the block (None when tracing is off)."""
     tracer = active_tracer()
     if tracer is None:
-        yield None
-        return
-    with tracer.start_as_current_span(
-        name, context, kind, attributes, links, record_exception=False, set_status_on_exception=False
-    ) as current_span:
-        try:
-            yield current_span
-        except GraphBubbleUp:
-            current_span.set_attribute("copilot.interrupted", True)
-            raise
-        except BaseException as exc:
-            current_span.record_exception(exc)
-            current_span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-            raise
+        return _OFF
+    return _Current(tracer.start_span(name, context, kind, attributes, links))
 
 
 def traced_node(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,7 +126,25 @@ def test_telemetry_benchmark_compares_on_with_off_in_the_same_run(run: Run) -> N
     assert telemetry["ratio"] == pytest.approx(telemetry["on"]["mean_ms"] / telemetry["off"]["mean_ms"])
     assert telemetry["durability"] == DURABILITY
     assert telemetry["spans_per_turn"] > 10  # turn, nodes, gateway stages, retrieval, model calls
-    assert run.data["summary"][-2].startswith("turn with metrics + tracing (sqlite")  # then grounding
+    line = run.data["summary"][-2]  # then grounding
+    assert line.startswith("turn with metrics + tracing vs without (same run, interleaved")
+    assert f"durability={DURABILITY} on both sides" in line and "goal ≤ 1.05: " in line
+
+
+def test_the_telemetry_benchmark_runs_alone(tmp_path: Path) -> None:
+    """`python -m bench telemetry`: only that benchmark, its summary line and its figures."""
+    out = tmp_path / "telemetry.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(out), "telemetry"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert (
+        data["summary"][0].startswith("turn with metrics + tracing vs without")
+        and "gateway" not in done.stdout
+    )
+    assert data["telemetry"]["spans_per_turn"] > 10 and data["telemetry"]["cpu_ratio"] > 0
 
 
 def test_synthetic_rules_are_distinct_and_span_tenants() -> None:
