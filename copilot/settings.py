@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     model_context_tokens: int | None = Field(
         default=32_000, ge=1024, description="The model's context window; older history is trimmed to fit."
     )
+    history_summary: Literal["auto", "model", "extractive", "off"] = Field(
+        default="auto",
+        description="History that no longer fits the context window is summarised: by the model, extractively, "
+        "or not at all (only left out); auto: extractive for the offline model, else the model.",
+    )
     turn_max_model_calls: int = Field(default=10, ge=1, description="Model calls one turn may make.")
     turn_max_tool_calls: int = Field(default=12, ge=0, description="Tool calls one turn may make.")
     turn_max_tokens: int = Field(

@@ -10,6 +10,7 @@ from typing import Protocol
 from langchain_core.language_models import BaseChatModel
 
 from copilot.agent.prompts import INSTRUCTIONS
+from copilot.agent.summary import SummaryMode
 from copilot.gateway.result import GatewayResult
 from copilot.gateway.spec import ToolSpec
 from copilot.knowledge.audience import Audience
@@ -79,6 +80,9 @@ class AgentDeps:
     """The model's context window; the history sent to it is trimmed to fit (None: never trimmed)."""
     reserve_tokens: int = 1024
     """Kept free of the window for the answer."""
+    summary: SummaryMode = "off"
+    """What happens to history that no longer fits: "off" drops it (a note says so), "extractive" or "model"
+    summarise it (copilot/agent/summary.py)."""
     repeat_limit: int = 2
     """The same failing tool call (same arguments) this many times in one turn hands the conversation off."""
     fallbacks: Sequence[BaseChatModel] = ()

@@ -1,5 +1,6 @@
 """plan: the model with the principal's tools bound, fed [system prompt + <context>, *conversation], the
-history trimmed to the context window. Calls go through the model runtime (timeout, retries honouring
+history fitted to the context window (what falls out is summarised when COPILOT_HISTORY_SUMMARY allows,
+copilot/agent/summary.py). Calls go through the model runtime (timeout, retries honouring
 Retry-After, fallback chain); a context overflow is retried once with half the history; the turn's budget
 (model calls, tool calls, tokens) is checked before each call. Failures are typed `ModelError`s, reported to
 the audit log and raised (the runner turns them into an `error` event that offers a human).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage
@@ -17,8 +19,9 @@ from langchain_core.runnables import RunnableConfig
 
 from copilot.agent.deps import AgentDeps
 from copilot.agent.hygiene import fit
-from copilot.agent.prompts import TRIMMED, system_prompt
+from copilot.agent.prompts import TRIMMED, summary_note, system_prompt
 from copilot.agent.state import NOTHING_SPENT, Spent, SupportState, conversation_of, principal_of
+from copilot.agent.summary import HistorySummary, summarise, summary_tokens, uncovered
 from copilot.errors import ErrorCode
 from copilot.llm.calls import Bound, bind_chain, call_chain
 from copilot.llm.errors import ModelError
@@ -63,30 +66,58 @@ class Planner:
             entry = self._bound[key] = (chain, len(json.dumps(schemas)) // 4 if schemas else 0)
         return entry
 
-    def prompt(self, state: SupportState, principal: Principal, trimmed: bool) -> SystemMessage:
+    def prompt(
+        self, state: SupportState, principal: Principal, trimmed: bool, summary: HistorySummary | None = None
+    ) -> SystemMessage:
         note = state.get("note")
-        if trimmed:
+        if summary is not None:
+            note = f"{note or ''}\n{summary_note(summary['text'], summary['results'])}".strip()
+        elif trimmed:
             note = f"{note or ''} {TRIMMED}".strip()
         passages = state.get("passages", [])
         return SystemMessage(content=system_prompt(principal, passages, note, fixed=self.deps.instructions))
 
-    def history(self, messages: list[AnyMessage], fixed_tokens: int) -> list[AnyMessage]:
+    async def history(
+        self, state: SupportState, chain: Sequence[Bound], fixed_tokens: int, config: RunnableConfig
+    ) -> tuple[list[AnyMessage], HistorySummary | None]:
+        """The messages to send and the summary of those left out (a new one when more fell out)."""
+        summary = state.get("summary")
+        messages = uncovered(state["messages"], summary)
         if self.deps.context_tokens is None:
-            return messages
-        return fit(messages, self.deps.context_tokens - self.deps.reserve_tokens - fixed_tokens)
+            return messages, summary
+        room = self.deps.context_tokens - self.deps.reserve_tokens - fixed_tokens
+        if self.deps.summary == "off":
+            return fit(messages, room), None
+        if count_tokens_approximately(messages) + summary_tokens(summary) <= room:
+            return messages, summary
+        cap = min(1000, room // 4)  # the summary's share of the window
+        kept = fit(messages, room - cap)
+        dropped = messages[: len(messages) - len(kept)]
+        if not dropped:
+            return kept, summary
+        summary = await summarise(
+            self.deps.summary, summary, dropped, upto=str(kept[0].id), limit_tokens=cap, chain=chain,
+            policy=self.deps.calls, config=config,
+        )  # fmt: skip
+        return kept, summary
 
     async def ask(
         self, state: SupportState, principal: Principal, config: RunnableConfig
-    ) -> tuple[BaseMessage, list[BaseMessage]]:
-        """The model's reply and the prompt it got; after a context overflow, once more with half the history."""
+    ) -> tuple[BaseMessage, list[BaseMessage], HistorySummary | None]:
+        """The model's reply, the prompt it got and the history summary it carried; after a context overflow,
+        once more with half the history."""
         chain, tool_tokens = self.chain_for(principal)
         full = state["messages"]
         prompt = self.prompt(state, principal, trimmed=False)
-        messages = self.history(full, tool_tokens + count_tokens_approximately([prompt]))
+        plain = [self.deps.model, *self.deps.fallbacks]  # the summary is asked for without tools
+        messages, summary = await self.history(
+            state, plain, tool_tokens + count_tokens_approximately([prompt]), config
+        )
         for overflowed in (False, True):
-            sent: list[BaseMessage] = [self.prompt(state, principal, len(messages) < len(full)), *messages]
+            system = self.prompt(state, principal, len(messages) < len(full), summary)
+            sent: list[BaseMessage] = [system, *messages]
             try:
-                return await call_chain(chain, sent, config, self.deps.calls), sent
+                return await call_chain(chain, sent, config, self.deps.calls), sent, summary
             except ModelError as error:
                 shorter = fit(messages, count_tokens_approximately(messages) // 2)
                 if (
@@ -104,7 +135,7 @@ class Planner:
         try:
             if (error := over_budget(self.deps, spent)) is not None:
                 raise error
-            reply, sent = await self.ask(state, principal, config)
+            reply, sent, summary = await self.ask(state, principal, config)
         except ModelError as error:
             if self.deps.report is not None:
                 await asyncio.to_thread(self.deps.report, principal, conversation_of(config), error)
@@ -116,7 +147,10 @@ class Planner:
             tool_calls=spent["tool_calls"] + len(reply.tool_calls) + len(reply.invalid_tool_calls),
             tokens=spent["tokens"] + _tokens(reply, sent),
         )
-        return {"messages": [reply], "spent": used}
+        update: dict[str, Any] = {"messages": [reply], "spent": used}
+        if summary is not state.get("summary"):
+            update["summary"] = summary
+        return update
 
 
 def make_plan(deps: AgentDeps) -> Any:

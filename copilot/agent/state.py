@@ -10,6 +10,7 @@ from langchain_core.messages import AnyMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.message import add_messages
 
+from copilot.agent.summary import HistorySummary
 from copilot.errors import CopilotError, ErrorCode
 from copilot.principal import Principal, principal_from_claims
 
@@ -79,6 +80,8 @@ class SupportState(TypedDict):
     """Set when a node already answered (guard refusal); routes straight to END."""
     note: NotRequired[str | None]
     """A context-boundary note for the system prompt (set when a human agent hands back)."""
+    summary: NotRequired[HistorySummary | None]
+    """The left-out start of the history, summarised (copilot/agent/summary.py); kept across turns."""
     turn_id: NotRequired[str | None]
     """The turn that last started in this thread (set by guard; recovery reads it from the checkpoint)."""
 

@@ -13,6 +13,7 @@ from langchain_core.messages.utils import count_tokens_approximately
 
 from copilot.agent.deps import AgentDeps, ModelErrorReport, TurnBudget
 from copilot.agent.prompts import instructions
+from copilot.agent.summary import SummaryMode
 from copilot.errors import CopilotError, ErrorCode
 from copilot.gateway.audit import AuditEntry, AuditLog
 from copilot.gateway.authorizer import Authorizer
@@ -64,6 +65,13 @@ def domain_policy(settings: Settings, pack: Pack) -> str | None:
         ) from exc
 
 
+def summary_mode(settings: Settings) -> SummaryMode:
+    """COPILOT_HISTORY_SUMMARY; auto: the offline model gets the extractive summary, any other the model's."""
+    if settings.history_summary != "auto":
+        return settings.history_summary
+    return "extractive" if settings.model.strip() == "offline" else "model"
+
+
 def prompt_tokens(deps: AgentDeps, tenant: str) -> dict[str, int]:
     """Approximate tokens of the fixed prompt (rules, policy, tool schemas) each role sends on every call."""
     costs = {}
@@ -87,6 +95,7 @@ def model_deps(
             settings.turn_max_model_calls, settings.turn_max_tool_calls, settings.turn_max_tokens
         ),
         "context_tokens": settings.model_context_tokens,
+        "summary": summary_mode(settings),
         "repeat_limit": settings.tool_repeat_limit,
         "report": audit_reporter(audit, settings.model),
     }

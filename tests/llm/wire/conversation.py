@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from copilot.api.app import create_app
-from copilot.llm.testing import Script, WireServer, openai_app
+from copilot.llm.testing import Responder, WireServer, openai_app
 from copilot.settings import Settings
 from tests.api.support import SECRET, Sse, parse_sse, serve_in_thread, token
 
@@ -26,7 +26,7 @@ FAST = {
 
 @contextmanager
 def copilot_on(
-    tmp: Path, script: Script, *, context_window: int | None = None, **overrides: Any
+    tmp: Path, script: Responder, *, context_window: int | None = None, **overrides: Any
 ) -> Iterator[tuple[str, WireServer]]:
     """(copilot base URL, scripted model server); no OPENAI_API_KEY is needed for the local server."""
     with WireServer(openai_app(script, context_window=context_window)) as model:

@@ -37,9 +37,12 @@ async def test_fallback_model_answers_when_the_primary_is_down(tmp_path: Path) -
 
 
 async def test_history_is_trimmed_to_the_context_window(tmp_path: Path) -> None:
-    """An 8k-context model overflowed after 24 rounds on 746edb1; trimmed, every round fits."""
+    """An 8k-context model overflowed after 24 rounds on 746edb1; trimmed, every round fits (summaries off:
+    test_history_summary.py covers them)."""
     script = Script([Reply(text="Noted. " + "x" * 400) for _ in range(12)])
-    with copilot_on(tmp_path, script, context_window=6000, model_context_tokens=6000) as (base, model):
+    with copilot_on(
+        tmp_path, script, context_window=6000, model_context_tokens=6000, history_summary="off"
+    ) as (base, model):
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             chat = await Chat(client).start()
             for n in range(12):
