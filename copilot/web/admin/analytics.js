@@ -129,7 +129,7 @@ function renderTiles(t) {
     ["denials", "Tool denials", count(t.denials), t.denials],
     ["cost_usd", "Model cost", usd(t.cost_usd), t.cost_usd, `${count(t.model_calls)} calls`],
     ["cost_per_resolved_usd", "Cost per resolved conversation", usd(t.cost_per_resolved_usd), t.cost_per_resolved_usd],
-    ["feedback", "Feedback", `${t.feedback_up} up · ${t.feedback_down} down`, rated,
+    ["feedback", "Feedback (up · down)", `${t.feedback_up} · ${t.feedback_down}`, rated,
       rated ? `${Math.round((100 * t.feedback_up) / rated)}% positive` : "no ratings"],
   ];
   $("an-tiles").replaceChildren(...tiles.map(([key, label, text, value, note]) =>
