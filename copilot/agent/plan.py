@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage
 from langchain_core.messages.utils import count_tokens_approximately
@@ -48,6 +48,13 @@ def _tokens(reply: BaseMessage, prompt: list[BaseMessage]) -> int:
     return count_tokens_approximately([*prompt, reply])
 
 
+class History(NamedTuple):
+    messages: list[AnyMessage]
+    summary: HistorySummary | None
+    cost: int = 0
+    """Tokens of the summary's own model call (0: none was made)."""
+
+
 class Planner:
     def __init__(self, deps: AgentDeps) -> None:
         self.deps = deps
@@ -79,45 +86,46 @@ class Planner:
 
     async def history(
         self, state: SupportState, chain: Sequence[Bound], fixed_tokens: int, config: RunnableConfig
-    ) -> tuple[list[AnyMessage], HistorySummary | None]:
+    ) -> History:
         """The messages to send and the summary of those left out (a new one when more fell out)."""
         summary = state.get("summary")
         messages = uncovered(state["messages"], summary)
         if self.deps.context_tokens is None:
-            return messages, summary
+            return History(messages, summary)
         room = self.deps.context_tokens - self.deps.reserve_tokens - fixed_tokens
         if self.deps.summary == "off":
-            return fit(messages, room), None
+            return History(fit(messages, room), None)
         if count_tokens_approximately(messages) + summary_tokens(summary) <= room:
-            return messages, summary
+            return History(messages, summary)
         cap = min(1000, room // 4)  # the summary's share of the window
         kept = fit(messages, room - cap)
         dropped = messages[: len(messages) - len(kept)]
         if not dropped:
-            return kept, summary
+            return History(kept, summary)
         summary = await summarise(
             self.deps.summary, summary, dropped, upto=str(kept[0].id), limit_tokens=cap, chain=chain,
             policy=self.deps.calls, config=config,
         )  # fmt: skip
-        return kept, summary
+        by_model = self.deps.summary == "model"  # its request ≈ what fell out, its answer ≈ the summary
+        cost = count_tokens_approximately(dropped) + summary_tokens(summary) if by_model else 0
+        return History(kept, summary, cost)
 
     async def ask(
         self, state: SupportState, principal: Principal, config: RunnableConfig
-    ) -> tuple[BaseMessage, list[BaseMessage], HistorySummary | None]:
+    ) -> tuple[BaseMessage, list[BaseMessage], History]:
         """The model's reply, the prompt it got and the history summary it carried; after a context overflow,
         once more with half the history."""
         chain, tool_tokens = self.chain_for(principal)
         full = state["messages"]
         prompt = self.prompt(state, principal, trimmed=False)
         plain = [self.deps.model, *self.deps.fallbacks]  # the summary is asked for without tools
-        messages, summary = await self.history(
-            state, plain, tool_tokens + count_tokens_approximately([prompt]), config
-        )
+        history = await self.history(state, plain, tool_tokens + count_tokens_approximately([prompt]), config)
+        messages, summary = history.messages, history.summary
         for overflowed in (False, True):
             system = self.prompt(state, principal, len(messages) < len(full), summary)
             sent: list[BaseMessage] = [system, *messages]
             try:
-                return await call_chain(chain, sent, config, self.deps.calls), sent, summary
+                return await call_chain(chain, sent, config, self.deps.calls), sent, history
             except ModelError as error:
                 shorter = fit(messages, count_tokens_approximately(messages) // 2)
                 if (
@@ -135,7 +143,7 @@ class Planner:
         try:
             if (error := over_budget(self.deps, spent)) is not None:
                 raise error
-            reply, sent, summary = await self.ask(state, principal, config)
+            reply, sent, history = await self.ask(state, principal, config)
         except ModelError as error:
             if self.deps.report is not None:
                 await asyncio.to_thread(self.deps.report, principal, conversation_of(config), error)
@@ -143,13 +151,13 @@ class Planner:
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=reply.content)
         used = Spent(
-            model_calls=spent["model_calls"] + 1,
+            model_calls=spent["model_calls"] + 1 + (history.cost > 0),  # the summary's own call, if any
             tool_calls=spent["tool_calls"] + len(reply.tool_calls) + len(reply.invalid_tool_calls),
-            tokens=spent["tokens"] + _tokens(reply, sent),
+            tokens=spent["tokens"] + _tokens(reply, sent) + history.cost,
         )
         update: dict[str, Any] = {"messages": [reply], "spent": used}
-        if summary is not state.get("summary"):
-            update["summary"] = summary
+        if history.summary is not state.get("summary"):
+            update["summary"] = history.summary
         return update
 
 
