@@ -108,7 +108,7 @@ def install(app: FastAPI) -> None:
         CORSMiddleware,
         allow_origins=["*"],
         allow_credentials=False,
-        allow_methods=["GET", "POST"],
+        allow_methods=["GET", "POST", "PUT"],  # PUT: a rating (feedback) from the widget
         allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         max_age=600,
     )

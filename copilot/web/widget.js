@@ -53,6 +53,17 @@ header p { margin: 0; font-size: 12px; opacity: .9; }
 .note { align-self: center; font-size: 12.5px; color: #52606d; text-align: center; max-width: 92%; }
 .note.warn { color: #8a4b00; }
 .msg.error { align-self: stretch; max-width: none; background: #fdecec; border: 1px solid #f5b5b5; color: #8a1c1c; }
+.rate { align-self: flex-start; display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-top: -4px;
+  max-width: 88%; font-size: 12.5px; color: #52606d; }
+.thumb { display: inline-flex; align-items: center; gap: 4px; border: 1px solid #cbd2d9; background: #fff;
+  color: #3e4c59; border-radius: 999px; padding: 2px 9px; cursor: pointer; font-size: 12.5px; line-height: 1.4; }
+.thumb svg { width: 14px; height: 14px; }
+.thumb.down svg { transform: rotate(180deg); }
+.thumb:hover { border-color: #1d4ed8; }
+.thumb[aria-pressed="true"] { background: #1d4ed8; border-color: #1d4ed8; color: #fff; }
+.rate form { flex-basis: 100%; }
+.rate textarea { min-height: 34px; font-size: 13px; }
+.rate .btn { padding: 5px 10px; font-size: 13px; }
 .typing { align-self: flex-start; font-size: 13px; color: #52606d; font-style: italic; }
 .card { align-self: stretch; background: #fff; border: 1px solid #b6c8f5; border-left: 4px solid #1d4ed8;
   border-radius: 10px; padding: 10px 12px; }
@@ -79,6 +90,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
   .panel { position: fixed; inset: 0; width: 100%; height: 100%; border-radius: 0; border: 0; }
 }`;
 
+  const THUMB = '<svg viewBox="0 0 24 24" aria-hidden="true" fill="currentColor"><path d="M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z"/></svg>';
   const ICON = '<svg viewBox="0 0 24 24" aria-hidden="true" fill="currentColor"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
 
   const TEMPLATE = `
@@ -195,6 +207,7 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       this.cards = new Map(); // preview_id -> card controls
       this.callCards = new Map(); // call_id -> preview_id
       this.resumeTurns = new Map(); // turn_id of a confirmation's resume -> preview_id
+      this.ratings = new Map(); // answer seq -> its rating controls
       this.busy = false;
       this.handoff = "none"; // none | waiting | agent
     }
@@ -340,7 +353,8 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
         case "turn.started": return this.turnStarted(d, turn);
         case "message.user": return this.userMessage(d.text, turn);
         case "message.delta": return this.delta(d, turn);
-        case "message.completed": return this.completed(d, turn);
+        case "message.completed": return this.completed(d, turn, event.seq);
+        case "feedback.recorded": return this.feedbackRecorded(d);
         case "tool.requested": return this.typing(`Working on it: ${words(d.tool).toLowerCase()}…`);
         case "tool.preview": return this.preview(d);
         case "tool.executed": return this.executed(d);
@@ -460,13 +474,73 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       this.log.scrollTop = this.log.scrollHeight;
     }
 
-    completed(d, turn) {
+    completed(d, turn, seq) {
       let live = this.live;
       if (!live || live.done || live.turn !== turn) live = { turn, node: this.append(el("div", "msg bot")) };
       live.done = true;
       this.live = live;
       live.node.removeAttribute("aria-busy");
       this.renderAnswer(live.node, String(d.text || ""), Array.isArray(d.citations) ? d.citations : []);
+      if (seq && !this.ratings.has(seq)) live.node.after(this.rateBar(seq));
+    }
+
+    /** Thumbs up / down under an answer, then an optional comment (PUT …/answers/{seq}/feedback; a new rating replaces). */
+    rateBar(seq) {
+      const bar = el("div", "rate");
+      bar.setAttribute("role", "group");
+      bar.setAttribute("aria-label", "Rate this answer");
+      const thumb = (rating, word, label) => {
+        const button = el("button", `thumb ${rating}`);
+        button.innerHTML = THUMB; // a constant icon, never server data
+        button.append(word);
+        Object.assign(button, { type: "button", title: label });
+        button.setAttribute("aria-label", label);
+        button.setAttribute("aria-pressed", "false");
+        button.addEventListener("click", () => this.rate(seq, rating));
+        return button;
+      };
+      const state = {
+        rating: null, comment: null, status: el("span", "rate-status"), form: el("form"), box: el("textarea"),
+        up: thumb("up", "Yes", "Thumbs up: this answer was useful"),
+        down: thumb("down", "No", "Thumbs down: this answer was not useful"),
+      };
+      state.status.setAttribute("role", "status");
+      Object.assign(state.box, { rows: 1, maxLength: 1000, placeholder: "Tell us more (optional)" });
+      state.box.setAttribute("aria-label", "Comment on this answer");
+      const submit = el("button", "btn", "Add comment");
+      submit.type = "submit";
+      state.form.append(state.box, submit);
+      state.form.hidden = true;
+      state.form.addEventListener("submit", (event) => { event.preventDefault(); this.rate(seq, state.rating, state.box.value); });
+      bar.append(el("span", "", "Was this useful?"), state.up, state.down, state.status, state.form);
+      this.ratings.set(seq, state);
+      return bar;
+    }
+
+    /** Record the rating (and comment): the server's feedback.recorded event then shows it everywhere. */
+    async rate(seq, rating, comment) {
+      const state = this.ratings.get(seq);
+      if (!state || !rating) return;
+      const text = comment === undefined ? state.comment : comment.trim() || null;
+      const body = text ? { rating, comment: text } : { rating };
+      const path = `/v1/conversations/${encodeURIComponent(this.cid)}/answers/${seq}/feedback`;
+      const response = await this.call("PUT", path, body);
+      if (!response.ok) { state.status.textContent = this.message(response, "Your rating was not saved; try again."); return; }
+      this.showRating(state, response.json.rating, response.json.comment);
+      if (comment === undefined && !state.comment) { state.form.hidden = false; state.box.focus({ preventScroll: true }); }
+    }
+
+    feedbackRecorded(d) {
+      const state = this.ratings.get(d.message_seq);
+      if (state) this.showRating(state, d.rating, d.comment || null);
+    }
+
+    showRating(state, rating, comment) {
+      Object.assign(state, { rating, comment });
+      state.up.setAttribute("aria-pressed", String(rating === "up"));
+      state.down.setAttribute("aria-pressed", String(rating === "down"));
+      state.status.textContent = comment ? `Thanks for your feedback: “${comment}”` : "Thanks for your feedback.";
+      if (comment) { state.form.hidden = true; state.box.value = comment; }
     }
 
     helpUrl(id) {

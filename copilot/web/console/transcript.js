@@ -16,6 +16,7 @@ const NOTES = {
   "handoff.released": (d) => `Handed back to the bot${d.agent ? ` by ${d.agent}` : ""}`,
   "approval.requested": (d) => `Approval requested: ${d.summary || d.tool || ""}`,
   "approval.decided": (d) => `Approval ${d.approved === false ? "rejected" : "approved"}${d.decided_by ? ` by ${d.decided_by}` : ""}`,
+  "feedback.recorded": (d) => `Customer rated an answer ${d.rating === "up" ? "thumbs up" : "thumbs down"}${d.comment ? `: “${d.comment}”` : ""}`,
   error: (d) => `Error: ${d.message || d.code || "unknown"}`,
   "turn.recovered": (d) => `A worker stopped mid-turn; the turn was resumed (attempt ${d.attempt || 2})`,
 };
