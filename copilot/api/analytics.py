@@ -39,6 +39,8 @@ class Counts(BaseModel):
     assumed_rate: float | None
     handoff_rate: float | None
     containment_rate: float | None = Field(description="Conversations no human took part in / conversations.")
+    cost_usd: float = Field(description="Model cost of these conversations (USD, from the price table).")
+    cost_per_resolution: float | None = Field(description="cost_usd / (confirmed + assumed)")
 
 
 class Group(Counts):

@@ -72,7 +72,8 @@ def _summary(t: OutcomeCounts) -> str:
         f"conversations {t.conversations} · resolution {_pct(t.resolution_rate)} · confirmed {t.confirmed} "
         f"({_pct(t.confirmed_rate)}) · assumed {t.assumed} ({_pct(t.assumed_rate)}) · pending {t.pending} · "
         f"unresolved {t.unresolved} · handoff {_pct(t.handoff_rate)} · containment {_pct(t.containment_rate)} · "
-        f"feedback {t.feedback_up} up / {t.feedback_down} down"
+        f"feedback {t.feedback_up} up / {t.feedback_down} down · cost ${t.cost_usd:.4f}, per resolution "
+        f"{'-' if t.cost_per_resolution is None else f'${t.cost_per_resolution:.4f}'}"
     )
 
 

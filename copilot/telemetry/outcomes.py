@@ -13,7 +13,8 @@ least once. Each gets exactly one outcome, decided in this order:
 * `assumed`    — none of the above: no handoff and no new conversation within the window.
 
 Rates divide by every engaged conversation: resolution = (confirmed + assumed) / n, handoff = handed_off / n,
-containment = (n − handed_off) / n (no human took part). Resolved ⊆ contained. A conversation counts once in
+containment = (n − handed_off) / n (no human took part). Resolved ⊆ contained. Cost per resolution = all of
+the conversations' model cost (`model_usage`) / (confirmed + assumed). A conversation counts once in
 its intent (the first customer message the pack's intent classifier recognises, else `unclear`) and once in
 each tool the copilot called in it (`none` when it called none).
 """
@@ -26,12 +27,12 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from copilot.llm.intents import IntentClassifier
 from copilot.llm.resolution import confirms_resolution
 from copilot.packs import Intent
-from copilot.store.schema import conversations, events, feedback, handoffs
+from copilot.store.schema import conversations, events, feedback, handoffs, model_usage
 
 Outcome = Literal["confirmed", "assumed", "pending", "handed_off", "unresolved"]
 IntentLabeller = Callable[[Sequence[str]], list[str]]
@@ -54,6 +55,8 @@ class OutcomeCounts:
     feedback_up: int = 0
     """Answers rated thumbs up (latest rating) in these conversations."""
     feedback_down: int = 0
+    cost_usd: float = 0.0
+    """Model cost of these conversations (`model_usage`)."""
 
     @property
     def resolved(self) -> int:
@@ -86,15 +89,22 @@ class OutcomeCounts:
     def containment_rate(self) -> float | None:
         return self.rate(self.contained)
 
+    @property
+    def cost_per_resolution(self) -> float | None:
+        """All of these conversations' model cost divided by the resolved ones: what a resolution cost."""
+        return self.cost_usd / self.resolved if self.resolved else None
+
     def add(self, item: ConversationOutcome) -> None:
         self.conversations += 1
         setattr(self, item.outcome, getattr(self, item.outcome) + 1)
         self.feedback_up += item.feedback_up
         self.feedback_down += item.feedback_down
+        self.cost_usd += item.cost_usd
 
     def as_dict(self) -> dict[str, Any]:
         counts = {f.name: getattr(self, f.name) for f in fields(self)}
-        rates = ("resolution_rate", "confirmed_rate", "assumed_rate", "handoff_rate", "containment_rate")
+        rates = ("resolution_rate", "confirmed_rate", "assumed_rate", "handoff_rate", "containment_rate",
+                 "cost_per_resolution")  # fmt: skip
         return {**counts, **{name: getattr(self, name) for name in rates}}
 
 
@@ -109,6 +119,7 @@ class ConversationOutcome:
     confirmed_by: Literal["feedback", "message"] | None = None
     feedback_up: int = 0
     feedback_down: int = 0
+    cost_usd: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,7 @@ class _Facts:
     handed_off: bool = False
     up: int = 0
     down: int = 0
+    cost: float = 0.0
 
 
 def _conversations(
@@ -228,6 +240,10 @@ def _facts(conn: Connection, ids: Sequence[str]) -> dict[str, _Facts]:
             item = facts[cid]
             item.signals.append((int(seq), rating == "up", "feedback"))
             item.up, item.down = item.up + (rating == "up"), item.down + (rating == "down")
+        u = model_usage.c
+        costs = select(u.conversation_id, func.sum(u.cost_usd)).where(u.conversation_id.in_(chunk))
+        for cid, cost in conn.execute(costs.group_by(u.conversation_id)):
+            facts[cid].cost = float(cost or 0.0)
     return facts
 
 
@@ -282,7 +298,7 @@ def _decide(
         conversation_id=row.id, tenant=row.tenant, started_at=_utc(row.created_at), intent=intent,
         tools=tuple(sorted(item.tools)), outcome=outcome,
         confirmed_by=latest[2] if outcome == "confirmed" and latest is not None else None,
-        feedback_up=item.up, feedback_down=item.down,
+        feedback_up=item.up, feedback_down=item.down, cost_usd=item.cost,
     )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from copilot.feedback import MAX_COMMENT_CHARS
 from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.store.schema import feedback
+from copilot.tenants import PLATFORM_TENANT
 from tests.api.support import SECRET, serve_in_thread, token
 from tests.telemetry.outcome_world import Customer
 
@@ -91,3 +92,42 @@ async def test_rating_an_answer(tmp_path: Path) -> None:
             assert conn.execute(select(func.count()).select_from(feedback)).scalar_one() == 1
     finally:
         engine.dispose()
+
+
+async def test_outcomes_api_is_for_admins_of_the_tenant(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", secret=SECRET)
+    url_path = "/v1/analytics/outcomes"
+    platform = token("platform", "root", PLATFORM_TENANT)
+    with serve_in_thread(create_app(settings)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            answers = {
+                "customer": await client.get(url_path, headers=token("customer", "alex")),
+                "agent": await client.get(url_path, headers=token("agent", "ann")),
+                "other tenant": await client.get(
+                    url_path, params={"tenant": "acme"}, headers=token("admin", "root")
+                ),
+                "backwards": await client.get(
+                    url_path,
+                    params={"since": "2026-12-02", "until": "2026-12-01"},
+                    headers=token("admin", "root"),
+                ),
+                "not a time": await client.get(
+                    url_path, params={"since": "yesterday"}, headers=token("admin", "root")
+                ),
+                "nobody": await client.get(url_path),
+            }
+            own = await client.get(url_path, params={"tenant": "demo"}, headers=token("admin", "root"))
+            everyone = await client.get(url_path, headers=platform)
+    codes = {name: (r.status_code, r.json()["error"]["code"]) for name, r in answers.items()}
+    assert codes == {
+        "customer": (403, "forbidden"),
+        "agent": (403, "forbidden"),
+        "other tenant": (403, "forbidden"),
+        "backwards": (422, "invalid_arguments"),
+        "not a time": (422, "invalid_arguments"),
+        "nobody": (401, "unauthenticated"),
+    }
+    assert "--role admin" in answers["customer"].json()["error"]["message"]
+    assert own.status_code == 200 and own.json()["tenant"] == "demo"
+    assert own.json()["total"]["conversations"] == 0 and own.json()["total"]["resolution_rate"] is None
+    assert everyone.status_code == 200 and everyone.json()["tenant"] is None

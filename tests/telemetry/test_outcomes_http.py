@@ -12,12 +12,14 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from copilot.api.app import create_app
 from copilot.cli.main import app as cli
-from copilot.settings import Settings
+from copilot.settings import ModelPrice, Settings
 from copilot.store.database import make_engine
+from copilot.store.schema import model_usage
 from copilot.telemetry.outcomes import outcomes
 from copilot.tenants import PLATFORM_TENANT
 from tests.api.support import SECRET, serve_in_thread, token
@@ -25,15 +27,16 @@ from tests.databases import BACKENDS, postgres_database
 from tests.telemetry.outcome_world import Customer, set_times
 
 runner = CliRunner()
+PRICES = {"copilot-offline": ModelPrice(input=1.0, output=4.0)}  # USD per million (estimated) tokens
 
 
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path / "data", secret=SECRET)
+        yield Settings(data_dir=tmp_path / "data", secret=SECRET, prices=PRICES)
         return
     with postgres_database() as url:
-        yield Settings(data_dir=tmp_path / "data", secret=SECRET, database_url=url)
+        yield Settings(data_dir=tmp_path / "data", secret=SECRET, database_url=url, prices=PRICES)
 
 
 async def _feedback_counts(client: httpx.AsyncClient) -> dict[tuple[str, str], float]:
@@ -178,12 +181,22 @@ async def test_scripted_conversations_give_exact_outcomes(settings: Settings) ->
     assert _shape(settled.json()["total"]) == (8, 3, 2, 0, 1, 2)
     assert platform.status_code == 200 and platform.json()["total"] == total
 
+    _check_library_and_cli(settings, ids, total)
+
+
+def _check_library_and_cli(settings: Settings, ids: dict[str, Any], total: dict[str, Any]) -> None:
     # the library: one outcome per conversation, and how the confirmed ones were confirmed
     engine = make_engine(settings.resolved_database_url)
     try:
         library = outcomes(engine, tenant="demo")
+        with engine.connect() as conn:
+            spent = conn.execute(select(func.sum(model_usage.c.cost_usd))).scalar_one()
     finally:
         engine.dispose()
+    assert spent > 0 and total["cost_usd"] == pytest.approx(
+        spent
+    )  # every call was in an engaged conversation
+    assert total["cost_per_resolution"] == pytest.approx(spent / 5)
     by_id = {item.conversation_id: item for item in library.conversations}
     assert ids["empty"] not in by_id
     assert [by_id[ids[n]].outcome for n in ("up", "thanks", "change", "order", "second")] == [

@@ -77,7 +77,12 @@ def _rate_then_reload(page: Page, server: LiveServer, shop: HostPage, artifacts:
     answers = [seq for seq, *_ in _feedback(server, cid)]
     assert _feedback(server, cid) == [
         (answers[0], "down", None, 2),
-        (answers[1], "down", "I wanted to know the cost for my city, call me at [phone]", 2),  # rating, comment
+        (
+            answers[1],
+            "down",
+            "I wanted to know the cost for my city, call me at [phone]",
+            2,
+        ),  # rating, comment
     ]
     page.screenshot(path=str(artifacts / "widget-feedback.png"))
 
