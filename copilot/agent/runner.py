@@ -8,6 +8,10 @@ Durability (LangGraph checkpoints), chosen per kind of turn:
   ~11 ms of CPU per help answer here (27 vs 16 ms), for a recovery that re-running gives for free;
 - a confirmation's resume (the write path: confirm → execute → plan) checkpoints every step before the next
   starts ("sync"): once `execute` returned, its result is in the checkpoint before the model sees it.
+The answer streams only once validate passed it (message.completed), so the model's own token stream would
+be held anyway: the graph runs with "updates" (a node's output, once per node) instead of "messages" (a
+LangChain callback and an asyncio task per token in every model call), and the passed answer is sent as
+word-token deltas, which the coalescer merges by its flush policy exactly as it merged the model's tokens.
 A recovered turn (its worker died) continues from the last checkpoint: a step cut mid-way runs again, which
 is safe because every side effect sits behind the gateway (previews are stored; an approved preview executes
 once and a repeat returns the executions-ledger result), so the history records what really happened.
@@ -27,6 +31,7 @@ from langgraph.types import Command, Durability
 from copilot.coalesce import DeltaCoalescer, FlushPolicy
 from copilot.errors import CopilotError, ErrorCode
 from copilot.events import Event, EventSink
+from copilot.llm.chunks import word_tokens
 from copilot.llm.errors import MODEL_CODES, ModelError
 from copilot.principal import Principal
 from copilot.turns.request import TurnStatus
@@ -55,22 +60,25 @@ def turn_config(conversation_id: str, turn_id: str, principal: Principal) -> Run
     }
 
 
-def _delta(chunk: Any) -> dict[str, Any] | None:
-    """message.delta data for a streamed plan-node chunk with text (tool-call chunks carry none).
-    `message_id` changes when the model answers again (e.g. after a validation repair)."""
-    message, meta = chunk
-    if meta.get("langgraph_node") != "plan" or not isinstance(message, AIMessage) or not message.text:
+def _answer(update: Any) -> AIMessage | None:
+    """The model message of a plan-node update (None for other nodes and interrupts).
+    Its id changes when the model answers again (e.g. after a validation repair)."""
+    if not isinstance(update, dict):
         return None
-    return {"text": message.text, "message_id": message.id}
+    output = update.get("plan")
+    messages = output.get("messages") if isinstance(output, dict) else None
+    last = messages[-1] if messages else None
+    return last if isinstance(last, AIMessage) else None
 
 
-def _passed(held: list[dict[str, Any]], completed: dict[str, Any]) -> list[dict[str, Any]]:
-    """The held deltas of the answer validate passed (the last model message, when its text is the answer);
+def _passed(answer: AIMessage | None, completed: dict[str, Any]) -> list[dict[str, Any]]:
+    """The deltas of the answer validate passed (the last model message, when its text is the answer);
     earlier drafts, text beside tool calls and a handed-off turn's drafts are never sent."""
-    if completed.get("handoff") or not held:
+    if completed.get("handoff") or answer is None or not answer.text:
         return []
-    last = [d for d in held if d["message_id"] == held[-1]["message_id"]]
-    return last if "".join(d["text"] for d in last).strip() == str(completed.get("text", "")).strip() else []
+    if answer.text.strip() != str(completed.get("text", "")).strip():
+        return []
+    return [{"text": token, "message_id": answer.id} for token in word_tokens(answer.text)]
 
 
 async def _stream(
@@ -79,20 +87,18 @@ async def _stream(
 ) -> TurnStatus:  # fmt: skip
     status: TurnStatus = "completed"
     may_wait = payload is None or isinstance(payload, Command)  # a resume may reach the next pending preview
-    held: list[dict[str, Any]] = []  # the answer's text, until validate passes it (message.completed)
+    answer: AIMessage | None = None  # the model's last message, streamed once validate passes it
     async for mode, chunk in graph.astream(
-        payload, config, stream_mode=["messages", "custom"], durability=durability
+        payload, config, stream_mode=["updates", "custom"], durability=durability
     ):
-        if mode == "messages":
-            delta = _delta(chunk)
-            if delta:
-                held.append(delta)
+        if mode == "updates":
+            answer = _answer(chunk) or answer
         elif mode == "custom":
             event = cast(Event, chunk)
             if event["type"] == "message.completed":
-                for passed in _passed(held, event["data"]):
+                for passed in _passed(answer, event["data"]):
                     await sink.emit("message.delta", passed, turn_id=turn_id)
-                held.clear()
+                answer = None
             await sink.emit(event["type"], event["data"], turn_id=turn_id)
             if event["type"] == "handoff.requested":
                 status = "handoff"

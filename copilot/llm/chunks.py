@@ -14,6 +14,11 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 _TOKEN = re.compile(r"\s*\S+")
 
 
+def word_tokens(text: str) -> list[str]:
+    """The text as streamed word tokens (each with its leading whitespace)."""
+    return _TOKEN.findall(text)
+
+
 def stream_chunks(reply: AIMessage) -> Iterator[ChatGenerationChunk]:
     """The reply's usage (when it has one) rides on a last, empty chunk, as providers stream it."""
     yield from _content_chunks(reply)
@@ -25,7 +30,7 @@ def stream_chunks(reply: AIMessage) -> Iterator[ChatGenerationChunk]:
 
 def _content_chunks(reply: AIMessage) -> Iterator[ChatGenerationChunk]:
     text = reply.text
-    for token in _TOKEN.findall(text):
+    for token in word_tokens(text):
         yield ChatGenerationChunk(message=AIMessageChunk(content=token, id=reply.id))
     if reply.tool_calls:
         calls = [
