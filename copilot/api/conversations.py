@@ -6,6 +6,7 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy import Connection
 
 from copilot.api.deps import ConversationDep, PrincipalDep, RuntimeDep
 from copilot.api.errors import error_responses
@@ -23,6 +24,7 @@ from copilot.api.transcript import build_transcript
 from copilot.conversations import Conversation, is_own, touch_on
 from copilot.errors import CopilotError, ErrorCode
 from copilot.events import STAFF_ONLY_EVENTS
+from copilot.handoff.service import HumanOwns, unowned_on
 from copilot.principal import Principal
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -90,12 +92,19 @@ async def post_message(
 ) -> TurnAccepted:
     _only_its_user(principal, conversation)
     await within_message_rate(runtime, principal)
-    if await runtime.handoff.owner(conversation.id) is not None:  # a human owns it: record, no bot turn
+    try:  # activity stamp, "no human owns it" and the turn: one transaction
+        turn_id = await runtime.turns.start(
+            conversation.id, principal, text=body.text, also=partial(_admit, conversation.id), unowned=True
+        )
+    except HumanOwns:  # a human owns it: record, no bot turn
         await runtime.handoff.customer_message(conversation, body.text)
         return TurnAccepted(turn_id=None)
-    touch = partial(touch_on, conversation_id=conversation.id)  # activity stamp and turn: one transaction
-    turn_id = await runtime.turns.start(conversation.id, principal, text=body.text, also=touch)
     return TurnAccepted(turn_id=turn_id)
+
+
+def _admit(conversation_id: str, conn: Connection) -> None:
+    touch_on(conn, conversation_id)  # first: on SQLite the write lock is held before the owner is read
+    unowned_on(conn, conversation_id)
 
 
 @router.post(

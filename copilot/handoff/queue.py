@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from copilot.eventlog import insert_event
 from copilot.events import EventType
 from copilot.store.schema import conversations, handoffs
+
+_CLAIMED = select(handoffs.c.conversation_id).where(
+    handoffs.c.conversation_id == bindparam("cid"), handoffs.c.status == "claimed"
+)
 
 HandoffStatus = Literal["waiting", "claimed", "closed"]
 STATUSES: tuple[HandoffStatus, ...] = get_args(HandoffStatus)
@@ -114,6 +118,11 @@ class HandoffQueue:
 
     async def get(self, conversation_id: str) -> QueueItem | None:
         return await asyncio.to_thread(self._get, conversation_id)
+
+    @staticmethod
+    def claimed_on(conn: Connection, conversation_id: str) -> bool:
+        """A human holds the conversation (read inside the caller's transaction)."""
+        return conn.execute(_CLAIMED, {"cid": conversation_id}).first() is not None
 
     def _get(self, conversation_id: str) -> QueueItem | None:
         with self._engine.connect() as conn:

@@ -9,6 +9,8 @@ import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Connection
+
 from copilot.conversations import Conversation, ConversationStore
 from copilot.errors import CopilotError, ErrorCode
 from copilot.eventlog import EventLog
@@ -28,6 +30,16 @@ BOUNDARY_NOTE = (
     "Answer the customer's next message on its own; do not transfer again unless they ask for a person."
 )
 IDLE_WAIT_SECONDS = 10.0
+
+
+class HumanOwns(Exception):
+    """Raised inside a message's enqueue transaction when a human agent holds the conversation (rolls it back)."""
+
+
+def unowned_on(conn: Connection, conversation_id: str) -> None:
+    """Refuse a bot turn inside the caller's transaction while a human owns the conversation (HumanOwns)."""
+    if HandoffQueue.claimed_on(conn, conversation_id):
+        raise HumanOwns(conversation_id)
 
 
 def _conflict(message: str) -> CopilotError:
@@ -175,10 +187,11 @@ class HandoffService:
 
     def wrap_runner(self, runner: TurnRunner) -> TurnRunner:
         """A runner whose graph handoffs (handoff.requested) also enqueue the conversation, and that stays
-        quiet when a human agent claimed the conversation while the turn waited in the queue."""
+        quiet when a human agent claimed the conversation while the turn waited in the queue. A turn claimed
+        in the transaction that queued it, after `unowned_on`, never waited: it is not asked again."""
 
         async def run(request: TurnRequest, sink: EventSink) -> TurnStatus:
-            if await self.owner(request.conversation_id) is not None:
+            if not request.unowned and await self.owner(request.conversation_id) is not None:
                 return "completed"  # the agent sees the message in the transcript (turn.started)
             status = await runner(request, _EnqueueingSink(self, sink, request.conversation_id))
             if request.recovered:  # the previous worker may have died between handoff.requested and the queue

@@ -31,6 +31,9 @@ class TurnRequest:
     """When the turn was accepted (the 202)."""
     traceparent: str | None = None
     """W3C trace context of the request that queued it (the turn's trace links to it)."""
+    unowned: bool = False
+    """Claimed in the transaction that queued it, which also found no human owning the conversation (not
+    persisted: a turn claimed later, from the table, is checked again before it runs)."""
 
     @property
     def recovered(self) -> bool:

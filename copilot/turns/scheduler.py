@@ -18,6 +18,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -68,10 +69,12 @@ class TurnScheduler:
     async def start(
         self, conversation_id: str, principal: Principal, *, text: str | None = None,
         resume: dict[str, Any] | None = None, also: Callable[[Connection], None] | None = None,
+        unowned: bool = False,
     ) -> str:  # fmt: skip
         """Queue a turn durably and return its id; it runs after the conversation's earlier turns. `also(conn)`
-        commits in the same transaction (e.g. the conversation's activity stamp). With room here, the turn is
-        claimed by this worker in that transaction and starts at once."""
+        commits in the same transaction (e.g. the conversation's activity stamp); what it raises rolls the
+        turn back and propagates. With room here, the turn is claimed by this worker in that transaction and
+        starts at once; `unowned`: `also` checked that no human owns the conversation (see `TurnRequest`)."""
         request = TurnRequest(
             conversation_id, new_turn_id(), principal, text, resume, traceparent=traceparent()
         )
@@ -83,7 +86,7 @@ class TurnScheduler:
         finally:
             self._reserved -= take
         if claimed is not None and self._accepting:
-            self._spawn(claimed)
+            self._spawn(replace(claimed, request=replace(claimed.request, unowned=unowned)))
         elif claimed is not None:  # draining began meanwhile: hand it over to another worker now
             await self._release([request.turn_id])
         else:
