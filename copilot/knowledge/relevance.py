@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
+from copilot.knowledge.chunks import Chunk
 from copilot.knowledge.index import Hit
 from copilot.knowledge.lexical import chunk_tokens
 from copilot.knowledge.text import tokenize
@@ -21,6 +23,12 @@ THRESHOLD = 0.60
 LEXICAL_THRESHOLD = 0.5
 
 
+@lru_cache(maxsize=4096)
+def _terms(chunk: Chunk) -> frozenset[str]:
+    """A chunk's indexed terms (chunks are immutable and come back every query)."""
+    return frozenset(chunk_tokens(chunk))
+
+
 @dataclass(frozen=True, slots=True)
 class RelevanceGate:
     threshold: float = THRESHOLD
@@ -28,7 +36,7 @@ class RelevanceGate:
 
     def relevance(self, query: str, hit: Hit) -> float:
         terms = set(tokenize(query))
-        share = len(terms & set(chunk_tokens(hit.chunk))) / len(terms) if terms else 0.0
+        share = len(terms & _terms(hit.chunk)) / len(terms) if terms else 0.0
         if hit.dense is None:
             return share
         return hit.dense + COVERAGE_WEIGHT * share

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 TOKENIZER_VERSION = "1"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -171,6 +172,7 @@ _RULES: tuple[tuple[str, str, int], ...] = (
 _ENDINGS: tuple[tuple[str, int], ...] = (("ingly", 3), ("edly", 3), ("ing", 3), ("ed", 3), ("ly", 4))
 
 
+@lru_cache(maxsize=1 << 16)  # pure; the same words come back every query
 def stem(word: str) -> str:
     """Strip plural and -ing/-ed/-ly endings, undo a doubled final consonant, drop a final e."""
     if len(word) <= 3 or not word.isalpha():

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -56,6 +58,7 @@ class Answer:
     citations: tuple[str, ...]
 
 
+@lru_cache(maxsize=1 << 16)  # pure; the same words come back every turn
 def stem(word: str) -> str:
     for suffix in ("ing", "ed", "es", "s"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
@@ -78,9 +81,32 @@ def _embedder() -> Any:
     return WordLlamaEmbedder()
 
 
-def embed(texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
-    vectors: np.ndarray[Any, np.dtype[np.float32]] = _embedder().embed(list(texts))
-    return vectors
+class _Vectors:
+    """Embeddings by text, least recently used dropped past `size`: the passages and their sentences come from
+    the knowledge base, so most turns embed the same texts again (~2 ms per turn). WordLlama embeds each text
+    on its own (mean of its token vectors), so a cached row equals the one a batch would give."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self._size = size
+        self._rows: OrderedDict[str, np.ndarray[Any, np.dtype[np.float32]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        if not texts:
+            return np.zeros((0, 256), dtype=np.float32)
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._rows))
+            if missing:
+                self._rows.update(zip(missing, _embedder().embed(missing), strict=True))
+            for text in texts:
+                self._rows.move_to_end(text)
+            rows = [self._rows[t] for t in texts]
+            while len(self._rows) > self._size:
+                self._rows.popitem(last=False)
+        return np.stack(rows)
+
+
+embed = _Vectors()
 
 
 @dataclass(frozen=True, slots=True)
