@@ -80,18 +80,21 @@ def transcript_lines(messages: Sequence[BaseMessage]) -> list[str]:
 
 
 def extractive(previous: str | None, dropped: Sequence[BaseMessage], limit_chars: int) -> str:
-    """The previous summary and one line per customer message, answer and tool use, the newest kept when
-    they do not all fit in `limit_chars`."""
-    lines = [*([previous] if previous else []), *transcript_lines(dropped)]
-    kept: list[str] = []
-    size = 0
-    for line in reversed(lines):
-        if size + len(line) + 1 > limit_chars:
+    """The previous summary's lines and one line per customer message, answer and tool use: the first line
+    (how the conversation opened) and then the newest that fit in `limit_chars` ("…" marks the gap)."""
+    lines = [*(previous.split("\n") if previous else []), *transcript_lines(dropped)]
+    lines = [line for line in lines if line != "…"]
+    if not lines:
+        return ""
+    first, kept = lines[0][:limit_chars], []
+    size = len(first)
+    for line in reversed(lines[1:]):
+        if size + len(line) + 3 > limit_chars:
             kept.append("…")
             break
         kept.append(line)
         size += len(line) + 1
-    return "\n".join(reversed(kept))
+    return "\n".join([first, *reversed(kept)])
 
 
 def compact(text: str, limit: int) -> str:

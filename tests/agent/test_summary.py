@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 
-from copilot.agent.summary import HistorySummary, carried, compact, extractive, uncovered
+from copilot.agent.summary import HistorySummary, carried, compact, extractive, transcript_lines, uncovered
 
 texts = st.text(min_size=0, max_size=400)
 messages = st.lists(
@@ -30,6 +30,9 @@ def test_the_extractive_summary_fits_its_room(
 ) -> None:
     summary = extractive(previous, history, limit)
     assert len(summary) <= limit + 2  # and "…" when older lines had to go
+    opening = [*(previous.split("\n") if previous else []), *transcript_lines(history)]
+    opening = [line for line in opening if line != "…"]
+    assert not opening or summary.startswith(opening[0][:limit])
 
 
 @given(messages, st.integers(min_value=120, max_value=1000))
