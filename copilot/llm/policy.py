@@ -16,6 +16,7 @@ from copilot.llm.context import Context, asked_before, conversation, human_texts
 from copilot.llm.domain import Domain
 from copilot.llm.intents import IntentClassifier, Prediction
 from copilot.llm.questions import ask_for
+from copilot.llm.resolution import confirms_resolution
 from copilot.llm.summaries import SIGN_IN, TRANSFER_TOOL, summarize
 from copilot.packs import Intent
 
@@ -26,6 +27,8 @@ NO_ANSWER = (
     "Would you like me to connect you with a human agent?"
 )
 DECLINED_OFFER = "Okay. What else can I help you with?"
+WELCOME = "You're welcome, glad I could help. If anything else comes up, just write here."
+"""The reply to a customer saying our answer helped (copilot/llm/resolution.py): no new request to route."""
 NOT_HERE = "I can't do that in this chat. Would you like me to connect you with a human agent?"
 """A signed-in principal asks for an action its policy does not offer (e.g. revoked by the tenant's admin):
 not a dead end — a human can (a yes is a handoff)."""
@@ -73,6 +76,9 @@ class Policy:
         texts = human_texts(turns)
         if not texts:
             return AIMessage(content="Hello! How can I help you today?")
+        prior = turns[-2] if len(turns) > 1 and isinstance(turns[-2], AIMessage) else None
+        if prior is not None and confirms_resolution(texts[0], replying_to=prior.text):
+            return AIMessage(content=WELCOME)
         question = asked_before(turns, len(turns) - 1)
         if question is not None and dialogue.asks_yes_no(question.text):  # only then is yes/no an answer
             offered = dialogue.offered_requests(question.text)

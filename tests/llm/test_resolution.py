@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
 
+from copilot.llm.policy import WELCOME
 from copilot.llm.resolution import confirms_resolution
+
+Model = Runnable[LanguageModelInput, AIMessage]
 
 CONFIRMING = [
     "thanks!", "Thank you so much, that helped", "perfect, got it", "that solved it, cheers",
@@ -65,3 +71,23 @@ def test_no_support_request_reads_as_a_thank_you(shared_data: Path) -> None:
         texts = [row["instruction"] for row in csv.DictReader(handle)]
     assert len(texts) > 3000
     assert [t for t in texts if confirms_resolution(t)] == []
+
+
+def test_the_offline_model_takes_thanks_as_thanks(bound: Model, system: SystemMessage) -> None:
+    """After an answer, "thanks, that helped" gets a you're-welcome (no help-center search, no offer of a
+    human that a following "perfect, thank you" would accept); a thanks that is not one is still routed."""
+    asked = HumanMessage("How fast is express shipping?")
+    answered = bound.invoke([system, asked])
+    assert "1-2 business days" in answered.text
+    thanked = bound.invoke([system, asked, answered, HumanMessage("thanks, that helped!")])
+    assert thanked.text == WELCOME and not thanked.tool_calls
+    again = bound.invoke(
+        [system, asked, answered, HumanMessage("thanks"), thanked, HumanMessage("perfect, thank you")]
+    )
+    assert again.text == WELCOME
+    more = bound.invoke([system, asked, answered, HumanMessage("thanks, and where is my order W2611340?")])
+    assert more.tool_calls and more.tool_calls[0]["name"] == "get_order_details"
+    first = bound.invoke(
+        [system, HumanMessage("thanks")]
+    )  # nothing answered yet: not a thank-you for an answer
+    assert first.text != WELCOME
