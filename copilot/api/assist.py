@@ -1,6 +1,7 @@
 """Agent assist: a drafted reply with citations and suggested actions for the conversation, and staff
 questions to the copilot, answered in a staff-only thread (`assist.answered` events, never sent to the
-customer's stream or transcript; the agent sends an answer with …/agent-messages if it wants to)."""
+customer's stream or transcript; the agent sends an answer with …/agent-messages if it wants to).
+GET …/assist/questions lists that thread: every earlier question and the copilot's draft answer."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from copilot.api.deps import ConversationDep, RuntimeDep
 from copilot.api.errors import error_responses
 from copilot.api.handoff import StaffDep
 from copilot.api.models import Citation
+from copilot.events import StoredEvent
 from copilot.handoff.staff import require_staff
 
 router = APIRouter(prefix="/v1/conversations", tags=["assist"])
@@ -70,3 +72,31 @@ async def ask(
     data = {"question": body.text, "asked_by": principal.user_id, **draft}
     seq = await runtime.events.append(conversation.id, "assist.answered", data)
     return AnswerOut(event_id=seq, question=body.text, draft=DraftOut.model_validate(draft))
+
+
+class ThreadItem(BaseModel):
+    event_id: int
+    question: str
+    asked_by: str
+    draft: DraftOut
+
+
+class ThreadOut(BaseModel):
+    items: list[ThreadItem] = Field(description="Oldest first.")
+
+
+def _item(event: StoredEvent) -> ThreadItem:
+    data = event["data"]
+    draft = DraftOut.model_validate({"text": data.get("text", ""), "citations": data.get("citations", [])})
+    return ThreadItem(event_id=event["seq"], question=str(data.get("question", "")),
+                      asked_by=str(data.get("asked_by", "")), draft=draft)  # fmt: skip
+
+
+@router.get(
+    "/{conversation_id}/assist/questions",
+    summary="Staff: the staff-only thread — earlier questions to the copilot and its drafts (oldest first)",
+    responses=error_responses(401, 403, 404),
+)
+async def thread(conversation: ConversationDep, principal: StaffDep, runtime: RuntimeDep) -> ThreadOut:
+    events = await runtime.events.read_all(conversation.id)
+    return ThreadOut(items=[_item(e) for e in events if e["type"] == "assist.answered"])

@@ -73,3 +73,32 @@ def test_a_staff_question_stays_in_the_staff_thread_until_the_agent_sends_it(htt
     sent = http.post(f"/v1/conversations/{cid}/agent-messages", json={"text": answer}, headers=ANN)
     assert sent.status_code == 200, sent.text
     assert ("agent.message", answer) in [(k, d.get("text")) for k, d in _events(http, cid, CUSTOMER)]
+
+
+def test_the_staff_thread_lists_earlier_questions_and_drafts_to_staff_only(http: httpx.Client) -> None:
+    cid = http.post("/v1/conversations", headers=CUSTOMER).json()["id"]
+    questions = [(ANN, "ann", "How long do refunds take?"), (SUE, "sue", "Do you ship internationally?")]
+    answers = []
+    for headers, _, text in questions:
+        asked = http.post(f"/v1/conversations/{cid}/assist/questions", json={"text": text}, headers=headers)
+        assert asked.status_code == 200, asked.text
+        answers.append(asked.json())
+    listed = http.get(f"/v1/conversations/{cid}/assist/questions", headers=ANN)
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    assert [(i["question"], i["asked_by"]) for i in items] == [(q, who) for _, who, q in questions]
+    assert [(i["event_id"], i["draft"]) for i in items] == [(a["event_id"], a["draft"]) for a in answers]
+
+    refused = http.get(f"/v1/conversations/{cid}/assist/questions", headers=CUSTOMER)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    other = http.get(
+        f"/v1/conversations/{cid}/assist/questions", headers=token("agent", "eve", tenant="acme")
+    )
+    assert other.status_code in (403, 404)
+    seen_by_customer = str(_events(http, cid, CUSTOMER)) + str(
+        http.get(f"/v1/conversations/{cid}", headers=CUSTOMER).json()
+    )
+    for _, _, text in questions:
+        assert text not in seen_by_customer
+    for answer in answers:
+        assert answer["draft"]["text"] not in seen_by_customer

@@ -311,3 +311,43 @@ def test_agent_runs_any_allowed_tool_from_the_run_a_tool_panel(
     output.get_by_text("get_user_details: invalid").wait_for()
     assert alert.inner_text() == ""
     assert errors == []
+
+
+def test_the_staff_thread_lists_earlier_questions_and_drafts_never_shown_to_the_customer(
+    live_server: LiveServer, pages: Pages, artifacts: Path
+) -> None:
+    widget = open_widget(pages, live_server)
+    widget_say(widget, "Where is my order #W0000001?")
+    widget.locator(".msg.bot").first.wait_for()
+    widget.get_by_role("button", name="Talk to a human").click()
+    widget.get_by_text("Waiting for a human agent").wait_for()
+
+    agent = open_console(pages, live_server)
+    errors = console_errors(agent)
+    agent.locator(".queue-item", has_text=CUSTOMER).first.click()
+    thread = agent.locator("#assist-thread .thread-item")
+    questions = ["How long do refunds take?", "Do you ship internationally?"]
+    for number, question in enumerate(questions, start=1):
+        agent.get_by_label(re.compile("Ask the copilot")).fill(question)
+        agent.get_by_role("button", name="Ask", exact=True).click()
+        thread.nth(number - 1).locator(".thread-q", has_text=question).wait_for()  # live, from the stream
+    answers = [thread.nth(i).locator(".thread-a").inner_text() for i in range(2)]
+    assert all(answers) and thread.count() == 2
+
+    again = open_console(pages, live_server, user="bob")  # another agent, a fresh page: the history
+    again.locator(".queue-item", has_text=CUSTOMER).first.click()
+    listed = again.locator("#assist-thread .thread-item")
+    listed.nth(1).locator(".thread-q", has_text=questions[1]).wait_for()
+    assert [listed.nth(i).locator(".thread-q").inner_text() for i in range(2)] == [
+        f"alice asked: {q}" for q in questions
+    ]
+    assert [listed.nth(i).locator(".thread-a").inner_text() for i in range(2)] == answers
+    listed.nth(0).get_by_role("button", name="Use as draft").click()
+    again.locator("#assist-draft .draft-text", has_text=answers[0][:30]).wait_for()
+    again.screenshot(path=str(artifacts / "console-staff-thread.png"))
+
+    widget.locator(".msg", has_text="Where is my order").first.wait_for()  # the widget still follows live
+    shown = widget.locator("support-copilot").inner_text()
+    for text in [*questions, *(a[:40] for a in answers)]:
+        assert text not in shown
+    assert errors == []

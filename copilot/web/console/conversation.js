@@ -1,7 +1,7 @@
 /* Agent console: the open conversation — select/close, its live event stream, ownership state and summary. */
 import { $, el } from "../shared/dom.js";
 import { followEvents } from "../shared/sse.js";
-import { loadAssist } from "./assist.js";
+import { loadAssist, loadThread } from "./assist.js";
 import { loadAudit } from "./audit.js";
 import { refreshTemplate } from "./runner.js";
 import { currentItem, state } from "./state.js";
@@ -44,6 +44,7 @@ export function select(conversationId) {
   refreshTemplate(true);
   const controller = new AbortController();
   state.stream = controller;
+  loadThread();
   follow(conversationId, state.gen, controller.signal);
   loadAudit();
   loadAssist();

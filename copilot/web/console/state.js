@@ -13,6 +13,9 @@ export const state = {
   stream: null, // AbortController of the open conversation's event stream
   timers: [], // queue + approvals polling intervals
   assistTimer: 0,
+  askPending: false, // a question to the copilot is in flight
+  draftChosen: false, // the draft is an answer the agent asked for or picked: automatic reloads keep it
+  threadSeen: new Set(), // event ids already in the staff thread (history and live answers)
   assistRun: 0, // bumped by each assist load and by a discard (a stale answer is dropped)
   streaming: new Map(), // message_id/turn_id -> assistant bubble being streamed
   tools: new Map(), // call_id -> <details> line of a tool call

@@ -1,7 +1,7 @@
 /* Agent console: the live transcript — conversation events rendered as messages, tool calls and notes. */
 import { $, el } from "../shared/dom.js";
 import { refreshApprovals } from "./approvals.js";
-import { scheduleAssist } from "./assist.js";
+import { addThreadItem, scheduleAssist } from "./assist.js";
 import { loadAudit } from "./audit.js";
 import { refreshQueue } from "./queue.js";
 import { refreshTemplate } from "./runner.js";
@@ -35,6 +35,10 @@ export function onEvent(type, data, seq) {
   }
   if (type === "agent.message") return addMessage("agent", data.text, { who: data.agent, citations: data.citations });
   if (type === "turn.completed") return dropStreaming(data.turn_id);
+  if (type === "assist.answered") {
+    const draft = { text: data.text || "", citations: data.citations || [] };
+    return addThreadItem({ event_id: seq, question: data.question || "", asked_by: data.asked_by, draft });
+  }
   if (type === "turn.recovered") dropStreaming(data.turn_id); // the resumed turn streams its answer again
   if (TOOL_EVENTS.includes(type)) { addTool(type, data); loadAudit(); return; }
   if (NOTES[type]) {
