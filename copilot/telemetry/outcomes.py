@@ -142,9 +142,13 @@ def intent_labeller(intents: Sequence[Intent]) -> IntentLabeller:
         return lambda texts: [UNCLEAR for _ in texts]
     classifier = IntentClassifier.from_intents(intents)
 
+    def one(text: str) -> str:
+        p = classifier.predict(text)
+        return p.label if p.score >= MIN_SCORE and p.margin >= MIN_MARGIN else UNCLEAR
+
     def label(texts: Sequence[str]) -> list[str]:
-        predictions = (classifier.predict(text) for text in texts)
-        return [p.label if p.score >= MIN_SCORE and p.margin >= MIN_MARGIN else UNCLEAR for p in predictions]
+        known = {text: one(text) for text in dict.fromkeys(texts)}  # "hi", "where is my order?" recur
+        return [known[text] for text in texts]
 
     return label
 
@@ -267,16 +271,20 @@ def _fold(item: _Facts, row: Any, answered: dict[str, str]) -> None:
 def _intents(
     rows: Sequence[Any], facts: dict[str, _Facts], labeller: IntentLabeller | None
 ) -> dict[str, str]:
-    """The first customer message with a recognised intent, per conversation (one labeller call)."""
+    """The first customer message with a recognised intent, per conversation: first messages in one labeller
+    call, then the second messages of those still unclear, and so on."""
+    out = {row.id: UNCLEAR for row in rows}
     if labeller is None:
-        return {row.id: UNCLEAR for row in rows}
-    texts = [(row.id, text) for row in rows for text in facts[row.id].messages]
-    labels = labeller([text for _, text in texts])
-    out: dict[str, str] = {}
-    for (cid, _), label in zip(texts, labels, strict=True):
-        if cid not in out or out[cid] == UNCLEAR:
-            out[cid] = label
-    return {row.id: out.get(row.id, UNCLEAR) for row in rows}
+        return out
+    unclear, index = [row.id for row in rows], 0
+    while batch := [cid for cid in unclear if index < len(facts[cid].messages)]:
+        labels = labeller([facts[cid].messages[index] for cid in batch])
+        out.update({cid: label for cid, label in zip(batch, labels, strict=True) if label != UNCLEAR})
+        unclear, index = (
+            [cid for cid, label in zip(batch, labels, strict=True) if label == UNCLEAR],
+            index + 1,
+        )
+    return out
 
 
 def _decide(

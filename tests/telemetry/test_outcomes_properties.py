@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, insert
 
 from copilot.eventlog import insert_event
+from copilot.packs import Intent
 from copilot.store.database import make_engine
 from copilot.store.schema import conversations, feedback, handoffs
-from copilot.telemetry.outcomes import OutcomeCounts, OutcomesReport, outcomes
+from copilot.telemetry.outcomes import OutcomeCounts, OutcomesReport, intent_labeller, outcomes
 from tests.databases import reset
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -117,3 +118,23 @@ def test_outcome_invariants(engine: Engine, histories: list[dict[str, Any]], win
     longer = outcomes(engine, window=timedelta(hours=window * 2), now=NOW).total
     assert longer.assumed <= total.assumed
     assert (longer.confirmed, longer.handed_off) == (total.confirmed, total.handed_off)
+
+
+def test_the_intent_is_the_first_message_the_classifier_recognises(engine: Engine) -> None:
+    shipping = ("do you offer free shipping", "how much does shipping cost", "is delivery free")
+    orders = ("where is my order", "track my order", "has my order shipped yet")
+    labeller = intent_labeller([Intent("shipping", "article", "shipping-options", shipping),
+                                Intent("track_order", "tool", "get_order_details", orders)])  # fmt: skip
+    turns = [
+        ("hello there", None, None),
+        ("is shipping free for me?", None, None),
+        ("where is my order", None, None),
+    ]
+    _write(engine, [{"customer": "a", "start_hours_ago": 50.0, "length_minutes": 3.0, "turns": turns, "handoff": False},
+                    {"customer": "b", "start_hours_ago": 50.0, "length_minutes": 3.0, "turns": turns[:1],
+                     "handoff": False}])  # fmt: skip
+    report = outcomes(engine, now=NOW, labeller=labeller)
+    assert {item.conversation_id: item.intent for item in report.conversations} == {
+        "conv_0": "shipping", "conv_1": "unclear"
+    }  # fmt: skip
+    assert list(report.by_intent) == ["shipping", "unclear"]
