@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets as _secrets
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -17,6 +18,7 @@ import jwt
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.keys import DEFAULT_AUDIENCE, Key, KeyRing, ManagedKeys, tenant_key
+from copilot.oidc import OidcIssuer
 from copilot.principal import ROLES, Principal, Role
 from copilot.settings import Settings
 
@@ -59,6 +61,8 @@ def mint_customer_token(
 def verify_token(keys: KeyRing | str, token: str) -> Principal:
     """Check kid, signature, audience, issuer and expiry, and what the key may sign; UNAUTHENTICATED otherwise."""
     ring = _ring(keys)
+    if ring.oidc is not None and ring.oidc.claims_issuer(token):
+        return ring.oidc.verify(token)
     try:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.InvalidTokenError as exc:
@@ -95,10 +99,15 @@ def _unauthenticated(what: str) -> CopilotError:
 def key_ring(settings: Settings, secret: str, managed: ManagedKeys | None = None) -> KeyRing:
     """The ring of Settings: COPILOT_SECRET signs; previous secrets, tenant keys and `managed` (the platform
     admin's tenant keys in the database) verify."""
-    return KeyRing.build(
+    ring = KeyRing.build(
         secret, previous=settings.previous_secrets, tenant_keys=settings.tenant_keys,
         audience=settings.token_audience, issuer=settings.token_issuer, managed=managed,
     )  # fmt: skip
+    if settings.oidc_issuer and settings.oidc_jwks_url:
+        issuer = OidcIssuer(settings.oidc_issuer, settings.oidc_jwks_url, settings.token_audience,
+                            settings.oidc_refetch_seconds)  # fmt: skip
+        ring = replace(ring, oidc=issuer)
+    return ring
 
 
 def resolve_secret(settings: Settings) -> str:

@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from copilot.principal import Principal
+
 DEFAULT_AUDIENCE = "support-copilot"
 DEFAULT_ISSUER = "support-copilot"
 
@@ -70,6 +72,14 @@ class ManagedKeys(Protocol):
         ...
 
 
+class StaffIssuer(Protocol):
+    """An external issuer of staff tokens (copilot/oidc.py)."""
+
+    def claims_issuer(self, token: str) -> bool: ...
+
+    def verify(self, token: str) -> Principal: ...
+
+
 @dataclass(frozen=True, slots=True)
 class KeyRing:
     """Every key that verifies tokens; `signing` signs the server's own tokens."""
@@ -80,6 +90,8 @@ class KeyRing:
     audience: str = DEFAULT_AUDIENCE
     issuer: str = DEFAULT_ISSUER
     managed: ManagedKeys | None = None
+    oidc: StaffIssuer | None = None
+    """An OIDC issuer for staff tokens (copilot/oidc.py)."""
 
     @classmethod
     def build(

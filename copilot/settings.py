@@ -39,6 +39,14 @@ class Settings(BaseSettings):
         default="support-copilot", min_length=1, description="Required `aud` of tokens."
     )
     token_issuer: str = Field(default="support-copilot", min_length=1, description="`iss` of server tokens.")
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OIDC issuer whose RS256/ES256 tokens sign in staff (agent, supervisor, admin).",
+    )
+    oidc_jwks_url: str | None = Field(default=None, description="The issuer's JWKS URL (its jwks_uri).")
+    oidc_refetch_seconds: float = Field(
+        default=30.0, ge=0, description="At most one JWKS refetch per this many seconds for an unknown kid."
+    )
     default_tenant: str = "demo"
     model: str = Field(
         default="offline", description="'offline' or 'provider:model', e.g. openai:gpt-4o-mini"
