@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +147,18 @@ class Settings(BaseSettings):
     )
     # -- telemetry, usage and retention (copilot/telemetry) ------------------------------------------------
     metrics_enabled: bool = Field(default=True, description="Prometheus metrics at GET /metrics.")
+    metrics_token: str | None = Field(
+        default=None, description="When set, GET /metrics needs `Authorization: Bearer <this token>`."
+    )
+    metrics_allow: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description='When set, GET /metrics answers only these client networks, e.g. ["10.0.0.0/8", "127.0.0.1"].',
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="copilot serve's logs on stderr: json lines, text, or auto (text on a terminal, else json).",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     otlp_endpoint: str | None = Field(
         default=None,
         description="OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces); tracing is off without it.",

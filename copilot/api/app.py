@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     install_error_handlers(app)
     app.add_middleware(metrics.TelemetryMiddleware)
+    app.state.metrics_access = metrics.MetricsAccess.of(settings)
     app.include_router(metrics.router)
     for module in (health, conversations, events, feedback, confirmations, policy, policy_tests, sessions, tools,
                    tenants, tenant_keys):  # fmt: skip

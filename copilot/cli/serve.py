@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import logging.config
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,11 +15,15 @@ from sqlalchemy import select
 from copilot.api.app import create_app
 from copilot.auth import resolve_secret
 from copilot.errors import CopilotError
+from copilot.logs import logging_config, resolve_format
 from copilot.packs import load_pack
+from copilot.redaction import install_log_redaction
 from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.store.schema import documents
 from copilot.wiring import seed_if_empty
+
+log = logging.getLogger("copilot.serve")
 
 
 def settings_with(**overrides: Any) -> Settings:
@@ -31,10 +37,10 @@ def demo_user(settings: Settings) -> str | None:
     try:
         seeded = seed_if_empty(engine, load_pack(settings.pack_path), settings)
         if settings.data_path is not None and not seeded:
-            Console(stderr=True).print(
-                f"[yellow]--data is loaded on first start only; {settings.data_dir} already holds a store "
-                "(use a fresh COPILOT_DATA_DIR to load it).[/yellow]"
-            )
+            log.warning(
+                "--data is loaded on first start only; %s already holds a store (use a fresh "
+                "COPILOT_DATA_DIR to load it).", settings.data_dir,
+            )  # fmt: skip
         with engine.connect() as conn:
             row = conn.execute(
                 select(documents.c.id)
@@ -60,21 +66,32 @@ def serve(
     """Serve the API (database, index and secret under COPILOT_DATA_DIR, default ./.copilot)."""
     console = Console(stderr=True)
     settings = settings_with(host=host, port=port, data_path=data)
+    log_config = logging_config(settings.log_format, settings.log_level)
+    logging.config.dictConfig(log_config)  # before the app is built: its start-up logs go the same way
+    install_log_redaction()
+    as_json = resolve_format(settings.log_format) == "json"
     try:
         resolve_secret(settings)
         app = create_app(settings)
         user = demo_user(settings)
     except CopilotError as exc:
-        console.print(f"[red]{exc.message}[/red]")
+        if as_json:
+            log.error("%s", exc.message, extra={"event": "serve.refused", "code": exc.code.value})
+        else:
+            console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
     url = f"http://{settings.host}:{settings.port}"
-    console.print(f"Support Copilot on [bold]{url}[/bold]  (start page: {url}/, API docs: {url}/docs)")
-    console.print(
-        f"A demo customer token: [bold]copilot token --role customer --user {user or 'USER_ID'}[/bold]"
-    )
+    if as_json:  # every stderr line is JSON: the banner is a record
+        log.info("Support Copilot on %s (API docs: %s/docs)", url, url, extra={"event": "serve.starting"})
+    else:
+        console.print(f"Support Copilot on [bold]{url}[/bold]  (start page: {url}/, API docs: {url}/docs)")
+        console.print(
+            f"A demo customer token: [bold]copilot token --role customer --user {user or 'USER_ID'}[/bold]"
+        )
     # SIGTERM: open SSE streams keep flowing while running turns drain (copilot.api.events), then close;
     # uvicorn gives connections that long before it cuts them.
     grace = int(settings.drain_seconds) + 10
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=grace
-    )
+        app, host=settings.host, port=settings.port, log_level=settings.log_level, log_config=log_config,
+        timeout_graceful_shutdown=grace,
+    )  # fmt: skip

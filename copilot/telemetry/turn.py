@@ -18,6 +18,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind
 
 from copilot.events import EventSink, EventType
+from copilot.logs import log_context
 from copilot.settings import Settings
 from copilot.telemetry import Telemetry, metrics, using
 from copilot.telemetry.callbacks import watching
@@ -61,7 +62,12 @@ class TurnObserver:
     def wrap(self, runner: TurnRunner) -> TurnRunner:
         async def run(request: TurnRequest, sink: EventSink) -> TurnStatus:
             usage = await self._usage(request)
-            with using(self._telemetry), watching(usage):
+            context = log_context(
+                tenant=request.principal.tenant,
+                conversation_id=request.conversation_id,
+                turn_id=request.turn_id,
+            )
+            with using(self._telemetry), watching(usage), context:
                 return await self._observed(runner, request, sink, usage)
 
         return run
@@ -93,8 +99,11 @@ class TurnObserver:
                 await self._record(usage)
             if s is not None:
                 s.set_attribute("copilot.turn.status", status)
+            elapsed = time.perf_counter() - started
+            log.info("turn %s: %s in %.0f ms", request.turn_id, status, elapsed * 1000,
+                     extra={"event": "turn.finished", "status": status, "attempt": request.attempt})  # fmt: skip
         if metering:
-            self._measure(request, status, time.perf_counter() - started, observed.first_token)
+            self._measure(request, status, elapsed, observed.first_token)
         return status
 
     async def _play(

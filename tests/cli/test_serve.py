@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from copilot.api.app import create_app
-from copilot.cli.main import app
 from copilot.cli.serve import demo_user
 from copilot.errors import CopilotError, ErrorCode
 from copilot.settings import Settings
 
 
 def test_serve_in_production_without_secret_refuses(tmp_path: Path) -> None:
-    env = {"COPILOT_DATA_DIR": str(tmp_path), "COPILOT_ENV": "production", "COPILOT_SECRET": ""}
-    result = CliRunner().invoke(app, ["serve", "--port", "1"], env=env)
-    assert result.exit_code == 1
-    assert "COPILOT_SECRET" in result.output
+    """A process of its own: serve configures the process's logging (a JSON line on a non-terminal stderr)."""
+    env = {**os.environ, "COPILOT_DATA_DIR": str(tmp_path), "COPILOT_ENV": "production", "COPILOT_SECRET": ""}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "copilot"), "serve", "--port", "1"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    [line] = [json.loads(line) for line in done.stderr.splitlines()]
+    assert line["event"] == "serve.refused" and "COPILOT_SECRET" in line["message"]
     assert not (tmp_path / "copilot.db").exists()
 
 
