@@ -81,6 +81,8 @@ class Runtime:
     """Metrics and traces of this runtime (None: off; turns still record their model usage)."""
     keys: KeyRing | None = None
     """The token keys (copilot/keys.py); None: just `secret`."""
+    observer: TurnObserver | None = None
+    """Usage and budgets of model calls outside turns (`observer.metered`: staff assist); None: not recorded."""
     tenant_keys: TenantKeyStore | None = None
     """The platform admin's tenant keys (copilot/tenant_keys.py), which `keys` also verifies with."""
 
@@ -248,6 +250,7 @@ async def open_runtime(
             backplane=backplane,
         )
         runtime.staff = open_staff(system, runtime.events)
+        runtime.observer = observer
         runtime.telemetry = telemetry if telemetry.enabled else None
         runtime.readiness.probes.extend(system.probes)
         runtime.turns.open()  # recovers turns a dead worker left behind, and runs queued ones

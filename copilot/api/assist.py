@@ -5,6 +5,7 @@ GET …/assist/questions lists that thread: every earlier question and the copil
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from fastapi import APIRouter
@@ -14,10 +15,19 @@ from copilot.api.deps import ConversationDep, RuntimeDep
 from copilot.api.errors import error_responses
 from copilot.api.handoff import StaffDep
 from copilot.api.models import Citation
+from copilot.conversations import Conversation
 from copilot.events import StoredEvent
 from copilot.handoff.staff import require_staff
+from copilot.runtime import Runtime
 
 router = APIRouter(prefix="/v1/conversations", tags=["assist"])
+
+
+def metered(runtime: Runtime, conversation: Conversation) -> AbstractAsyncContextManager[object]:
+    """The assist model calls count in `model_usage` and against the tenant's budget (429 budget_exceeded)."""
+    if runtime.observer is None:
+        return nullcontext()
+    return runtime.observer.metered(conversation.tenant, conversation.id)
 
 
 class DraftOut(BaseModel):
@@ -39,12 +49,13 @@ class AssistOut(BaseModel):
 @router.get(
     "/{conversation_id}/assist",
     summary="Staff: a drafted reply (citations ⊆ retrieved passages) and suggested tool actions",
-    responses=error_responses(401, 404),
+    responses=error_responses(401, 404, 429),
 )
 async def assist(conversation: ConversationDep, principal: StaffDep, runtime: RuntimeDep) -> AssistOut:
     staff = require_staff(runtime.staff)
     events = await runtime.events.read_all(conversation.id)
-    return AssistOut.model_validate(await staff.assistant.assist(conversation, events))
+    async with metered(runtime, conversation):
+        return AssistOut.model_validate(await staff.assistant.assist(conversation, events))
 
 
 class QuestionIn(BaseModel):
@@ -62,13 +73,14 @@ class AnswerOut(BaseModel):
 @router.post(
     "/{conversation_id}/assist/questions",
     summary="Staff: ask the copilot about the conversation; the answer stays in the staff-only thread",
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(401, 403, 404, 422, 429),
 )
 async def ask(
     body: QuestionIn, conversation: ConversationDep, principal: StaffDep, runtime: RuntimeDep
 ) -> AnswerOut:
     staff = require_staff(runtime.staff)
-    draft = await staff.assistant.answer(conversation, body.text)
+    async with metered(runtime, conversation):
+        draft = await staff.assistant.answer(conversation, body.text)
     data = {"question": body.text, "asked_by": principal.user_id, **draft}
     seq = await runtime.events.append(conversation.id, "assist.answered", data)
     return AnswerOut(event_id=seq, question=body.text, draft=DraftOut.model_validate(draft))

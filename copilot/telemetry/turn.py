@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +25,7 @@ from copilot.settings import Settings
 from copilot.telemetry import Telemetry, metrics, using
 from copilot.telemetry.callbacks import watching
 from copilot.telemetry.tracing import link_to, span
-from copilot.telemetry.usage import TurnUsage, UsageLedger, budget_of
+from copilot.telemetry.usage import TurnUsage, UsageLedger, UsageWriter, budget_of
 from copilot.turns.request import TurnRequest, TurnRunner, TurnStatus
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ class TurnObserver:
 
     def wrap(self, runner: TurnRunner) -> TurnRunner:
         async def run(request: TurnRequest, sink: EventSink) -> TurnStatus:
-            usage = await self._usage(request)
+            usage = await self._usage(request.principal.tenant, request.conversation_id, request.turn_id)
             context = log_context(
                 tenant=request.principal.tenant,
                 conversation_id=request.conversation_id,
@@ -72,9 +74,21 @@ class TurnObserver:
 
         return run
 
-    async def _usage(self, request: TurnRequest) -> TurnUsage:
-        tenant = request.principal.tenant
-        usage = TurnUsage(tenant, request.conversation_id, request.turn_id, self._settings.prices)
+    @asynccontextmanager
+    async def metered(self, tenant: str, conversation_id: str | None) -> AsyncIterator[TurnUsage]:
+        """Model calls outside turns (agent assist drafts, staff assist questions): recorded in `model_usage`
+        (turn_id NULL) and refused over the tenant's budget, like a turn's; metrics and spans come from the
+        request's telemetry context."""
+        usage = await self._usage(tenant, conversation_id, None)
+        with watching(usage), log_context(tenant=tenant, conversation_id=conversation_id):
+            try:
+                yield usage
+            finally:
+                await self._record(usage)
+
+    async def _usage(self, tenant: str, conversation_id: str | None, turn_id: str | None) -> TurnUsage:
+        usage = TurnUsage(tenant, conversation_id, turn_id, self._settings.prices)
+        usage.written = UsageWriter(self._ledger)
         budget = budget_of(self._settings, tenant)
         if budget is not None:
             used = await asyncio.to_thread(self._ledger.used, tenant, budget.start(datetime.now(UTC)))
@@ -121,11 +135,11 @@ class TurnObserver:
         await sink.emit("handoff.requested", data, turn_id=request.turn_id)
         return "handoff"
 
-    async def _record(self, usage: TurnUsage) -> None:
-        try:
-            await asyncio.to_thread(self._ledger.record, usage)
-        except Exception:  # the turn's answer stands; its usage row is what is lost (logged)
-            log.exception("could not store the model usage of turn %s", usage.turn_id)
+    @staticmethod
+    async def _record(usage: TurnUsage) -> None:
+        """Each call's row is written when the call ends; this waits for those writes (and retries failures)."""
+        if usage.written is not None:
+            await usage.written.flush(usage)
 
     @staticmethod
     def _measure(request: TurnRequest, status: TurnStatus, duration: float, first: float | None) -> None:

@@ -1,6 +1,6 @@
-"""Model usage and cost: what each chat-model call of a turn used (from the provider's `usage_metadata`, or
-estimated and marked so), priced by the configured table, stored one row per call in `model_usage`, and the
-per-tenant token budgets checked against it.
+"""Model usage and cost: what each chat-model call of a turn (or of a staff assist request) used (from the
+provider's `usage_metadata`, or estimated and marked so), priced by the configured table, stored one row per
+call in `model_usage` as the call ends (`UsageWriter`), and the per-tenant token budgets checked against it.
 
 Estimates (models that report nothing, such as the offline model): ~4 characters per token over the prompt
 (messages, tool calls and bound tool schemas) and the reply — the usual rule of thumb for English text.
@@ -8,7 +8,9 @@ Estimates (models that report nothing, such as the offline model): ~4 characters
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from copilot.errors import CopilotError, ErrorCode
 from copilot.settings import ModelPrice, Settings
 from copilot.store.schema import model_usage
 
+log = logging.getLogger(__name__)
 CHARS_PER_TOKEN = 4
 BUDGET_MESSAGE = (
     "This service has used its model budget for the {period}, so the assistant cannot answer now. "
@@ -108,22 +111,26 @@ def budget_of(settings: Settings, tenant: str) -> Budget | None:
 
 @dataclass
 class TurnUsage:
-    """The model calls of one running turn (filled by the callback handler)."""
+    """The model calls of one running turn, or of one staff assist request outside turns (`turn_id` None),
+    filled by the callback handler; `written` writes each call's row as it happens."""
 
     tenant: str
-    conversation_id: str
-    turn_id: str
+    conversation_id: str | None
+    turn_id: str | None
     prices: dict[str, ModelPrice]
     remaining: int | None = None
     """Tokens left in the tenant's budget when the turn started, minus this turn's; None: no budget."""
     budget: Budget | None = None
     calls: list[CallUsage] = field(default_factory=list)
     over_budget: bool = False
+    written: UsageWriter | None = None
 
     def add(self, call: CallUsage) -> None:
         self.calls.append(call)
         if self.remaining is not None:
             self.remaining -= call.tokens
+        if self.written is not None:
+            self.written.write(self, call)
 
     def check(self) -> None:
         """Before a model call: refuse it when the budget is used up (raises budget_exceeded)."""
@@ -132,14 +139,50 @@ class TurnUsage:
             raise self.budget.exceeded()
 
 
+class UsageWriter:
+    """Each model call's row is written when the call ends — on a worker thread, off the turn's path — so a
+    crash later in the turn (or a cancelled turn) keeps the calls already made; `flush()` waits for the
+    writes and retries, in one transaction, those that failed (a failure there is logged: the answer stands)."""
+
+    def __init__(self, ledger: UsageLedger) -> None:
+        self._ledger = ledger
+        self._pending: set[asyncio.Task[None]] = set()
+        self._failed: list[CallUsage] = []
+
+    def write(self, usage: TurnUsage, call: CallUsage) -> None:
+        task = asyncio.get_running_loop().create_task(self._write(usage, call))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _write(self, usage: TurnUsage, call: CallUsage) -> None:
+        try:
+            await asyncio.to_thread(self._ledger.record, usage, [call])
+        except Exception:
+            self._failed.append(call)
+
+    async def flush(self, usage: TurnUsage) -> None:
+        while self._pending:
+            await asyncio.gather(*self._pending)
+        failed, self._failed = self._failed, []
+        try:
+            await asyncio.to_thread(self._ledger.record, usage, failed)
+        except Exception:
+            log.exception("could not store %d model usage rows of %s", len(failed), usage.turn_id or "assist")
+
+
+_INSERT = insert(model_usage)
+
+
 class UsageLedger:
     """The `model_usage` table."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def record(self, usage: TurnUsage) -> None:
-        if not usage.calls:
+    def record(self, usage: TurnUsage, calls: Sequence[CallUsage] | None = None) -> None:
+        """Rows for `calls` (default: all of the usage's calls), in one transaction."""
+        chosen = usage.calls if calls is None else calls
+        if not chosen:
             return
         at = datetime.now(UTC)
         rows = [
@@ -149,10 +192,10 @@ class UsageLedger:
                 "input_tokens": c.input_tokens, "output_tokens": c.output_tokens, "estimated": c.estimated,
                 "cost_usd": c.cost_usd, "trace_id": c.trace_id,
             }
-            for c in usage.calls
+            for c in chosen
         ]  # fmt: skip
         with self.engine.begin() as conn:
-            conn.execute(insert(model_usage), rows)
+            conn.execute(_INSERT, rows)
 
     def used(self, tenant: str, since: datetime) -> int:
         """Tokens the tenant's model calls used since `since`."""
