@@ -10,12 +10,13 @@ before they are stored: the customer may paste an email, a card or a phone numbe
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Row, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from copilot.conversations import Conversation
 from copilot.errors import CopilotError, ErrorCode
@@ -26,6 +27,11 @@ from copilot.telemetry.metrics import count_feedback
 
 Rating = Literal["up", "down"]
 MAX_COMMENT_CHARS = 1000
+_ATTEMPTS = 12
+
+
+class _Raced(Exception):
+    """Another rating of the same answer committed between our read and our write."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +87,17 @@ class FeedbackStore:
     def _record_retrying(
         self, conversation: Conversation, seq: int, rating: Rating, comment: str | None
     ) -> tuple[Feedback, tuple[str, str | None] | None]:
-        """A concurrent append took the event's seq, or a concurrent first rating the row: run it again."""
-        for _ in range(3):
+        """Run the transaction again when a concurrent rating of the answer committed first (the compare-and-set
+        missed, or both inserted the row), a concurrent append took the event's seq, or SQLite was busy."""
+        for attempt in range(_ATTEMPTS):
             try:
                 return self._record(conversation, seq, rating, comment)
-            except IntegrityError:
+            except (IntegrityError, _Raced):
                 continue
+            except OperationalError as exc:
+                if attempt == _ATTEMPTS - 1 or "locked" not in str(exc).lower():
+                    raise
+                time.sleep(0.01 * (attempt + 1))
         return self._record(conversation, seq, rating, comment)
 
     def _record(
@@ -107,13 +118,11 @@ class FeedbackStore:
                 }  # fmt: skip
                 conn.execute(insert(feedback).values(**values))
             else:
-                changes = {
-                    "rating": rating,
-                    "comment": comment,
-                    "revisions": row.revisions + 1,
-                    "updated_at": now,
-                }
-                conn.execute(update(feedback).where(key).values(**changes))
+                changes = {"rating": rating, "comment": comment, "revisions": row.revisions + 1,
+                           "updated_at": now}  # fmt: skip
+                seen = feedback.c.revisions == row.revisions  # compare-and-set: a concurrent change wins
+                if conn.execute(update(feedback).where(key, seen).values(**changes)).rowcount != 1:
+                    raise _Raced
             data = {"message_seq": seq, "rating": rating, "comment": comment,
                     "replaced": row.rating if row is not None else None}  # fmt: skip
             insert_event(conn, conversation.id, "feedback.recorded", data, turn_id)
