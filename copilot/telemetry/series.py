@@ -215,8 +215,10 @@ def _bucket_sql(conn: Connection, column: Any, period: Period) -> ColumnElement[
     """The bucket index of `column` computed by the database, exactly (whole seconds since `period.since`
     divided by the bucket's seconds), so high-volume sources are counted with GROUP BY."""
     since, step = int(period.since.timestamp()), int(STEP[period.bucket].total_seconds())
-    if conn.dialect.name == "sqlite":  # stored as UTC text; strftime('%s') reads it as UTC
-        seconds: ColumnElement[Any] = cast(func.strftime("%s", column), Integer)
+    if conn.dialect.name == "sqlite":  # stored as UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'
+        # strftime('%s') reads it as UTC but rounds to the millisecond first (23:59:59.9996 would become the
+        # next day): whole seconds are read from the text's first 19 characters, truncated like Period.index.
+        seconds: ColumnElement[Any] = cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
         return cast((seconds - since) / step, Integer)
     return cast(func.floor((extract("epoch", column) - since) / step), Integer)
 
