@@ -109,11 +109,13 @@ def _admit(conversation_id: str, conn: Connection) -> None:
 
 @router.post(
     "/{conversation_id}/cancel",
-    summary="Stop the bot's running turn (the customer or staff); it ends with turn.completed {cancelled}",
+    summary="Stop the bot's running turn and its queued ones (the customer or staff); each ends with "
+    "turn.completed {cancelled}",
     responses=error_responses(401, 404),
 )
 async def cancel_turn(conversation: ConversationDep, runtime: RuntimeDep) -> TurnsCancelled:
-    return TurnsCancelled(cancelled=await runtime.turns.cancel(conversation.id))
+    asked = await runtime.turns.cancel(conversation.id)
+    return TurnsCancelled(cancelled=asked.turn_ids, running=asked.running, queued=asked.queued)
 
 
 def _only_its_user(principal: Principal, conversation: Conversation) -> None:

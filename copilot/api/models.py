@@ -82,7 +82,13 @@ class TurnAccepted(BaseModel):
 
 class TurnsCancelled(BaseModel):
     cancelled: list[str] = Field(
-        description="Turns asked to stop (empty when none was running); each ends with turn.completed {cancelled}."
+        description="Turns asked to stop, running and queued (empty when none was running or queued); each ends "
+        "with turn.completed {cancelled}."
+    )
+    running: list[str] = Field(description="Of those, the turn that was running: it stops where it is.")
+    queued: list[str] = Field(
+        description="Of those, turns that had not started: they end with turn.started + turn.completed "
+        "{cancelled} without running."
     )
 
 

@@ -144,6 +144,8 @@ def conversations(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the full report here.")] = None,
     judge_model: Annotated[str | None, typer.Option(help="provider:model that grades the tasks' NL assertions (reported apart from pass^k).")] = None,
     judge_base_url: Annotated[str | None, typer.Option(help="Base URL of the judge model's server.")] = None,
+    judge_price_in: Annotated[float, typer.Option(help="USD per million input tokens of the judge model (judge_cost_per_task).")] = 0.0,
+    judge_price_out: Annotated[float, typer.Option(help="USD per million output tokens of the judge model (judge_cost_per_task).")] = 0.0,
 ) -> None:  # fmt: skip
     """Simulate customers on TASKS against the copilot; report pass^k and conversation metrics."""
     if role not in ("customer", "agent"):
@@ -176,7 +178,7 @@ def conversations(
                 judge=judge,
             )
             results = asyncio.run(_closing(simulated, user_models))
-        report = build_report(results, Prices(price_in, price_out))
+        report = build_report(results, Prices(price_in, price_out), Prices(judge_price_in, judge_price_out))
         missed = violations(report, thresholds)
     except CopilotError as exc:
         err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)

@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
+
+from copilot.simulation.metrics import Usage
+from copilot.simulation.users import usage_of
 
 INSTRUCTIONS = """You grade a customer-support conversation against expectations about the assistant.
 For each numbered expectation, decide from the conversation alone whether the assistant met it.
@@ -36,14 +39,16 @@ class NLGrade:
     verdicts: tuple[Verdict, ...] = ()
     reason: str = ""
     """Why it was not graded."""
+    usage: Usage = field(default_factory=Usage)
+    """The judge model's tokens for this grade (counted apart from the copilot's and the user's)."""
 
     @property
     def met(self) -> bool:
         return self.status == "graded" and all(v.met for v in self.verdicts)
 
 
-def not_graded(reason: str) -> NLGrade:
-    return NLGrade("not_graded", reason=reason)
+def not_graded(reason: str, usage: Usage | None = None) -> NLGrade:
+    return NLGrade("not_graded", reason=reason, usage=usage or Usage())
 
 
 class _Result(BaseModel):
@@ -95,4 +100,4 @@ class Judge:
             reply = await self.model.ainvoke(prompt(dialogue, assertions))
         except Exception as exc:  # any provider's failure: this trial's assertions stay ungraded
             return not_graded(f"the judge model {self.label} failed: {type(exc).__name__}: {exc}")
-        return parse(reply.text, assertions)
+        return replace(parse(reply.text, assertions), usage=usage_of([reply]))

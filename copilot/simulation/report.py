@@ -1,5 +1,5 @@
 """The report of a simulation run: pass^1 … pass^k, handoff rate, tool denials, turns, latency p50/p95,
-tokens and cost per task, per-task rows, and the threshold check that fails CI on a regression. The NL
+tokens and cost per task (the copilot's; the NL judge's apart), per-task rows, and the threshold check that fails CI on a regression. The NL
 assertions' verdicts (a judge model's) are reported on their own (nl_*), beside the store-hash pass^k."""
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class TaskRow:
     """Graded trials that met every NL assertion."""
     nl_unmet: tuple[str, ...] = ()
     """Assertions a graded trial did not meet, or why the trials were not graded."""
+    judge_tokens: float = 0.0
+    """The judge model's tokens per trial (not in `tokens`, the copilot's)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,11 @@ def _nl_unmet(results: Sequence[TrialResult]) -> tuple[str, ...]:
     return tuple(why)
 
 
+def judge_usage(result: TrialResult) -> Usage:
+    """The judge model's tokens for grading the trial's NL assertions (none without a judge call)."""
+    return result.grade.nl.usage if result.grade.nl is not None else Usage()
+
+
 def _row(task_id: str, results: Sequence[TrialResult], prices: Prices) -> TaskRow:
     usages = [r.transcript.usage for r in results]
     reasons = dict.fromkeys(reason for r in results for reason in r.grade.reasons)
@@ -81,11 +88,16 @@ def _row(task_id: str, results: Sequence[TrialResult], prices: Prices) -> TaskRo
         nl_graded=sum(1 for r in results if r.grade.nl and r.grade.nl.status == "graded"),
         nl_met=sum(1 for r in results if r.grade.nl and r.grade.nl.met),
         nl_unmet=_nl_unmet(results),
+        judge_tokens=fmean(judge_usage(r).total for r in results),
     )
 
 
-def build_report(results: Sequence[TrialResult], prices: Prices | None = None) -> Report:
-    prices = prices or Prices()
+def build_report(
+    results: Sequence[TrialResult], prices: Prices | None = None, judge_prices: Prices | None = None
+) -> Report:
+    """`prices`: the copilot's model; `judge_prices`: the NL-assertion judge's (its tokens and cost are
+    reported apart, never in tokens_per_task / cost_per_task)."""
+    prices, judge_prices = prices or Prices(), judge_prices or Prices()
     if not results:
         raise CopilotError(ErrorCode.BAD_REQUEST, "No trials ran: the task set is empty.")
     by_task: dict[str, list[TrialResult]] = defaultdict(list)
@@ -94,6 +106,7 @@ def build_report(results: Sequence[TrialResult], prices: Prices | None = None) -
     rows = tuple(_row(task_id, trials, prices) for task_id, trials in by_task.items())
     latencies = [ms for r in results for ms in r.transcript.latencies_ms]
     copilot_usage = sum((r.transcript.usage for r in results), Usage())
+    judge_usage_total = sum((judge_usage(r) for r in results), Usage())
     summary: dict[str, float] = {
         f"pass^{k}": value
         for k, value in pass_k({t: [r.grade.passed for r in rs] for t, rs in by_task.items()}).items()
@@ -109,6 +122,8 @@ def build_report(results: Sequence[TrialResult], prices: Prices | None = None) -
         "tokens_per_task": copilot_usage.total / len(results),
         "cost_per_task": prices.cost(copilot_usage) / len(results),
         "user_tokens_per_task": fmean(r.transcript.user_usage.total for r in results),
+        "judge_tokens_per_task": judge_usage_total.total / len(results),
+        "judge_cost_per_task": judge_prices.cost(judge_usage_total) / len(results),
     }
     nl_summary, note = nl_metrics(by_task)
     return Report(summary | nl_summary, rows, note)
@@ -147,7 +162,7 @@ def nl_metrics(by_task: dict[str, list[TrialResult]]) -> tuple[dict[str, float],
 
 METRICS = (
     "tasks", "trials", "handoff_rate", "tool_denials", "turns", "latency_p50_ms", "latency_p95_ms",
-    "tokens_per_task", "cost_per_task", "user_tokens_per_task",
+    "tokens_per_task", "cost_per_task", "user_tokens_per_task", "judge_tokens_per_task", "judge_cost_per_task",
 )  # fmt: skip
 """Summary metrics besides pass^1 … pass^K."""
 

@@ -11,7 +11,9 @@ SQLite and Postgres.
 Fast paths (one transaction where the general path takes two or three): `submit` queues a turn and, when its
 conversation has nothing queued or running, claims it for the submitting worker in the same INSERT (so a new
 message never waits for a claim loop); `finish(..., take_next=True)` ends a turn and claims its conversation's
-next queued turn in the same transaction. Statements are built once (building one costs more than running it).
+next queued turn in the same transaction. A cancel marks the conversation's queued turns as well as its
+running one; claiming a marked queued turn writes its turn.started and turn.completed {cancelled} together,
+so it never runs and still ends as every started turn does. Statements are built once (building one costs more than running it).
 """
 
 from __future__ import annotations
@@ -32,7 +34,19 @@ from copilot.events import EventType, StoredEvent
 from copilot.principal import Principal
 from copilot.store.schema import turns
 from copilot.turns.request import TurnRequest, TurnStatus
-from copilot.turns.statements import ACTIVE, EXPIRED, HEADS, INSERT, LOAD, NEW_COLUMNS, NEXT, START, claim_new
+from copilot.turns.statements import (
+    ACTIVE,
+    CANCELLED_HEADS,
+    EXPIRED,
+    HEADS,
+    INSERT,
+    LOAD,
+    NEW_COLUMNS,
+    NEXT,
+    QUEUED_OR_RUNNING,
+    START,
+    claim_new,
+)
 
 _RETRIES = 5
 T = TypeVar("T")
@@ -57,9 +71,26 @@ class Claimed:
     started: StoredEvent
     """The turn.started (first attempt) or turn.recovered event written with the claim."""
 
+    ended: StoredEvent | None = None
+    """turn.completed {cancelled}, written in the same claim: the turn was cancelled while it was queued, so
+    it ends at once and never runs (the worker only publishes both events)."""
+
     @property
     def started_seq(self) -> int:
         return self.started["seq"]
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequested:
+    """What a cancel marked: the conversation's running turn and its queued ones (each still ends with
+    turn.started + turn.completed {cancelled} when a worker claims it, without running)."""
+
+    running: list[str]
+    queued: list[str]
+
+    @property
+    def turn_ids(self) -> list[str]:
+        return self.running + self.queued
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +161,17 @@ class TurnQueue:
                 claimed.append(got)
         return claimed
 
+    def claim_cancelled(self, worker: str, limit: int) -> list[Claimed]:
+        """Queued turns cancelled before they ran (and next in their conversation), claimed and ended at once
+        (`Claimed.ended`): a worker with no room for turns still ends these, as they run nothing."""
+        with self.engine.connect() as conn:
+            heads = [(r.turn_id, r.conversation_id) for r in conn.execute(CANCELLED_HEADS, {"limit": limit})]
+        claimed = []
+        for turn_id, cid in heads:
+            if (got := self._retrying(partial(self._start_one, turn_id, cid, worker))) is not None:
+                claimed.append(got)
+        return claimed
+
     def renew(self, worker: str, turn_ids: Iterable[str]) -> set[str]:
         """Extend the leases of `worker`'s running turns; return the ids it no longer owns."""
         ids = set(turn_ids)
@@ -157,17 +199,24 @@ class TurnQueue:
         step = partial(self._finish, request, worker, status, take_next)
         return self._retrying(step) or Finished(None)
 
-    def request_cancel(self, conversation_id: str) -> list[str]:
-        """Mark the conversation's running turn for cancellation (its worker stops it and writes
-        turn.completed {cancelled}; a recovery of it ends it so); returns the marked turn ids."""
-        running = (turns.c.conversation_id == conversation_id) & (turns.c.status == "running")
+    def request_cancel(self, conversation_id: str) -> CancelRequested:
+        """Mark the conversation's running and queued turns for cancellation: the running one's worker stops
+        it (a recovery of it ends it so), and a claim of a queued one ends it at once; each writes
+        turn.completed {cancelled}. Returns the marked turn ids."""
+        active = (turns.c.conversation_id == conversation_id) & turns.c.status.in_(QUEUED_OR_RUNNING)
         with self.engine.begin() as conn:
-            ids = list(conn.execute(select(turns.c.turn_id).where(running)).scalars())
+            rows = conn.execute(
+                select(turns.c.turn_id, turns.c.status).where(active).order_by(turns.c.created_at)
+            ).all()
+            ids = [row.turn_id for row in rows]
             if ids:
                 conn.execute(
-                    update(turns).where(running, turns.c.turn_id.in_(ids)).values(cancel_requested_at=_now())
+                    update(turns).where(active, turns.c.turn_id.in_(ids)).values(cancel_requested_at=_now())
                 )
-        return ids
+        return CancelRequested(
+            running=[r.turn_id for r in rows if r.status == "running"],
+            queued=[r.turn_id for r in rows if r.status == "queued"],
+        )
 
     def cancel_requested(self, worker: str, turn_ids: Iterable[str]) -> set[str]:
         """Which of `worker`'s running turns were asked to stop."""
@@ -237,7 +286,10 @@ class TurnQueue:
         }
         if conn.execute(START, params).rowcount != 1:
             return None
-        return _started(conn, self._load(conn, turn_id))
+        claimed = _started(conn, self._load(conn, turn_id))
+        if self._cancel_marked(conn, turn_id):  # cancelled while queued: it ends now and never runs
+            return replace(claimed, ended=self._end(conn, claimed.request, "cancelled"))
+        return claimed
 
     def _recover(self, turn_id: str, worker: str) -> Claimed | None:
         with self.engine.begin() as conn:

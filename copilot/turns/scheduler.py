@@ -29,7 +29,7 @@ from copilot.eventlog import EventLog
 from copilot.faults import crash_point
 from copilot.principal import Principal
 from copilot.telemetry.tracing import traceparent
-from copilot.turns.queue import Claimed, TurnQueue
+from copilot.turns.queue import CancelRequested, Claimed, TurnQueue
 from copilot.turns.request import TurnRequest, TurnRunner, TurnStatus, new_turn_id
 
 log = logging.getLogger(__name__)
@@ -126,14 +126,16 @@ class TurnScheduler:
         while await self.active(conversation_id):
             await asyncio.sleep(poll)
 
-    async def cancel(self, conversation_id: str) -> list[str]:
-        """Stop the conversation's running turn, on whichever worker runs it: it ends with
-        turn.completed {status: cancelled}, exactly once. Returns the turn ids asked to stop."""
-        ids = await asyncio.to_thread(self.queue.request_cancel, conversation_id)
-        if ids:
-            self._stop(ids)
+    async def cancel(self, conversation_id: str) -> CancelRequested:
+        """Stop the conversation's running turn, on whichever worker runs it, and its queued turns (they end
+        when claimed, without running): each ends with turn.completed {status: cancelled}, exactly once."""
+        asked = await asyncio.to_thread(self.queue.request_cancel, conversation_id)
+        if asked.running:
+            self._stop(asked.running)
             self._bell.ring("cancel", conversation_id)  # other workers look at their running turns
-        return ids
+        if asked.queued:  # when nothing runs before them, a claim loop ends them now
+            self._bell.ring("turns", conversation_id)
+        return asked
 
     def _stop(self, turn_ids: set[str] | list[str]) -> None:
         for turn_id in turn_ids:
@@ -177,21 +179,27 @@ class TurnScheduler:
         while self._accepting:
             rung = self._bell.signal("turns", ANY)  # taken before the read: a ring during it is not lost
             free = self._capacity - len(self._tasks)
-            if free > 0:
-                recover = time.monotonic() - checked >= self._poll
-                checked = time.monotonic() if recover else checked
-                try:
+            recover = free > 0 and time.monotonic() - checked >= self._poll
+            checked = time.monotonic() if recover else checked
+            try:
+                if free > 0:
                     claimed = await asyncio.to_thread(self.queue.claim, self.worker, free, recover=recover)
-                except Exception:
-                    log.exception("claiming turns failed; retrying")
-                    claimed = []
-                for claim in claimed:
-                    self._spawn(claim)
+                else:  # no room to run a turn; cancelled queued ones still end (they run nothing)
+                    claimed = await asyncio.to_thread(self.queue.claim_cancelled, self.worker, self._capacity)
+            except Exception:
+                log.exception("claiming turns failed; retrying")
+                claimed = []
+            for claim in claimed:
+                self._spawn(claim)
             await wait(self._bell, rung, self._poll)
 
     def _spawn(self, claim: Claimed) -> None:
         request = claim.request
         self._events.committed(request.conversation_id, claim.started)
+        if claim.ended is not None:  # cancelled while queued: ended in its claim, nothing to run
+            self._events.committed(request.conversation_id, claim.ended)
+            self._bell.ring("turns", request.conversation_id)  # the conversation's next turn may start
+            return
         task = asyncio.create_task(self._run(request), name=f"turn {request.turn_id}")
         self._tasks[request.turn_id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(request.turn_id, None))

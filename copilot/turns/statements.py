@@ -30,6 +30,13 @@ HEADS = (
     .order_by(turns.c.created_at)
     .limit(bindparam("limit"))
 )
+CANCELLED_HEADS = (
+    select(turns.c.turn_id, turns.c.conversation_id)
+    .where(turns.c.status == "queued", turns.c.cancel_requested_at.is_not(None), ~AHEAD)
+    .order_by(turns.c.created_at)
+    .limit(bindparam("limit"))
+)
+"""Queued turns cancelled before they ran, with nothing ahead of them: ended on claim, so they need no room."""
 EXPIRED = (
     select(turns.c.turn_id)
     .where(turns.c.status == "running", turns.c.lease_until < bindparam("now"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -59,6 +60,26 @@ def test_a_judge_grades_the_assertions_apart_from_the_store_hash(tmp_path: Path)
     asked = json.dumps(server.log.requests[0].messages)
     assert "How long do refunds take?" in asked and "business days" in asked  # the conversation, both sides
     assert all(a in asked for a in ASSERTIONS)
+
+
+def test_the_judges_tokens_and_cost_are_counted_apart_from_the_copilots(tmp_path: Path) -> None:
+    reply = _verdicts(True, True)
+    judge = Script([Reply(text=reply, prompt_tokens=1200)])
+    with WireServer(openai_app(judge)) as server:
+        report = _run(
+            tmp_path, "--judge-model", "openai:judge", "--judge-base-url", f"{server.url}/v1",
+            "--judge-price-in", "2", "--judge-price-out", "10", "--price-in", "1000",
+        )  # fmt: skip
+    judge.assert_consumed()
+    summary = report["summary"]
+    assert isinstance(summary, dict)
+    completion = max(1, len(reply) // 4)  # what the scripted server reports
+    assert summary["judge_tokens_per_task"] == 1200 + completion
+    assert summary["judge_cost_per_task"] == pytest.approx((1200 * 2 + completion * 10) / 1e6)
+    assert summary["tokens_per_task"] == 0 and summary["cost_per_task"] == 0  # the offline copilot's: none
+    assert report["tasks"][0]["judge_tokens"] == 1200 + completion  # type: ignore[index]
+    without = _run(tmp_path)["summary"]
+    assert without["judge_tokens_per_task"] == 0 == without["judge_cost_per_task"]  # type: ignore[index]
 
 
 def test_without_a_judge_the_report_says_they_were_not_graded(tmp_path: Path) -> None:

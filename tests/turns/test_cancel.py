@@ -50,10 +50,10 @@ async def test_cancel_on_the_running_worker_is_immediate(engine: Engine) -> None
     turn = await one.start("c1", ALICE, text="a long answer")
     await running(one)
     started = asyncio.get_running_loop().time()
-    assert await one.cancel("c1") == [turn]
+    assert (await one.cancel("c1")).running == [turn]
     assert await wait_ended(engine, "c1") == ["cancelled"]
     assert asyncio.get_running_loop().time() - started < 1.0
-    assert await one.cancel("c1") == []  # nothing runs any more: a second cancel is a no-op
+    assert (await one.cancel("c1")).turn_ids == []  # nothing runs any more: a second cancel is a no-op
     quick = await one.start("c1", ALICE, text="quick one")  # the conversation goes on
     await one.wait_idle("c1")
     assert await ended(engine, "c1") == ["cancelled", "completed"]
@@ -70,7 +70,7 @@ async def test_cancel_from_another_worker_stops_it_by_the_heartbeat(engine: Engi
     )  # separate doorbells: no ring crosses
     await runner.start("c2", ALICE, text="a long answer")
     await running(runner)
-    assert len(await other.cancel("c2")) == 1
+    assert len((await other.cancel("c2")).running) == 1
     assert await wait_ended(engine, "c2", seconds=2) == ["cancelled"]  # lease 0.5 s: heartbeat every ~0.17 s
     await asyncio.sleep(0.3)
     assert await ended(engine, "c2") == ["cancelled"]  # exactly once

@@ -19,9 +19,17 @@ from tests.api.support import SECRET, Sse, parse_sse, serve_in_thread, token
 CUSTOMER = "demo_customer_0001"
 PENDING = "#W0000001"
 FAST = {
-    "model_timeout": 1.0, "model_read_timeout": 0.8, "model_retries": 1, "model_backoff_seconds": 0.05,
+    "model_timeout": 20.0, "model_read_timeout": 15.0, "model_retries": 1, "model_backoff_seconds": 0.05,
     "model_max_retry_after": 2.0, "turn_max_model_calls": 4,
 }  # fmt: skip
+"""Quick retries and budgets. The timeouts are far above a healthy request's time on a loaded 2-core box (a
+first call there took 0.65 s of client start-up alone; a 1 s attempt budget timed out a healthy request and
+the retry took the next scripted step): only a test about timeouts should see one fire (`TIMEOUTS`)."""
+TIMEOUTS: dict[str, Any] = {"model_timeout": 5.0, "model_read_timeout": 4.0}
+"""For tests of a hung model: ~4x the slowest healthy model call seen under load (~1.3 s at load 12 on 2
+cores), and far below `HUNG`."""
+HUNG = 60.0
+"""A `Stall` that no timeout here waits out (it is ended by the timeout, a cancel or the test's end)."""
 
 
 @contextmanager

@@ -1,0 +1,126 @@
+"""Stop while a turn is still queued, over HTTP on SQLite and Postgres, with the real langchain-openai client and
+a hung scripted model: the cancel marks the queued turns too, and each ends with turn.started +
+turn.completed {cancelled} without running (no model call) — behind the conversation's running turn, and
+on a worker with no room (COPILOT_TURN_CAPACITY=1) while another conversation's turn holds it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+import httpx
+import pytest
+
+from copilot.api.app import create_app
+from copilot.llm.testing import Reply, Script, Stall, WireServer, openai_app
+from copilot.settings import Settings
+from tests.api.support import SECRET, Sse, serve_in_thread
+from tests.databases import BACKENDS, postgres_database
+from tests.llm.wire.conversation import FAST, HUNG, Chat, kinds
+
+SCRIPT = Script()
+LATE = "the late answer of a hung model"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    no_timeouts: dict[str, Any] = FAST | {"model_timeout": HUNG, "model_read_timeout": HUNG}
+    with WireServer(openai_app(SCRIPT)) as model, _database(request.param) as url:
+        settings = Settings(
+            data_dir=tmp_path_factory.mktemp("copilot"), secret=SECRET, database_url=url,
+            model="openai:scripted", model_base_url=f"{model.url}/v1", turn_capacity=1,
+            **no_timeouts,
+        )  # fmt: skip
+        with serve_in_thread(create_app(settings)) as base:
+            yield base
+        model.log.assert_clean()
+
+
+def _database(backend: str) -> AbstractContextManager[str | None]:
+    """Postgres: a fresh database on the server; SQLite: None (the data dir's file)."""
+    return postgres_database() if backend == "postgres" else nullcontext()
+
+
+@pytest.fixture
+async def client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    SCRIPT.reset()
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        yield http
+
+
+async def _post(chat: Chat, text: str) -> str:
+    response = await chat.client.post(
+        f"/v1/conversations/{chat.cid}/messages", json={"text": text}, headers=chat.headers
+    )
+    assert response.status_code == 202, response.text
+    turn_id: str = response.json()["turn_id"]
+    return turn_id
+
+
+async def _model_called(times: int) -> None:
+    async with asyncio.timeout(20):
+        while SCRIPT.position < times:
+            await asyncio.sleep(0.02)
+
+
+async def _cancel(chat: Chat) -> dict[str, list[str]]:
+    response = await chat.client.post(f"/v1/conversations/{chat.cid}/cancel", headers=chat.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, list[str]] = response.json()
+    return body
+
+
+async def _ended(chat: Chat, turns: set[str]) -> list[Sse]:
+    """All the conversation's events once each of `turns` has its turn.completed."""
+    async with asyncio.timeout(20):
+        while True:
+            frames = await chat.all_events()
+            if turns <= {_turn(f) for f in frames if f.event == "turn.completed"}:
+                return frames
+            await asyncio.sleep(0.05)
+
+
+def _turn(frame: Sse) -> str:
+    return str(frame.data.get("turn_id", ""))
+
+
+def _by_turn(frames: list[Sse], turn: str) -> list[tuple[str, object]]:
+    return [
+        (f.event, f.data.get("status")) for f in frames if _turn(f) == turn and f.event != "message.delta"
+    ]
+
+
+async def test_stop_cancels_the_queued_turn_behind_the_hung_one(client: httpx.AsyncClient) -> None:
+    SCRIPT.reset(Stall(HUNG, Reply(text=LATE)), Reply(text="Hello again."))
+    chat = await Chat(client).start()
+    first = await _post(chat, "hello?")
+    await _model_called(1)  # the first turn's model request hangs
+    second = await _post(chat, "are you there?")  # queued behind it
+    assert await _cancel(chat) == {"cancelled": [first, second], "running": [first], "queued": [second]}
+    frames = await _ended(chat, {first, second})
+    assert _by_turn(frames, first)[-1] == ("turn.completed", "cancelled")
+    assert _by_turn(frames, second) == [("turn.started", None), ("turn.completed", "cancelled")]  # never ran
+    assert SCRIPT.position == 1 and LATE not in str(frames)  # the queued turn made no model call
+    chat.last = frames[-1].id
+    reply = await chat.say("hello again")  # the conversation goes on
+    assert [f.data["status"] for f in reply if f.event == "turn.completed"] == ["completed"]
+    assert "Hello again." in "".join(str(f.data.get("text", "")) for f in reply if f.event == "message.delta")
+    assert (await _cancel(chat))["cancelled"] == []  # nothing left to stop
+
+
+async def test_stop_ends_a_turn_queued_while_the_worker_is_busy(client: httpx.AsyncClient) -> None:
+    SCRIPT.reset(Stall(HUNG, Reply(text=LATE)))
+    busy = await Chat(client, user="demo_customer_0002").start()
+    held = await _post(busy, "hello?")
+    await _model_called(1)  # the worker's only slot (COPILOT_TURN_CAPACITY=1) is taken
+    chat = await Chat(client).start()
+    waiting = await _post(chat, "where is my order?")
+    assert await _cancel(chat) == {"cancelled": [waiting], "running": [], "queued": [waiting]}
+    frames = await _ended(chat, {waiting})  # at once, though the worker still has no room
+    assert _by_turn(frames, waiting) == [("turn.started", None), ("turn.completed", "cancelled")]
+    assert "message.delta" not in kinds(frames) and SCRIPT.position == 1
+    assert (await _cancel(busy))["running"] == [held]
+    await _ended(busy, {held})
+    assert SCRIPT.position == 1
