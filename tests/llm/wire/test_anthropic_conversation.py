@@ -85,7 +85,9 @@ async def test_a_conversation_with_the_anthropic_client(
     model.log.assert_clean()
     assert steps.position == len(steps.steps)
     requests = model.log.requests
-    assert {r.model for r in requests} == {"scripted"}  # not streamed: the graph streams node updates (db0ec3e)
+    assert {r.model for r in requests} == {
+        "scripted"
+    }  # not streamed: the graph streams node updates (db0ec3e)
 
     answer = next(f.data for f in help_turn if f.event == "message.completed")
     assert answer["citations"] and f"[{answer['citations'][0]['id']}]" in answer["text"]
