@@ -126,9 +126,8 @@ def _labeller(request: Request, runtime: Runtime) -> IntentLabeller:
     """The pack's intent classifier, trained once per app."""
     cached: IntentLabeller | None = getattr(request.app.state, "intent_labeller", None)
     if cached is None:
-        cached = request.app.state.intent_labeller = intent_labeller(
-            load_pack(runtime.settings.pack_path).intents
-        )
+        pack = load_pack(runtime.settings.pack_path)
+        cached = request.app.state.intent_labeller = intent_labeller(pack.intents, pack.articles_dir)
     return cached
 
 

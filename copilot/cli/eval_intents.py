@@ -35,7 +35,7 @@ def intents(
         rows = load_csv(csv_path)
         train_rows = load_csv(train) if train is not None else None
         same = train is not None and train.resolve() == csv_path.resolve()
-        intents_ = () if train_rows is not None else tuple(load_pack(Settings().pack_path).intents)
+        pack = None if train_rows is not None else load_pack(Settings().pack_path)
     except CopilotError as exc:
         err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
         raise typer.Exit(2) from exc
@@ -52,5 +52,6 @@ def intents(
         elif train_rows is not None:
             accuracy = evaluate_trained(train_rows, rows, progress=advance)
         else:
-            accuracy = evaluate_intents(intents_, rows, progress=advance)
+            assert pack is not None
+            accuracy = evaluate_intents(pack.intents, rows, progress=advance, articles_dir=pack.articles_dir)
     typer.echo(f"accuracy {accuracy:.3f} on {len(rows)} utterances")

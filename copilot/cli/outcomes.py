@@ -35,7 +35,8 @@ def report(
     """Print resolution (confirmed, assumed), handoff and containment rates, by intent and by tool."""
     settings = Settings()
     window = timedelta(hours=window_hours or settings.resolution_window_hours)
-    labeller = intent_labeller(load_pack(settings.pack_path).intents)
+    pack = load_pack(settings.pack_path)
+    labeller = intent_labeller(pack.intents, pack.articles_dir)
     engine = make_engine(settings.resolved_database_url)
     try:
         result = outcomes(

@@ -121,7 +121,11 @@ def _from_init_chat_model(spec: ModelSpec) -> BaseChatModel:
 
 def build_model(spec_text: str, settings: Settings, pack: Pack, base_url: str | None = None) -> BaseChatModel:
     if spec_text.strip() == "offline":
-        return OfflineChatModel(intents=tuple(pack.intents), tools=tuple(t.spec for t in pack.tools))
+        return OfflineChatModel(
+            intents=tuple(pack.intents),
+            tools=tuple(t.spec for t in pack.tools),
+            articles_dir=pack.articles_dir,
+        )
     spec = parse_spec(spec_text, base_url)
     if spec.provider in _PROVIDERS:
         return _from_package(spec, settings)

@@ -75,15 +75,19 @@ class SparseRows:
 
 
 class Tfidf:
-    """Fitted vocabulary + idf; `transform` gives L2-normalised sublinear tf-idf rows."""
+    """Fitted vocabulary + idf; `transform` gives L2-normalised sublinear tf-idf rows. The vocabulary is the
+    terms of `texts`; how rare a term is (idf) is counted over `texts` and `background` documents (e.g. a help
+    center's passages), so a few hundred short examples do not make a word common in the domain look rare."""
 
-    def __init__(self, texts: Sequence[str], min_df: int = 1) -> None:
+    def __init__(self, texts: Sequence[str], min_df: int = 1, background: Sequence[str] = ()) -> None:
         df: Counter[str] = Counter()
         for text in texts:
             df.update(terms(text).keys())
         kept = sorted(term for term, count in df.items() if count >= min_df)
+        for text in background:
+            df.update(terms(text).keys())
         self.vocab = {term: i for i, term in enumerate(kept)}
-        n = len(texts)
+        n = len(texts) + len(background)
         self.idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in kept])
 
     @property

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.errors import CopilotError, ErrorCode
-from copilot.llm.intents import IntentClassifier
+from copilot.llm.intents import IntentClassifier, pack_classifier
 from copilot.packs import Intent
 
 
@@ -53,10 +53,11 @@ def _score(classifier: IntentClassifier, rows: Sequence[Labelled], progress: Pro
 
 
 def evaluate_intents(
-    intents: Sequence[Intent], rows: Sequence[Labelled], progress: Progress | None = None
-) -> float:
-    """Accuracy of a classifier trained on the pack's examples only."""
-    return _score(IntentClassifier.from_intents(intents), rows, progress) / max(len(rows), 1)
+    intents: Sequence[Intent], rows: Sequence[Labelled], progress: Progress | None = None,
+    articles_dir: Path | None = None,
+) -> float:  # fmt: skip
+    """Accuracy of the pack's classifier: trained on its examples only (term rarity also from its articles)."""
+    return _score(pack_classifier(intents, articles_dir), rows, progress) / max(len(rows), 1)
 
 
 def evaluate_trained(

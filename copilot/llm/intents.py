@@ -1,9 +1,15 @@
-"""Intent classifier: TF-IDF features, class centroids refined by a few margin-perceptron epochs (numpy)."""
+"""Intent classifier: TF-IDF features, class centroids refined by a few margin-perceptron epochs (numpy).
+
+A pack's classifier (`pack_classifier`) also counts term rarity (idf) over the pack's help center
+(`help_passages`): counted over ~900 short examples alone, a word's rarity mostly says which examples happened
+to use it; with the articles' text it follows the domain's language (ARCHITECTURE.md: measured on Bitext)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -24,13 +30,14 @@ class IntentClassifier:
     """Fit on (utterance, intent) pairs; predict the intent of new utterances."""
 
     def __init__(
-        self, texts: Sequence[str], labels: Sequence[str], *, epochs: int = 10, rate: float = 0.05
-    ) -> None:
+        self, texts: Sequence[str], labels: Sequence[str], *, epochs: int = 10, rate: float = 0.05,
+        background: Sequence[str] = (),
+    ) -> None:  # fmt: skip
         if not texts or len(texts) != len(labels):
             raise ValueError("need as many labels as texts, and at least one example")
         self.labels = sorted(set(labels))
         index = {label: i for i, label in enumerate(self.labels)}
-        self.tfidf = Tfidf(texts)
+        self.tfidf = Tfidf(texts, background=background)
         x = self.tfidf.transform(texts)
         y = np.array([index[label] for label in labels])
         eye = np.eye(len(self.labels))
@@ -47,10 +54,10 @@ class IntentClassifier:
         self.weights: FloatArray = weights
 
     @classmethod
-    def from_intents(cls, intents: Sequence[Intent]) -> IntentClassifier:
+    def from_intents(cls, intents: Sequence[Intent], background: Sequence[str] = ()) -> IntentClassifier:
         texts = [example for intent in intents for example in intent.examples]
         labels = [intent.name for intent in intents for _ in intent.examples]
-        return cls(texts, labels)
+        return cls(texts, labels, background=background)
 
     def scores(self, texts: Sequence[str]) -> FloatArray:
         return self.tfidf.transform(texts).dot(self.weights)
@@ -65,3 +72,17 @@ class IntentClassifier:
         if not texts:
             return []
         return [self.labels[int(i)] for i in np.argmax(self.scores(texts), axis=1)]
+
+
+@cache
+def help_passages(articles_dir: Path) -> tuple[str, ...]:
+    """The texts of the knowledge base's chunks of a pack's articles (background for term rarity)."""
+    from copilot.knowledge.ingest import load_path
+
+    return tuple(chunk.text for chunk in load_path(articles_dir)) if articles_dir.is_dir() else ()
+
+
+def pack_classifier(intents: Sequence[Intent], articles_dir: Path | None) -> IntentClassifier:
+    """The classifier of a pack's intents, term rarity read from its articles too (see the module doc)."""
+    background = help_passages(articles_dir) if articles_dir is not None else ()
+    return IntentClassifier.from_intents(intents, background)

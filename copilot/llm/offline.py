@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
@@ -23,11 +24,13 @@ class OfflineChatModel(ReplyingChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     intents: Sequence[Intent] = ()
     tools: Sequence[ToolSpec] = ()
+    articles_dir: Path | None = None
+    """The pack's help center: the intent classifier reads term rarity from it too."""
     _policy: Policy = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
         side_effects = {spec.name: spec.side_effect for spec in self.tools}
-        self._policy = Policy(self.intents, side_effects)
+        self._policy = Policy(self.intents, side_effects, self.articles_dir)
 
     @property
     def _llm_type(self) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -14,7 +15,7 @@ from copilot.llm import dialogue, extract, items
 from copilot.llm.answer import answer
 from copilot.llm.context import Context, asked_before, conversation, human_texts, parse_context
 from copilot.llm.domain import Domain
-from copilot.llm.intents import IntentClassifier, Prediction
+from copilot.llm.intents import Prediction, pack_classifier
 from copilot.llm.questions import ask_for
 from copilot.llm.resolution import confirms_resolution
 from copilot.llm.summaries import SIGN_IN, TRANSFER_TOOL, summarize
@@ -38,9 +39,11 @@ BoundTools = Mapping[str, Mapping[str, Any]]
 
 
 class Policy:
-    def __init__(self, intents: Sequence[Intent], side_effects: Mapping[str, str]) -> None:
+    def __init__(
+        self, intents: Sequence[Intent], side_effects: Mapping[str, str], articles_dir: Path | None = None
+    ) -> None:
         self.intents = {intent.name: intent for intent in intents}
-        self.classifier = IntentClassifier.from_intents(intents) if intents else None
+        self.classifier = pack_classifier(intents, articles_dir) if intents else None
         self.domain = Domain(example for intent in intents for example in intent.examples)
         self.side_effects = dict(side_effects)
 

@@ -25,11 +25,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, func, select
 
-from copilot.llm.intents import IntentClassifier
+from copilot.llm.intents import pack_classifier
 from copilot.llm.resolution import confirms_resolution
 from copilot.packs import Intent
 from copilot.store.schema import conversations, events, feedback, handoffs, model_usage
@@ -136,11 +137,11 @@ class OutcomesReport:
     conversations: list[ConversationOutcome] = field(default_factory=list)
 
 
-def intent_labeller(intents: Sequence[Intent]) -> IntentLabeller:
+def intent_labeller(intents: Sequence[Intent], articles_dir: Path | None = None) -> IntentLabeller:
     """The pack's intent classifier (the offline model's) as a labeller; `unclear` below its confidence."""
     if not intents:
         return lambda texts: [UNCLEAR for _ in texts]
-    classifier = IntentClassifier.from_intents(intents)
+    classifier = pack_classifier(intents, articles_dir)
 
     def one(text: str) -> str:
         p = classifier.predict(text)

@@ -28,7 +28,9 @@ def pack() -> Pack:
 
 @pytest.fixture(scope="session")
 def offline(pack: Pack) -> OfflineChatModel:
-    return OfflineChatModel(intents=tuple(pack.intents), tools=tuple(t.spec for t in pack.tools))
+    return OfflineChatModel(
+        intents=tuple(pack.intents), tools=tuple(t.spec for t in pack.tools), articles_dir=pack.articles_dir
+    )
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from copilot.llm.features import Tfidf, terms
 from copilot.llm.intent_eval import Labelled, cross_validate, evaluate_intents, load_csv
 from copilot.llm.intents import IntentClassifier
 from copilot.packs import Pack
@@ -46,8 +49,26 @@ def test_cross_validation_on_a_tiny_separable_set() -> None:
 
 @pytest.mark.shared
 def test_dev_accuracy_with_pack_examples_only(pack: Pack, shared_data: Path) -> None:
+    """Issue 11: not below the 0.972 of the 27 Bitext intents alone, with the retail pack's 9 more (0.970
+    before term rarity was read from the help center too)."""
     rows = load_csv(shared_data.joinpath(*DEV))
-    assert evaluate_intents(pack.intents, rows) >= 0.80
+    assert evaluate_intents(pack.intents, rows, articles_dir=pack.articles_dir) >= 0.972
+    assert evaluate_intents(pack.intents, rows) >= 0.80  # the examples alone
+
+
+_WORD = st.text(alphabet="abcdefg", min_size=1, max_size=6)
+_TEXT = st.lists(_WORD, min_size=1, max_size=5).map(" ".join)
+
+
+@given(texts=st.lists(_TEXT, min_size=1, max_size=8), background=st.lists(_TEXT, max_size=8))
+def test_background_documents_change_rarity_only(texts: list[str], background: list[str]) -> None:
+    """The vocabulary is the examples'; a term no background document has only gets rarer (higher idf)."""
+    alone, read = Tfidf(texts), Tfidf(texts, background=background)
+    assert read.vocab == alone.vocab
+    seen = {term for text in background for term in terms(text)}
+    for term, i in alone.vocab.items():
+        if term not in seen:
+            assert read.idf[i] >= alone.idf[i] - 1e-12
 
 
 @pytest.mark.shared
