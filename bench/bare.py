@@ -17,7 +17,7 @@ from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 
-from copilot.agent.prompts import INSTRUCTIONS
+from copilot.prompts.defaults import INSTRUCTIONS
 from copilot.store.documents import Doc
 
 BareGraph = CompiledStateGraph[MessagesState, None, MessagesState, MessagesState]

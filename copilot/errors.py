@@ -31,6 +31,7 @@ class ErrorCode(StrEnum):
     POLICY_INVALID = "policy_invalid"
     POLICY_UNACKNOWLEDGED = "policy_unacknowledged"
     POLICY_TESTS_FAILED = "policy_tests_failed"
+    PROMPT_INVALID = "prompt_invalid"
     TURN_ABANDONED = "turn_abandoned"
     STORAGE_UNAVAILABLE = "storage_unavailable"
     MODEL_TIMEOUT = "model_timeout"
@@ -71,6 +72,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.POLICY_INVALID: 422,
     ErrorCode.POLICY_UNACKNOWLEDGED: 422,
     ErrorCode.POLICY_TESTS_FAILED: 422,
+    ErrorCode.PROMPT_INVALID: 422,
     ErrorCode.TURN_ABANDONED: 503,
     ErrorCode.STORAGE_UNAVAILABLE: 503,
     ErrorCode.MODEL_TIMEOUT: 504,

@@ -33,6 +33,7 @@ from copilot.handoff.staff import Staff
 from copilot.health import Readiness, store_probes
 from copilot.keys import KeyRing
 from copilot.principal import Principal
+from copilot.prompts.service import PromptRegistry
 from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.telemetry import Telemetry
@@ -85,6 +86,8 @@ class Runtime:
     """Usage and budgets of model calls outside turns (`observer.metered`: staff assist); None: not recorded."""
     tenant_keys: TenantKeyStore | None = None
     """The platform admin's tenant keys (copilot/tenant_keys.py), which `keys` also verifies with."""
+    prompts: PromptRegistry | None = None
+    """Every tenant's versioned prompts (None: the admin API builds the registry from Settings)."""
 
     @property
     def key_ring(self) -> KeyRing:
@@ -197,7 +200,7 @@ def open_staff(system: System, events: EventLog) -> Staff:
     approvals = ApprovalService(ApprovalStore(system.engine), system.gateway, events)
     assistant = Assistant(
         deps.model, deps.retriever, tools={spec.name for spec in deps.tools}, k=deps.k, calls=deps.calls,
-        fallbacks=deps.fallbacks, instructions=deps.instructions,
+        fallbacks=deps.fallbacks, instructions=deps.instructions, prompts=system.prompts,
     )  # fmt: skip
     return Staff(gateway=system.gateway, approvals=approvals, assistant=assistant)
 
@@ -239,9 +242,10 @@ async def open_runtime(
     telemetry = Telemetry(metrics=settings.metrics_enabled, tracer=tracer_of(provider))
     async with open_backplane(settings) as backplane, open_system(settings, model=model) as system:
         observer = TurnObserver(settings, UsageLedger(system.engine), telemetry)
+        runner = system.stamper.wrap(system.runner) if system.stamper is not None else system.runner
         runtime = assemble(
             settings,
-            runner=observer.wrap(system.runner),
+            runner=observer.wrap(runner),
             decider=system.gateway,
             engine=system.engine,
             facts=system.facts,
@@ -251,6 +255,7 @@ async def open_runtime(
         )
         runtime.staff = open_staff(system, runtime.events)
         runtime.observer = observer
+        runtime.prompts = system.prompts
         runtime.telemetry = telemetry if telemetry.enabled else None
         runtime.readiness.probes.extend(system.probes)
         runtime.turns.open()  # recovers turns a dead worker left behind, and runs queued ones

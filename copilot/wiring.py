@@ -30,6 +30,10 @@ from copilot.llm.factory import aclose_models
 from copilot.llm.runtime_settings import model_deps, prompt_tokens
 from copilot.packs import Pack, load_pack
 from copilot.policy.service import open_policy
+from copilot.prompts.service import PromptRegistry
+from copilot.prompts.stamp import current_stamp
+from copilot.prompts.templates import seed_templates
+from copilot.prompts.turns import TurnStamper, model_label
 from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.store.documents import DocumentStore
@@ -54,9 +58,15 @@ class System:
     """The graph's model, retriever and tools (agent assist reuses them)."""
     probes: list[Probe] = field(default_factory=list)
     """Readiness probes of what the system opened (the checkpointer)."""
+    prompts: PromptRegistry | None = None
+    """Every tenant's versioned prompts (seeded from the pack); each turn uses the published version."""
+    stamper: TurnStamper | None = None
+    """Wraps the runner: the turn's prompt, model and policy versions on its audit rows and its own record."""
 
     async def runner(self, request: TurnRequest, sink: EventSink) -> TurnStatus:
-        """The TurnRunner of the API: one graph turn for the request."""
+        """The TurnRunner of the API: one graph turn for the request, with the prompt set the stamper resolved
+        for it (wrap it with `stamper.wrap`)."""
+        stamp = current_stamp()
         return await run_turn(
             self.graph,
             conversation_id=request.conversation_id,
@@ -67,6 +77,7 @@ class System:
             resume=request.resume,
             attempt=request.attempt,
             flush=FlushPolicy(self.settings.delta_flush_ms / 1000, self.settings.delta_flush_chars),
+            prompts=stamp.prompts if stamp is not None else None,
         )
 
     async def pending_previews(self, conversation_id: str) -> set[str]:
@@ -109,6 +120,7 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
     )
     ttl = timedelta(seconds=settings.confirmation_ttl_seconds)
     gateway = Gateway(engine, pack, authorizer, confirmation_ttl=ttl, approvals=ApprovalStore(engine))
+    policy_store = authorizer.store
     kb = await asyncio.to_thread(open_knowledge_base, settings, [pack.articles_dir])
     chat_model = model or default_model(settings, pack)
     deps = AgentDeps(
@@ -126,9 +138,25 @@ async def open_system(settings: Settings, *, model: BaseChatModel | None = None)
             "prompt_tokens": prompt_tokens(deps, settings.default_tenant),
         }
         log.info("fixed prompt per call, approximate tokens by role: %s", facts["prompt_tokens"])
+        prompts = PromptRegistry(engine, seed_templates(deps.instructions))
+        stamp_policy = lambda tenant, conn: policy_store.for_tenant(tenant).active_number(conn)  # noqa: E731
+        label = model_label(settings.model) if model is None else "custom:custom"
+        stamper = TurnStamper(engine, prompts, stamp_policy, gateway.audit, label)
         try:
             graph = build_graph(deps, saver)
-            yield System(settings, engine, pack, gateway, kb, graph, facts, deps, [CheckpointerProbe(saver)])
+            yield System(
+                settings,
+                engine,
+                pack,
+                gateway,
+                kb,
+                graph,
+                facts,
+                deps,
+                [CheckpointerProbe(saver)],
+                prompts,
+                stamper,
+            )
         finally:
             owned = [*deps.fallbacks] if model is not None else [chat_model, *deps.fallbacks]
             await aclose_models(owned)

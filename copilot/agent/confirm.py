@@ -16,10 +16,12 @@ from langgraph.types import interrupt
 from copilot.agent.act import result_event
 from copilot.agent.deps import GatewayPort
 from copilot.agent.emit import emit
-from copilot.agent.prompts import DECLINED
 from copilot.agent.state import ActionRecord, Decision, PendingPreview, SupportState, principal_of
 from copilot.errors import CopilotError, ErrorCode
 from copilot.faults import crash_point
+from copilot.prompts.templates import builtin, prompts_of
+
+_FALLBACK = builtin("")
 
 
 def parse_decision(value: object, pending: PendingPreview) -> Decision | None:
@@ -44,12 +46,13 @@ def _set_outcome(actions: list[ActionRecord], call_id: str, outcome: str) -> lis
     return [ActionRecord(**{**a, "outcome": outcome}) if a["call_id"] == call_id else a for a in actions]
 
 
-async def confirm(state: SupportState) -> dict[str, Any]:
+async def confirm(state: SupportState, config: RunnableConfig) -> dict[str, Any]:
     pending = state["pending"][0]
     decision = ask(pending)
     if decision["approved"]:
         return {"decision": decision}
-    body = {"ok": False, "error": {"code": "declined", "message": DECLINED}}
+    declined = prompts_of(config, _FALLBACK).text("declined")
+    body = {"ok": False, "error": {"code": "declined", "message": declined}}
     message = ToolMessage(content=json.dumps(body), tool_call_id=pending["call_id"], name=pending["tool"])
     return {
         "decision": decision,

@@ -9,7 +9,6 @@ from typing import Protocol
 
 from langchain_core.language_models import BaseChatModel
 
-from copilot.agent.prompts import INSTRUCTIONS
 from copilot.agent.summary import SummaryMode
 from copilot.gateway.result import GatewayResult
 from copilot.gateway.spec import ToolSpec
@@ -17,6 +16,7 @@ from copilot.knowledge.audience import Audience
 from copilot.llm.calls import CallPolicy
 from copilot.llm.errors import ModelError
 from copilot.principal import Principal
+from copilot.prompts.defaults import INSTRUCTIONS
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,14 @@ from langchain_core.runnables import RunnableConfig
 
 from copilot.agent.deps import AgentDeps
 from copilot.agent.hygiene import fit
-from copilot.agent.prompts import TRIMMED, summary_note, system_prompt
 from copilot.agent.state import NOTHING_SPENT, Spent, SupportState, conversation_of, principal_of
 from copilot.agent.summary import HistorySummary, summarise, summary_tokens, uncovered
 from copilot.errors import ErrorCode
 from copilot.llm.calls import Bound, bind_chain, call_chain
 from copilot.llm.errors import ModelError
 from copilot.principal import Principal
+from copilot.prompts.defaults import summary_note
+from copilot.prompts.templates import PromptSet, builtin, prompts_of
 
 
 def over_budget(deps: AgentDeps, spent: Spent) -> ModelError | None:
@@ -58,6 +59,7 @@ class History(NamedTuple):
 class Planner:
     def __init__(self, deps: AgentDeps) -> None:
         self.deps = deps
+        self.builtin = builtin(deps.instructions)
         self._bound: dict[tuple[str, ...], tuple[list[Bound], int]] = {}
 
     def chain_for(self, principal: Principal) -> tuple[list[Bound], int]:
@@ -74,15 +76,15 @@ class Planner:
         return entry
 
     def prompt(
-        self, state: SupportState, principal: Principal, trimmed: bool, summary: HistorySummary | None = None
-    ) -> SystemMessage:
+        self, state: SupportState, principal: Principal, trimmed: bool, prompts: PromptSet,
+        summary: HistorySummary | None = None,
+    ) -> SystemMessage:  # fmt: skip
         note = state.get("note")
         if summary is not None:
             note = f"{note or ''}\n{summary_note(summary['text'], summary['results'])}".strip()
         elif trimmed:
-            note = f"{note or ''} {TRIMMED}".strip()
-        passages = state.get("passages", [])
-        return SystemMessage(content=system_prompt(principal, passages, note, fixed=self.deps.instructions))
+            note = f"{note or ''} {prompts.text('trimmed')}".strip()
+        return SystemMessage(content=prompts.system(principal, state.get("passages", []), note))
 
     async def history(
         self, state: SupportState, chain: Sequence[Bound], fixed_tokens: int, config: RunnableConfig
@@ -116,13 +118,14 @@ class Planner:
         """The model's reply, the prompt it got and the history summary it carried; after a context overflow,
         once more with half the history."""
         chain, tool_tokens = self.chain_for(principal)
+        prompts = prompts_of(config, self.builtin)  # the tenant's published version for this turn
         full = state["messages"]
-        prompt = self.prompt(state, principal, trimmed=False)
+        prompt = self.prompt(state, principal, False, prompts)
         plain = [self.deps.model, *self.deps.fallbacks]  # the summary is asked for without tools
         history = await self.history(state, plain, tool_tokens + count_tokens_approximately([prompt]), config)
         messages, summary = history.messages, history.summary
         for overflowed in (False, True):
-            system = self.prompt(state, principal, len(messages) < len(full), summary)
+            system = self.prompt(state, principal, len(messages) < len(full), prompts, summary)
             sent: list[BaseMessage] = [system, *messages]
             try:
                 return await call_chain(chain, sent, config, self.deps.calls), sent, history

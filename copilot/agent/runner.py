@@ -34,6 +34,7 @@ from copilot.events import Event, EventSink
 from copilot.llm.chunks import word_tokens
 from copilot.llm.errors import MODEL_CODES, ModelError
 from copilot.principal import Principal
+from copilot.prompts.templates import PROMPTS_KEY, PromptSet
 from copilot.turns.request import TurnStatus
 
 log = logging.getLogger(__name__)
@@ -47,17 +48,20 @@ _FINISHED = object()
 """A recovered turn whose graph run had already ended: nothing left to stream."""
 
 
-def turn_config(conversation_id: str, turn_id: str, principal: Principal) -> RunnableConfig:
-    """The run config: thread = conversation; the principal lives here, never in model-writable state."""
-    return {
-        "configurable": {
-            "thread_id": conversation_id,
-            "conversation_id": conversation_id,
-            "turn_id": turn_id,
-            "principal": principal,
-        },
-        "recursion_limit": RECURSION_LIMIT,
+def turn_config(
+    conversation_id: str, turn_id: str, principal: Principal, prompts: PromptSet | None = None
+) -> RunnableConfig:
+    """The run config: thread = conversation; the principal and the turn's published prompt set live here,
+    never in model-writable state (no prompt set: the graph's built-in one)."""
+    configurable: dict[str, Any] = {
+        "thread_id": conversation_id,
+        "conversation_id": conversation_id,
+        "turn_id": turn_id,
+        "principal": principal,
     }
+    if prompts is not None:
+        configurable[PROMPTS_KEY] = prompts
+    return {"configurable": configurable, "recursion_limit": RECURSION_LIMIT}
 
 
 def _answer(update: Any) -> AIMessage | None:
@@ -194,12 +198,13 @@ async def run_turn(
     resume: dict[str, Any] | None = None,
     attempt: int = 1,
     flush: FlushPolicy | None = None,
+    prompts: PromptSet | None = None,
 ) -> TurnStatus:
     """Run one turn: `text` starts it, `resume` ({"preview_id", "approved"}) continues a confirmation; a
     recovered turn (`attempt` > 1) continues from its last checkpoint. Returns the turn's status; failures
     emit error {code, message} first and return "failed"."""
     sink = coalesced = DeltaCoalescer(sink, flush)  # token deltas merged; flushed before other events, at end
-    config = turn_config(conversation_id, turn_id, principal)
+    config = turn_config(conversation_id, turn_id, principal, prompts)
     durability = RESUME_DURABILITY if resume is not None else DURABILITY
     writes: list[str] = []
     try:

@@ -10,14 +10,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from copilot.agent.emit import emit
 from copilot.agent.grounding import Evidence, problems
-from copilot.agent.prompts import repair_note
 from copilot.agent.state import SupportState
 from copilot.gateway.spec import ToolSpec
 from copilot.knowledge.citations import extract_citations
+from copilot.prompts.templates import PromptSet, builtin, prompts_of
 
 MAX_REPAIRS = 1
 
@@ -82,14 +83,15 @@ def evidence_of(state: SupportState, specs: dict[str, ToolSpec]) -> Evidence:
 
 def make_validate(tools: Sequence[ToolSpec]) -> Any:
     specs = {spec.name: spec for spec in tools}
+    fallback = builtin("")  # the repair note does not depend on the system prompt
 
-    async def validate(state: SupportState) -> dict[str, Any]:
-        return _validate(state, specs)
+    async def validate(state: SupportState, config: RunnableConfig) -> dict[str, Any]:
+        return _validate(state, specs, prompts_of(config, fallback))
 
     return validate
 
 
-def _validate(state: SupportState, specs: dict[str, ToolSpec]) -> dict[str, Any]:
+def _validate(state: SupportState, specs: dict[str, ToolSpec], prompts: PromptSet) -> dict[str, Any]:
     last = state["messages"][-1]
     text = last.text.strip() if isinstance(last, AIMessage) else ""
     passages = state.get("passages", [])
@@ -103,7 +105,7 @@ def _validate(state: SupportState, specs: dict[str, ToolSpec]) -> dict[str, Any]
         found = _problems(error)
     if found:
         if state.get("repairs", 0) < MAX_REPAIRS:
-            note = HumanMessage(content=repair_note(found), name="validator")
+            note = HumanMessage(content=prompts.repair(found), name="validator")
             return {"repairs": state.get("repairs", 0) + 1, "messages": [note]}
         return {"handoff": {"reason": "validation_failed", "summary": "; ".join(found)}}
     titles = {p["id"]: p["title"] for p in passages}

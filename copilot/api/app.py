@@ -22,6 +22,7 @@ from copilot.api import (
     metrics,
     policy,
     policy_tests,
+    prompts,
     sessions,
     tenant_keys,
     tenants,
@@ -69,8 +70,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(metrics.TelemetryMiddleware)
     app.state.metrics_access = metrics.MetricsAccess.of(settings)
     app.include_router(metrics.router)
-    for module in (health, conversations, events, feedback, confirmations, policy, policy_tests, sessions, tools,
-                   tenants, tenant_keys):  # fmt: skip
+    for module in (health, conversations, events, feedback, confirmations, policy, policy_tests, prompts,
+                   sessions, tools, tenants, tenant_keys):  # fmt: skip
         app.include_router(module.router)
     app.include_router(analytics.router)
     app.include_router(timeseries.router)

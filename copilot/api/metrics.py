@@ -17,7 +17,7 @@ from copilot.errors import CopilotError, ErrorCode
 from copilot.settings import Settings
 from copilot.telemetry import Telemetry, using
 from copilot.telemetry.metrics import render
-from copilot.telemetry.tracing import span
+from copilot.telemetry.tracing import identified, span
 
 router = APIRouter(tags=["health"])
 _UNTRACED = ("/metrics", "/healthz", "/readyz")
@@ -82,13 +82,15 @@ class TelemetryMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime = getattr(scope["app"].state, "runtime", None) if scope["type"] == "http" else None
         telemetry: Telemetry | None = getattr(runtime, "telemetry", None)
-        if telemetry is None:
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        with using(telemetry):
-            if telemetry.tracer is None or path.startswith(_UNTRACED) or path.endswith("/events"):
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(_UNTRACED) or path.endswith("/events"):
+            with using(telemetry):
                 await self.app(scope, receive, send)
+            return
+        with using(telemetry):
+            if telemetry is None or telemetry.tracer is None:
+                with identified():  # the audit rows of the request still name one trace id
+                    await self.app(scope, receive, send)
                 return
             await self._traced(scope, receive, send)
 

@@ -23,9 +23,10 @@ from copilot.retention import Removal, Retention, delete_checkpoints
 from copilot.settings import Settings
 from copilot.store.database import make_engine
 from copilot.store.schema import audit_log
+from copilot.telemetry.completeness import DEFAULT_MINIMUM, measure, report_lines
 
 data_app = typer.Typer(help="Customer data: erase one customer's conversations, apply the retention period.")
-audit_app = typer.Typer(help="The audit log: export it for a SIEM.")
+audit_app = typer.Typer(help="The audit log: export it for a SIEM, measure its completeness.")
 By = Annotated[str | None, typer.Option("--by", help="Who runs this (audit record); default: the OS user.")]
 Tenant = Annotated[str | None, typer.Option("--tenant", help="Default: COPILOT_DEFAULT_TENANT.")]
 
@@ -141,6 +142,30 @@ def export(
     finally:
         engine.dispose()
     Console(stderr=True).print(f"exported {count} audit row(s)")
+
+
+@audit_app.command("completeness")
+def completeness(
+    since: Annotated[
+        datetime | None, typer.Option("--since", help="Only rows at or after this time (ISO, UTC).")
+    ] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", help="One tenant (default: all).")] = None,
+    minimum: Annotated[
+        float, typer.Option("--min", min=0, max=100, help="Exit 1 below this percentage.")
+    ] = DEFAULT_MINIMUM,
+) -> None:
+    """The share of turns and gateway calls whose audit row names the trace id, policy version, prompt
+    version and model (people's decisions over the API: trace id and policy version). Exit 1 below --min."""
+    engine = make_engine(Settings().resolved_database_url)
+    try:
+        start = since.replace(tzinfo=since.tzinfo or UTC) if since else None
+        result = measure(engine, since=start, tenant=tenant)
+    finally:
+        engine.dispose()
+    for line in report_lines(result, minimum):
+        typer.echo(line)
+    if result.percent is not None and result.percent < minimum:
+        raise typer.Exit(1)
 
 
 usage_app = typer.Typer(help="Model usage and cost (the model_usage table).")

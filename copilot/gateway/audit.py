@@ -11,20 +11,41 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine, insert
 
 from copilot.principal import Principal
+from copilot.prompts.stamp import current_stamp
 from copilot.redaction import redact_fields, redact_text
 from copilot.store.schema import audit_log
 from copilot.telemetry import metrics
 from copilot.telemetry.tracing import trace_id
 
 AuditOutcome = Literal[
-    "allow", "deny", "invalid", "preview", "confirm", "reject", "execute", "replay", "error", "simulate"
+    "allow",
+    "deny",
+    "invalid",
+    "preview",
+    "confirm",
+    "reject",
+    "execute",
+    "replay",
+    "error",
+    "simulate",
+    "completed",
+    "awaiting_confirmation",
+    "handoff",
+    "failed",
+    "cancelled",
 ]
 """One row per gateway operation: a read that ran is `execute` and a write that was dry-run is `preview`
 (both imply the `allow` decision); a write that ran is `execute`, committed in the write's own transaction
 (so `execute` rows of writes are exactly the committed writes); a repeated execute answered from the ledger
 is `replay`; `confirm`/`reject` are the human's decisions (committed with the decision); `deny` includes
 limits, confirmation failures and fail-closed errors; `error` is a handler or infrastructure failure;
-`simulate` is a what-if of the policy simulator (the principal is the administrator who ran it)."""
+`simulate` is a what-if of the policy simulator (the principal is the administrator who ran it). A turn's own
+record (tool TURN_TOOL) has the turn's status as its outcome (copilot/prompts/turns.py).
+
+Rows written during a turn carry its prompt version, model (provider:model) and turn id
+(copilot/prompts/stamp.py); every row carries the trace id of the turn or request that wrote it."""
+
+TURN_TOOL = "(turn)"
 
 _log = logging.getLogger(__name__)
 _INSERT = insert(audit_log)
@@ -51,7 +72,9 @@ class AuditEntry:
 
 
 def _row(entry: AuditEntry) -> dict[str, Any]:
-    metrics.count_decision(entry.tool, entry.outcome)
+    if entry.tool != TURN_TOOL:
+        metrics.count_decision(entry.tool, entry.outcome)
+    stamp = current_stamp()
     return {
         "decision_id": entry.decision_id,
         "at": datetime.now(UTC),
@@ -67,7 +90,11 @@ def _row(entry: AuditEntry) -> dict[str, Any]:
         "policy_version": entry.policy_version,
         "latency_ms": entry.latency_ms,
         "trace_id": trace_id(),
+        **(stamp.audit_fields() if stamp is not None else _UNSTAMPED),
     }
+
+
+_UNSTAMPED = {"prompt_version": None, "model": None, "turn_id": None}
 
 
 def _holds_sqlite_write_lock(conn: Connection) -> bool:

@@ -3,6 +3,7 @@ and suggested actions (agent-scoped tool calls with arguments, run as previews t
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -12,7 +13,6 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from copilot.agent.deps import Retriever
-from copilot.agent.prompts import INSTRUCTIONS, system_prompt
 from copilot.agent.state import PassageState
 from copilot.agent.validate import citations_in
 from copilot.conversations import Conversation
@@ -22,11 +22,13 @@ from copilot.knowledge.audience import PUBLIC_ONLY
 from copilot.knowledge.citations import CITATION_WITH_SPACE
 from copilot.llm.calls import CallPolicy, call_chain
 from copilot.principal import Principal, Role
+from copilot.prompts.defaults import INSTRUCTIONS
+from copilot.prompts.service import PromptRegistry
+from copilot.prompts.templates import PromptSet, builtin
 
 ORDER_ID = re.compile(r"#?\b[Ww](\d{7})\b")
 _CANCEL = re.compile(r"\bcancel", re.IGNORECASE)
 _MISTAKE = re.compile(r"\bmistake|\bby accident|\baccidental", re.IGNORECASE)
-DRAFT_NOTE = "You are drafting a reply that a human support agent will review and send to the customer."
 FALLBACK = "Thanks for your patience. I'm looking into this for you now and will update you shortly."
 MAX_ORDERS = 3
 
@@ -84,6 +86,13 @@ class Assistant:
     """The model runtime's timeout/retries: a hung model is a typed error (504/503), not a 500."""
     fallbacks: Sequence[BaseChatModel] = ()
     instructions: str = INSTRUCTIONS
+    prompts: PromptRegistry | None = None
+    """The tenant's published prompts (system prompt and draft note); None: the built-in ones."""
+
+    async def _prompts(self, tenant: str) -> PromptSet:
+        if self.prompts is None:
+            return builtin(self.instructions)
+        return await asyncio.to_thread(self.prompts.current, tenant)
 
     async def assist(self, conversation: Conversation, events: Sequence[StoredEvent]) -> dict[str, Any]:
         texts = customer_texts(events)
@@ -105,7 +114,8 @@ class Assistant:
         customer = Principal(
             conversation.tenant, cast(Role, conversation.customer_role), conversation.customer
         )
-        prompt = SystemMessage(content=system_prompt(customer, passages, DRAFT_NOTE, fixed=self.instructions))
+        prompts = await self._prompts(conversation.tenant)
+        prompt = SystemMessage(content=prompts.system(customer, passages, prompts.text("draft")))
         messages = [prompt, HumanMessage(content=question)]
         reply = await call_chain([self.model, *self.fallbacks], messages, {}, self.calls)
         text = reply.text.strip() if not getattr(reply, "tool_calls", None) else ""

@@ -15,6 +15,9 @@ from copilot.llm.policy import Policy
 from copilot.llm.replying import ReplyingChatModel
 from copilot.packs import Intent
 
+OFFLINE_NAME = "copilot-offline"
+"""How the offline model names itself (usage, metrics, traces and audit rows: copilot-offline:copilot-offline)."""
+
 
 class OfflineChatModel(ReplyingChatModel):
     """Routes by intent (trained on the pack's examples), fills tool arguments from the conversation and
@@ -34,7 +37,7 @@ class OfflineChatModel(ReplyingChatModel):
 
     @property
     def _llm_type(self) -> str:
-        return "copilot-offline"
+        return OFFLINE_NAME
 
     @property
     def _identifying_params(self) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from typing import Any
 from langchain_core.messages.utils import count_tokens_approximately
 
 from copilot.agent.deps import AgentDeps, ModelErrorReport, TurnBudget
-from copilot.agent.prompts import instructions
 from copilot.agent.summary import SummaryMode
 from copilot.errors import CopilotError, ErrorCode
 from copilot.gateway.audit import AuditEntry, AuditLog
@@ -23,6 +22,7 @@ from copilot.llm.errors import ModelError
 from copilot.llm.factory import make_fallbacks
 from copilot.packs import Pack
 from copilot.principal import Principal
+from copilot.prompts.defaults import instructions
 from copilot.settings import Settings
 
 MODEL_TOOL = "(model)"

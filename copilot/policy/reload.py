@@ -89,6 +89,8 @@ class LiveAuthorizer:
 
     def __init__(self, store: PolicyStore, notifier: PolicyNotifier, *, poll_ms: float = 0.0) -> None:
         self._store = store
+        self.store = store
+        """The policy store it follows (every tenant's stamp via `store.for_tenant`)."""
         self._poll_s = poll_ms / 1000
         self._lock = threading.Lock()
         self._bumped = 0

@@ -94,6 +94,9 @@ audit_log = Table(
     Column("policy_version", String(64), nullable=False),
     Column("latency_ms", Float, nullable=False),
     Column("trace_id", String(32), nullable=True),
+    Column("prompt_version", String(64), nullable=True),
+    Column("model", String(256), nullable=True),
+    Column("turn_id", String(64), nullable=True),
 )
 
 conversations = Table(
@@ -153,6 +156,35 @@ policy_versions = Table(
 # The active policy version of each tenant; writers compare-and-swap its etag (optimistic concurrency).
 policy_state = Table(
     "policy_state",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("active_version", Integer, nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Prompt versions, per tenant (copilot/prompts/): the system prompt and the templates the graph sends the model,
+# versioned like policies (same columns; `templates` is the body), seeded from the tool pack on first use.
+prompt_versions = Table(
+    "prompt_versions",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("author", String(256), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("parent", Integer, nullable=True),
+    Column("rollback_of", Integer, nullable=True),
+    Column("templates", JSON, nullable=False),
+    Column("diff", JSON, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("etag", String(64), nullable=False),
+)
+
+# The published prompt version of each tenant (compare-and-swap on its etag, like policy_state).
+prompt_state = Table(
+    "prompt_state",
     metadata,
     Column("tenant", String(64), primary_key=True),
     Column("active_version", Integer, nullable=False),

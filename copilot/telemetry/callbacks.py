@@ -22,6 +22,7 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.tracers.context import register_configure_hook
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from copilot.prompts.stamp import saw_model
 from copilot.telemetry import metering, metrics
 from copilot.telemetry.tracing import active_tracer
 from copilot.telemetry.usage import CallUsage, TurnUsage, cost, estimate_prompt, estimate_tokens
@@ -148,6 +149,7 @@ class ModelCalls(AsyncCallbackHandler):
         price = cost(self.usage.prices, call.provider, call.model, input_tokens, output)
         trace_id = format(call.span.get_span_context().trace_id, "032x") if call.span is not None else None
         self.usage.add(CallUsage(call.provider, call.model, input_tokens, output, estimated, price, trace_id))
+        saw_model(call.provider, call.model)  # the turn's audit rows name the model that made the latest call
         if metering():
             _count(call, input_tokens, output, estimated, price)
         if call.span is not None:

@@ -24,7 +24,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.trace import Link, NonRecordingSpan, Span, SpanContext, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
@@ -32,6 +33,7 @@ from copilot.settings import Settings
 from copilot.telemetry import current
 
 _PROPAGATOR = TraceContextTextMapPropagator()
+_IDS = RandomIdGenerator()
 Attributes = Mapping[str, AttributeValue]
 
 
@@ -146,3 +148,18 @@ def trace_id() -> str | None:
     """The current trace id (32 hex digits) for the audit record; None outside a trace."""
     span_context = trace.get_current_span().get_span_context()
     return format(span_context.trace_id, "032x") if span_context.is_valid else None
+
+
+@contextmanager
+def identified(*, fresh: bool = False) -> Iterator[None]:
+    """With tracing off: a non-recording span context with a new trace id around a request or (`fresh`, even
+    inside a request's) a turn, so their audit rows still share one trace id (nothing is exported; ~2 µs)."""
+    if not fresh and trace.get_current_span().get_span_context().is_valid:
+        yield
+        return
+    ids = SpanContext(_IDS.generate_trace_id(), _IDS.generate_span_id(), is_remote=False)
+    token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(ids)))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from copilot.logs import log_context
 from copilot.settings import Settings
 from copilot.telemetry import Telemetry, metrics, using
 from copilot.telemetry.callbacks import watching
-from copilot.telemetry.tracing import link_to, span
+from copilot.telemetry.tracing import identified, link_to, span
 from copilot.telemetry.usage import TurnUsage, UsageLedger, UsageWriter, budget_of
 from copilot.turns.request import TurnRequest, TurnRunner, TurnStatus
 
@@ -104,9 +104,12 @@ class TurnObserver:
         attributes = {"copilot.turn.kind": "resume" if request.resume else "message",
                       "copilot.turn.attempt": request.attempt, "copilot.tenant": request.principal.tenant}  # fmt: skip
         root = otel_context.Context()  # a new trace per turn, linked to the request that queued it
-        with span(
-            "turn", attributes, kind=SpanKind.CONSUMER, links=link_to(request.traceparent), context=root
-        ) as s:
+        with (
+            span(
+                "turn", attributes, kind=SpanKind.CONSUMER, links=link_to(request.traceparent), context=root
+            ) as s,
+            nullcontext() if s is not None else identified(fresh=True),  # audit rows still get a trace id
+        ):
             try:
                 status = await self._play(runner, request, observed, usage)
             finally:

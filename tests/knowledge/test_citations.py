@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from langchain_core.messages import SystemMessage
 
-from copilot.agent.prompts import context_block
 from copilot.agent.validate import citations_in
 from copilot.errors import CopilotError
 from copilot.knowledge.citations import (
@@ -23,6 +22,7 @@ from copilot.knowledge.citations import (
 from copilot.knowledge.ingest import load_file
 from copilot.llm.context import parse_context
 from copilot.principal import Principal
+from copilot.prompts.defaults import context_block
 
 doc_ids = st.from_regex(DOC_ID, fullmatch=True)
 prose = st.text(st.characters(exclude_characters="[]"), max_size=40)

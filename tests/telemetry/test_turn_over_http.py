@@ -99,8 +99,9 @@ async def test_one_trace_per_turn_with_node_gateway_retrieval_and_model_spans(tm
     call = next(span for span in in_turn if span.name == "gateway call get_order_details")
     assert call.parent is not None and by_id[call.parent.span_id].name == "node act"
 
-    # the audit record names the turn's trace; the turn links to the HTTP request that queued it
-    assert audited == [("get_order_details", format(trace_id, "032x"))]
+    # the audit records (the call's and the turn's own) name the turn's trace; the turn links to the HTTP
+    # request that queued it
+    assert audited == [("get_order_details", format(trace_id, "032x")), ("(turn)", format(trace_id, "032x"))]
     post = next(span for span in spans if span.name == "POST /v1/conversations/{conversation_id}/messages")
     assert post.context is not None and [link.context.span_id for link in turn.links] == [
         post.context.span_id

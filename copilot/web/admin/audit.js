@@ -1,4 +1,5 @@
-/* Policy admin: the audit log — policy changes, and every gateway decision (filtered, paged). */
+/* Policy admin: the audit log — policy changes, and every gateway decision and turn record (filtered, paged),
+   with the policy, prompt and model versions behind it. */
 import { $, el } from "../shared/dom.js";
 import { api } from "./api.js";
 import { diffCount, diffList } from "./history.js";
@@ -31,8 +32,9 @@ export async function loadAudit() {
       el("td", { class: "nowrap", text: when(a.at) }), el("td", { text: a.principal }),
       el("td", {}, el("code", { text: a.tool })), el("td", { class: `outcome ${a.outcome}`, text: a.outcome }),
       el("td", { text: a.reason || a.code || "" }), el("td", { class: "nowrap", text: a.policy_version }),
+      el("td", { class: "nowrap", text: a.prompt_version || "" }), el("td", { class: "small", text: a.model || "" }),
       el("td", { class: "small", text: a.conversation_id || "" })))
-      : [el("tr", {}, el("td", { colspan: 7, class: "muted", text: "No decisions match." }))]));
+      : [el("tr", {}, el("td", { colspan: 9, class: "muted", text: "No decisions match." }))]));
     const last = Math.min(data.offset + data.items.length, data.total);
     $("audit-status").textContent = data.total ? `Showing ${data.offset + 1}–${last} of ${data.total} decisions.` : "";
     $("audit-prev").disabled = data.offset === 0;

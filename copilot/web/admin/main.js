@@ -1,5 +1,6 @@
 /* Support Copilot admin console: roles × tools table, rules editor with validation, what-if simulator,
-   decision diff, version history with rollback, audit log, analytics. Talks only to this server's API.
+   decision diff, version history with rollback, the prompt registry, audit log, analytics. Talks only to this
+   server's API.
    Native ES modules, no build step, no external requests. This module wires the page and restores the session. */
 import { $, toast } from "../shared/dom.js";
 import { wireSignIn } from "../shared/session.js";
@@ -8,6 +9,7 @@ import { loadAnalytics, wireAnalytics } from "./analytics.js";
 import { loadAudit, loadChanges, wireAudit } from "./audit.js";
 import { addRule, markDirty, renderRows, resetDraft, setMode } from "./editor.js";
 import { loadHistory } from "./history.js";
+import { loadPrompts, publishPrompts, validatePrompts } from "./prompts.js";
 import { save, validate } from "./publish.js";
 import { savedToken, showSignIn, signIn } from "./session.js";
 import { decisionDiff, setExample, simulate } from "./simulator.js";
@@ -16,6 +18,7 @@ function onShow(tab) {
   if (tab.id === "tab-audit") { loadChanges(); loadAudit(); }
   if (tab.id === "tab-history") loadHistory();
   if (tab.id === "tab-analytics") loadAnalytics();
+  if (tab.id === "tab-prompts") loadPrompts();
 }
 
 function wire() {
@@ -34,6 +37,8 @@ function wire() {
   $("sim-form").addEventListener("submit", simulate);
   $("sim-tool").addEventListener("change", setExample);
   $("ddiff-btn").addEventListener("click", decisionDiff);
+  $("prompts-form").addEventListener("submit", publishPrompts);
+  $("prompts-validate").addEventListener("click", validatePrompts);
   wireAudit();
   wireAnalytics();
 }

@@ -1,11 +1,15 @@
-"""The system prompt and the <context> block (format fixed by the model contract in the team brief)."""
+"""The default system prompt and notes, and the <context> block (format fixed by the model contract in the team
+brief). What a turn sends is its tenant's published prompt version (copilot/prompts/), seeded from these."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from copilot.agent.state import PassageState
 from copilot.principal import Principal
+
+if TYPE_CHECKING:
+    from copilot.agent.state import PassageState
 
 INSTRUCTIONS = """You are Support Copilot, the customer-support assistant of an online store.
 
@@ -30,6 +34,11 @@ Rules:
 TRIMMED = "Older messages of this conversation were left out to fit the model's context window."
 SUMMARISED = "Older messages of this conversation were summarised to fit the model's context window:"
 DECLINED = "The customer declined this change, so nothing was changed. Ask what they would like instead."
+REPAIR = (
+    "[validator] Your previous answer was rejected: {problems}. Answer again: cite only passage ids that appear "
+    "in <context>, or cite nothing."
+)
+DRAFT_NOTE = "You are drafting a reply that a human support agent will review and send to the customer."
 
 
 def _clean(text: str) -> str:
@@ -70,23 +79,3 @@ def instructions(domain_policy: str | None = None, tone: str = "") -> str:
     if domain_policy:
         parts.append(f"<policy>\n{_clean(domain_policy.strip())}\n</policy>\n")
     return "\n".join(parts)
-
-
-def system_prompt(
-    principal: Principal,
-    passages: Sequence[PassageState],
-    note: str | None = None,
-    *,
-    fixed: str = INSTRUCTIONS,
-) -> str:
-    """`fixed`: the deployment's `instructions(...)`; then the note and the <context> block of this call."""
-    boundary = f"\nNote: {note}\n" if note else ""
-    return f"{fixed}{boundary}\n{context_block(principal, passages)}"
-
-
-def repair_note(problems: Sequence[str]) -> str:
-    return (
-        "[validator] Your previous answer was rejected: "
-        + "; ".join(problems)
-        + ". Answer again: cite only passage ids that appear in <context>, or cite nothing."
-    )
