@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from copilot.api.deps import ConversationDep, RuntimeDep
 from copilot.api.errors import error_responses
 from copilot.api.handoff import StaffDep
+from copilot.gateway.audit import TURN_TOOL
 from copilot.gateway.result import GatewayResult
 from copilot.handoff.staff import require_staff
 from copilot.store.schema import audit_log
@@ -120,7 +121,11 @@ async def agent_confirmation(
 def _audit(engine: Engine, tenant: str, conversation_id: str) -> list[AuditRow]:
     query = (
         select(audit_log)
-        .where(audit_log.c.tenant == tenant, audit_log.c.conversation_id == conversation_id)
+        .where(
+            audit_log.c.tenant == tenant,
+            audit_log.c.conversation_id == conversation_id,
+            audit_log.c.tool != TURN_TOOL,  # the turns' own records are not gateway decisions
+        )
         .order_by(audit_log.c.seq)
     )
     with engine.connect() as conn:

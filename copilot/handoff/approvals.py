@@ -31,6 +31,7 @@ from copilot.handoff.staff import StaffGateway
 from copilot.principal import ROLES, Principal
 from copilot.store.schema import approvals, previews
 from copilot.telemetry import metrics
+from copilot.telemetry.tracing import identified
 
 APPROVERS = frozenset({"supervisor"})
 
@@ -275,10 +276,13 @@ class ApprovalService:
         that cannot run (its preview is gone) is recorded as not done, with the reason, so it stops owing."""
         owed = await asyncio.to_thread(self.store.owed, decided_before)
         for approval in owed:
-            try:
-                await asyncio.to_thread(self._run, approval)
-            except CopilotError as exc:
-                await asyncio.to_thread(self._not_done, approval, exc)
+            with (
+                identified()
+            ):  # a trace id for the audit rows of this recovery (no request or turn around it)
+                try:
+                    await asyncio.to_thread(self._run, approval)
+                except CopilotError as exc:
+                    await asyncio.to_thread(self._not_done, approval, exc)
             if approval.conversation_id is not None:
                 self._events.notify(approval.conversation_id)
         return len(owed)

@@ -3,10 +3,11 @@ explain it later — the trace id, the policy version, the prompt version and th
 
 Rows are counted by kind:
 * `turn` — a turn's own record (tool `(turn)`): all four fields;
-* `call` — a gateway call made by the copilot (a row written in a turn, or any customer's or guest's tool call,
-  which only turns make): all four;
-* `human` — a decision a person took over the API outside any turn (confirm/reject, staff tools, approvals):
-  trace id and policy version (no prompt or model took part);
+* `call` — a gateway call made by the copilot: a row written in a turn, or a customer's or guest's call outside
+  one (they reach the gateway only through turns, so such a row lost its turn's stamp): all four;
+* `human` — outside any turn, a decision a person took or its execution: a confirm/reject, a staff member's
+  tool call or approval, the execution a confirmation or approval ran (execute/replay): trace id and policy
+  version (no prompt or model took part);
 model failures `(model)`, the simulator and data erasure/retention rows are not gateway calls and are left out.
 A field counts as present when it is non-empty (and the policy version is not the `-` of non-gateway rows)."""
 
@@ -27,6 +28,7 @@ Kind = Literal["turn", "call", "human"]
 FIELDS = ("trace_id", "policy_version", "prompt_version", "model")
 REQUIRED: dict[Kind, tuple[str, ...]] = {"turn": FIELDS, "call": FIELDS, "human": FIELDS[:2]}
 NOT_CALLS = ("(model)", "data.erase", "data.retain")
+HUMAN_OUTCOMES = ("confirm", "reject", "execute", "replay")
 DEFAULT_MINIMUM = 99.9
 
 
@@ -63,9 +65,8 @@ def _present(name: str) -> ColumnElement[bool]:
 
 def _kind() -> ColumnElement[Any]:
     c = audit_log.c
-    human = and_(
-        c.turn_id.is_(None), or_(c.outcome.in_(("confirm", "reject")), c.role.in_(sorted(STAFF_ROLES)))
-    )
+    decided = or_(c.outcome.in_(HUMAN_OUTCOMES), c.role.in_(sorted(STAFF_ROLES)))
+    human = and_(c.turn_id.is_(None), decided)
     return case((c.tool == TURN_TOOL, literal("turn")), (human, literal("human")), else_=literal("call"))
 
 

@@ -98,14 +98,21 @@ def test_a_row_missing_a_field_is_incomplete(tmp_path: Path, missing: str) -> No
             for tool in ("get_order_details", TURN_TOOL):
                 audit.record(AuditEntry(decision_id=tool, principal=who, tool=tool, arguments={}, outcome="execute",
                                         policy_version="v2", latency_ms=1.0))  # fmt: skip
-        assert measure(engine).percent == 100.0
+        with (
+            identified()
+        ):  # an approval's execution outside any turn: a person's decision, no prompt or model
+            audit.record(AuditEntry(decision_id="x", principal=who, tool="cancel_pending_order", arguments={},
+                                    outcome="execute", policy_version="v2", latency_ms=1.0))  # fmt: skip
+        assert measure(engine).percent == 100.0 and measure(engine).kinds["human"].rows == 1
         with engine.begin() as conn:
             blank = "" if missing == "policy_version" else None  # NOT NULL: a gateway row's is never absent
-            conn.execute(update(audit_log).where(audit_log.c.tool != TURN_TOOL).values({missing: blank}))
+            in_turn = audit_log.c.tool == "get_order_details"
+            conn.execute(update(audit_log).where(in_turn).values({missing: blank}))
         result = measure(engine)
     finally:
         engine.dispose()
     assert (result.kinds["call"].rows, result.kinds["call"].complete) == (1, 0)
-    assert result.kinds["call"].missing[missing] == 1 and result.percent == 50.0
+    assert result.kinds["call"].missing == {f: int(f == missing) for f in FIELDS}
+    assert result.percent == pytest.approx(200 / 3)
     code, output = _cli(tmp_path)
-    assert code == 1 and f"missing: {missing} 1" in output and "audit completeness: 50.00%" in output, output
+    assert code == 1 and "audit completeness: 66.67%" in output, output

@@ -40,6 +40,7 @@ export async function askCopilot(event) {
   event.preventDefault();
   const text = $("ask-text").value.trim();
   if (!text || !state.selected) return;
+  clearTimeout(state.assistTimer); // a draft load scheduled before the question must not replace its answer
   const run = ++state.assistRun;
   state.askPending = true;
   $("assist-draft").replaceChildren(el("p", { class: "muted", text: "Asking…" }));
