@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from copilot.llm.testing import Fail, Reply, Script, Stall, ToolCall, WireServer
+from copilot.llm.testing import Fail, Malformed, Reply, Script, Stall, ToolCall, WireServer
 from tests.api.support import token
 from tests.llm.wire.conversation import (
     HUNG,
@@ -27,7 +27,8 @@ SCRIPT = Script()
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WireServer]]:
-    with copilot_on(tmp_path_factory.mktemp("copilot"), SCRIPT, **TIMEOUTS) as pair:
+    settings = TIMEOUTS | {"model_temperature": 0.3, "model_max_tokens": 77, "model_tool_choice": "auto"}
+    with copilot_on(tmp_path_factory.mktemp("copilot"), SCRIPT, **settings) as pair:
         yield pair
 
 
@@ -63,6 +64,14 @@ async def test_malformed_tool_arguments_get_an_invalid_result_and_the_conversati
     assert completed(await chat.say("thanks")) == "completed"  # a later turn is accepted by the API too
 
 
+async def test_the_model_settings_reach_the_wire(chat: Chat, model: WireServer) -> None:
+    SCRIPT.reset(Reply(text="Hello!"))
+    assert completed(await chat.say("hi")) == "completed"
+    body = model.log.requests[-1].body  # COPILOT_MODEL_TEMPERATURE / _MAX_TOKENS / _TOOL_CHOICE
+    assert (body["temperature"], body["max_completion_tokens"], body["tool_choice"]) == (0.3, 77, "auto")
+    assert body["tools"] and "api_key" not in str(model.log.requests[-1].headers).lower()
+
+
 async def test_a_hung_model_times_out_with_a_clear_error(chat: Chat) -> None:
     SCRIPT.reset(Stall(HUNG), Stall(HUNG), Reply(text="Back again."))
     hung = await chat.say("hello?")
@@ -93,6 +102,15 @@ async def test_5xx_is_retried_then_model_unavailable(chat: Chat) -> None:
     down = await chat.say("two")
     assert error_of(down)["code"] == "model_unavailable" and completed(down) == "failed"
     assert completed(await chat.say("three")) == "completed"
+
+
+async def test_a_reply_that_is_not_json_is_model_output_invalid(chat: Chat) -> None:
+    SCRIPT.reset(Malformed(), Malformed(), Reply(text="Hello!"))  # the retry gets the same broken body
+    broken = await chat.say("hi")
+    error = error_of(broken)
+    assert error["code"] == "model_output_invalid" and error["handoff"] == "offered"
+    assert completed(broken) == "failed" and "message.completed" not in kinds(broken)
+    assert completed(await chat.say("hi again")) == "completed"
 
 
 async def test_model_server_restart(chat: Chat, model: WireServer) -> None:
