@@ -143,6 +143,13 @@ def _generate_secret(path: Path) -> str:
 def _check_production_keys(settings: Settings) -> None:
     if settings.env != "production":
         return
+    kek = settings.key_encryption_key
+    if kek is not None and len(kek) < MIN_SECRET_CHARS:
+        raise CopilotError(
+            ErrorCode.CONFIGURATION,
+            f"COPILOT_KEY_ENCRYPTION_KEY is too short for production; use at least {MIN_SECRET_CHARS} random "
+            "characters.",
+        )
     short = [t for t, keys in settings.tenant_keys.items() if any(len(k) < MIN_SECRET_CHARS for k in keys)]
     if short:
         raise CopilotError(

@@ -40,7 +40,7 @@ from copilot.telemetry import Telemetry
 from copilot.telemetry.tracing import open_provider, tracer_of
 from copilot.telemetry.turn import TurnObserver
 from copilot.telemetry.usage import UsageLedger
-from copilot.tenant_keys import TenantKeyStore
+from copilot.tenant_keys import TenantKeyStore, open_tenant_keys
 from copilot.turns import TurnQueue, TurnRunner, TurnScheduler
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ def assemble(
         capacity=settings.turn_capacity, poll=settings.turn_poll_seconds, bell=backplane.doorbell,
     )  # fmt: skip
     handoff.turns = turns
-    tenant_keys = TenantKeyStore(engine)
+    tenant_keys = open_tenant_keys(engine, settings, secret)
     return Runtime(
         settings=settings,
         secret=secret,

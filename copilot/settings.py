@@ -35,6 +35,13 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='JSON {"tenant": ["key", …]}: keys a shop signs customer tokens with.',
     )
+    key_encryption_key: str | None = Field(
+        default=None,
+        description="Encrypts managed tenant keys at rest (copilot/keywrap.py); unset: derived from COPILOT_SECRET.",
+    )
+    previous_key_encryption_keys: list[str] = Field(
+        default_factory=list, description="Old COPILOT_KEY_ENCRYPTION_KEYs that still decrypt (rotation)."
+    )
     token_audience: str = Field(
         default="support-copilot", min_length=1, description="Required `aud` of tokens."
     )

@@ -5,12 +5,15 @@ keep verifying for a grace period, then expire), retire (stops verifying now).
 A managed key is a tenant key like any other (copilot/keys.py): it signs only `role: customer` tokens of its
 tenant. Once a tenant has a managed key (even a retired one), the key derived from the server secret no longer
 verifies for it: the platform admin took the tenant's keys in hand. Lookups are cached for CACHE_SECONDS per
-kid, so a retire reaches the other workers within that; this worker forgets at once. The secret is stored as
-is (HS256 needs it to verify): whoever reads the database can mint that tenant's customer tokens, never staff.
+kid, so a retire reaches the other workers within that; this worker forgets at once. The secret is stored
+encrypted under the key-encryption key (copilot/keywrap.py; HS256 needs the secret itself to verify): the
+database alone mints nothing. `upgrade` (at start-up) encrypts plaintext rows from migration 0010 and
+re-encrypts rows under a previous KEK, and refuses to start if a row opens under none.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -23,9 +26,12 @@ from sqlalchemy import Engine, insert, select, update
 
 from copilot.errors import CopilotError, ErrorCode
 from copilot.keys import Key, tenant_key
+from copilot.keywrap import KeyWrap, key_wrap
+from copilot.settings import Settings
 from copilot.store.schema import tenant_keys
 
 CACHE_SECONDS = 2.0
+log = logging.getLogger(__name__)
 Status = Literal["active", "expiring", "retired"]
 
 
@@ -64,8 +70,10 @@ def _row(mapping: Any) -> ManagedKey:
 class TenantKeyStore:
     """The managed keys (writes for the API; `find`/`manages` for the KeyRing, cached)."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self._engine, self._clock = engine, clock
+    def __init__(
+        self, engine: Engine, wrap: KeyWrap, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._engine, self._wrap, self._clock = engine, wrap, clock
         self._lock = threading.Lock()
         self._kids: dict[str, tuple[float, tuple[ManagedKey, str] | None]] = {}
         self._tenants: dict[str, tuple[float, bool]] = {}
@@ -100,15 +108,37 @@ class TenantKeyStore:
             return hit[1]
         with self._engine.connect() as conn:
             row = conn.execute(select(tenant_keys).where(tenant_keys.c.kid == kid)).first()
-        value = (_row(row._mapping), str(row.secret)) if row is not None else None
+        value = (_row(row._mapping), self._open(str(row.secret))) if row is not None else None
         with self._lock:
             self._kids[kid] = (time.monotonic(), value)
         return value
+
+    def _open(self, stored: str) -> str:
+        try:
+            return self._wrap.open(stored)
+        except CopilotError as exc:  # another worker's KEK wrote the row: the operator's to fix, not a 500
+            log.error("%s", exc.message)
+            raise CopilotError(
+                ErrorCode.UNAUTHENTICATED,
+                "The bearer token's tenant key cannot be used: this server's key-encryption key does not open "
+                "it (the operator must align COPILOT_KEY_ENCRYPTION_KEY on every worker); retry later.",
+            ) from exc
 
     def _forget(self, tenant: str) -> None:
         with self._lock:
             self._tenants.pop(tenant, None)
             self._kids.clear()  # writes are rare; a kid's next lookup reads the row again
+
+    def upgrade(self) -> int:
+        """Encrypt every row under the current KEK (plaintext or a previous KEK's); how many were rewritten.
+        CONFIGURATION (before anything is written) if some row opens under no KEK."""
+        with self._engine.begin() as conn:
+            rows = conn.execute(select(tenant_keys.c.kid, tenant_keys.c.secret)).all()
+            resealed = [(r.kid, self._wrap.reseal(str(r.secret))) for r in rows]
+            for kid, sealed in resealed:
+                if sealed is not None:
+                    conn.execute(update(tenant_keys).where(tenant_keys.c.kid == kid).values(secret=sealed))
+        return sum(sealed is not None for _, sealed in resealed)
 
     # -- the platform admin's API ---------------------------------------------------------------------------
     def listing(self, tenant: str) -> list[ManagedKey]:
@@ -121,7 +151,7 @@ class TenantKeyStore:
         secret = secrets.token_urlsafe(48)
         record = ManagedKey(tenant_key(tenant, secret).kid, tenant, self._clock(), by, None, None)
         with self._engine.begin() as conn:
-            conn.execute(insert(tenant_keys).values(secret=secret, **{
+            conn.execute(insert(tenant_keys).values(secret=self._wrap.seal(secret), **{
                 k: getattr(record, k) for k in ManagedKey.__slots__}))  # fmt: skip
         self._forget(tenant)
         return record, secret
@@ -153,3 +183,14 @@ class TenantKeyStore:
                 f"Tenant {tenant!r} has no managed key {kid!r}; list them with GET /v1/tenants/{tenant}/keys.",
             )
         return _row(row._mapping)
+
+
+def open_tenant_keys(engine: Engine, settings: Settings, secret: str) -> TenantKeyStore:
+    """The store under Settings' key-encryption key, every row upgraded to it (CONFIGURATION if one won't open)."""
+    wrap = key_wrap(settings.key_encryption_key, settings.previous_key_encryption_keys, secret,
+                    settings.previous_secrets)  # fmt: skip
+    store = TenantKeyStore(engine, wrap)
+    upgraded = store.upgrade()
+    if upgraded:
+        log.info("tenant keys: %d row(s) encrypted under the current key-encryption key", upgraded)
+    return store

@@ -17,7 +17,7 @@ from copilot.api.errors import error_responses
 from copilot.api.tenants import PlatformDep, TenantPath
 from copilot.errors import CopilotError, ErrorCode
 from copilot.runtime import Runtime
-from copilot.tenant_keys import ManagedKey, TenantKeyStore
+from copilot.tenant_keys import ManagedKey, TenantKeyStore, open_tenant_keys
 from copilot.tenants import TenantRegistry
 
 router = APIRouter(tags=["tenants"], responses=error_responses(401, 403, 404))
@@ -41,7 +41,7 @@ class RotateIn(BaseModel):
 def _store(runtime: Runtime, tenant: str) -> TenantKeyStore:
     if TenantRegistry(runtime.engine).get(tenant) is None:
         raise CopilotError(ErrorCode.NOT_FOUND, f"No tenant {tenant!r}; list them with GET /v1/tenants.")
-    return runtime.tenant_keys or TenantKeyStore(runtime.engine)
+    return runtime.tenant_keys or open_tenant_keys(runtime.engine, runtime.settings, runtime.secret)
 
 
 def _now() -> datetime:

@@ -56,7 +56,7 @@ def _build() -> ServerSystem:
     from copilot.policy.service import open_policy
     from copilot.settings import Settings
     from copilot.store.database import make_engine
-    from copilot.tenant_keys import TenantKeyStore
+    from copilot.tenant_keys import open_tenant_keys
     from copilot.wiring import default_model, seed_if_empty
 
     settings = Settings()
@@ -75,5 +75,5 @@ def _build() -> ServerSystem:
         tools=[t.spec for t in pack.tools],
     )
     secret = resolve_secret(settings)
-    keys = key_ring(settings, secret, managed=TenantKeyStore(engine))
+    keys = key_ring(settings, secret, managed=open_tenant_keys(engine, settings, secret))
     return ServerSystem(build_graph(deps), gateway, engine, secret, keys)

@@ -301,7 +301,7 @@ tenant_keys = Table(
     metadata,
     Column("kid", String(96), primary_key=True),
     Column("tenant", String(64), nullable=False),
-    Column("secret", String(128), nullable=False),
+    Column("secret", String(512), nullable=False),  # encrypted: copilot/keywrap.py
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(256), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),
