@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage, ToolCall
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
-from copilot.agent.deps import AgentDeps
+from copilot.agent.deps import AgentDeps, TurnBudget
 from copilot.agent.graph import SupportGraph, build_graph
 from copilot.agent.runner import run_turn
 from copilot.llm.scripted import ScriptedChatModel
@@ -78,11 +78,18 @@ def harness(world: World) -> Iterator[MakeHarness]:
     """Builds graphs over scripted models; every scripted step must have run by the end of the test."""
     models: list[ScriptedChatModel] = []
 
-    def make(*script: AIMessage, checkpointer: BaseCheckpointSaver[str] | None = None) -> Harness:
+    def make(
+        *script: AIMessage,
+        checkpointer: BaseCheckpointSaver[str] | None = None,
+        budget: TurnBudget | None = None,
+    ) -> Harness:
         model = ScriptedChatModel(script=list(script))
         models.append(model)
         tools = [t.spec for t in world.pack.tools]
-        deps = AgentDeps(model=model, gateway=world.gateway, retriever=FixedRetriever(), tools=tools)
+        deps = AgentDeps(
+            model=model, gateway=world.gateway, retriever=FixedRetriever(), tools=tools,
+            budget=budget or TurnBudget(),
+        )  # fmt: skip
         graph = build_graph(deps, checkpointer or InMemorySaver())
         return Harness(graph, model, world, RecordingSink())
 

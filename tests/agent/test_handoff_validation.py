@@ -95,6 +95,22 @@ async def test_endless_tool_loop_fails_the_turn_cleanly(harness: MakeHarness) ->
     assert sink.events[-1][1] == {"status": "failed"}
 
 
+async def test_the_tool_call_budget_stops_the_turn(harness: MakeHarness) -> None:
+    h = harness(*(call("list_all_product_types", f"c{i}") for i in range(3)), budget=TurnBudget(tool_calls=2))
+    sink = await h.say("Loop forever")
+    error = sink.of("error")[0]
+    assert error["code"] == "turn_budget_exceeded" and error["handoff"] == "offered"
+    assert len(sink.of("tool.executed")) == 2 and sink.events[-1][1] == {"status": "failed"}
+
+
+async def test_the_token_budget_stops_the_turn(harness: MakeHarness) -> None:
+    h = harness(call("list_all_product_types", "c0"), budget=TurnBudget(tokens=50))  # one prompt is more
+    sink = await h.say("What do you sell?")
+    error = sink.of("error")[0]
+    assert error["code"] == "turn_budget_exceeded" and error["handoff"] == "offered"
+    assert sink.events[-1][1] == {"status": "failed"}
+
+
 async def test_a_claimed_action_that_never_ran_is_not_streamed_and_hands_off(harness: MakeHarness) -> None:
     claim = "Done! Your order is now cancelled and refunded."
     h = harness(AIMessage(content=claim), AIMessage(content=claim))
