@@ -1,11 +1,11 @@
 """Erasure and retention of conversation data.
 
 `erase_customer` removes everything the copilot holds about one customer's conversations — the
-conversation rows, their events (the transcript), turn jobs, handoff queue rows, approvals, feedback, previews and
-their executions-ledger rows, model-usage rows' link to the conversation — and the LangGraph checkpoints of
-their threads (`delete_checkpoints`). Audit rows stay (they are the record of what was decided) but name a
-pseudonym instead of the customer: `anon_<hmac(secret, tenant, customer)>`, stable across erasures and not
-reversible without the secret. `purge_older_than` deletes conversations whose last activity is older than N
+conversation rows, their events (the transcript), turn jobs, handoff queue rows, approvals, feedback, the
+outcome facts folded from their events, previews and their executions-ledger rows, model-usage rows' link
+to the conversation — and the LangGraph checkpoints of their threads (`delete_checkpoints`). Audit rows
+stay (they are the record of what was decided) but name a pseudonym instead of the customer:
+`anon_<hmac(secret, tenant, customer)>`, stable across erasures and not reversible without the secret. `purge_older_than` deletes conversations whose last activity is older than N
 days the same way (audit rows untouched). Both write an audit row of their own. The pack's domain records
 (the shop's users and orders) belong to the business, not to the copilot, and are not touched.
 """
@@ -38,6 +38,7 @@ from copilot.store.schema import (
     feedback,
     handoffs,
     model_usage,
+    outcome_facts,
     previews,
     turns,
 )
@@ -176,6 +177,9 @@ def _delete_conversations(
         "handoffs": conn.execute(delete(handoffs).where(handoffs.c.conversation_id.in_(ids))).rowcount,
         "approvals": conn.execute(delete(approvals).where(approvals.c.conversation_id.in_(ids))).rowcount,
         "feedback": conn.execute(delete(feedback).where(feedback.c.conversation_id.in_(ids))).rowcount,
+        "outcome_facts": conn.execute(
+            delete(outcome_facts).where(outcome_facts.c.conversation_id.in_(ids))
+        ).rowcount,
         "executions": _delete_keys(conn, tenant, keys),
         "previews": conn.execute(delete(previews).where(owned)).rowcount,
         "conversations": conn.execute(delete(conversations).where(conversations.c.id.in_(ids))).rowcount,

@@ -294,6 +294,20 @@ feedback = Table(
 )
 Index("ix_feedback_tenant_updated", feedback.c.tenant, feedback.c.updated_at)
 
+# What a conversation's event log says about its outcome (copilot/telemetry/outcomes.py), folded once and kept
+# while the log is unchanged: valid only while the log's last seq is still `last_seq` (events are append-only).
+# Feedback, handoff rows, cost and the window are read fresh on every report.
+outcome_facts = Table(
+    "outcome_facts",
+    metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+    Column("engaged", Boolean, nullable=False),
+    Column("handed_off", Boolean, nullable=False),
+    Column("tools", JSON, nullable=False),
+    Column("confirmed_seq", Integer, nullable=True),
+)
+
 # Tenant customer-token keys managed by the platform admin (copilot/tenant_keys.py), beside COPILOT_TENANT_KEYS.
 # A key verifies until `expires_at` (a rotation's grace period; NULL: no end) unless `retired_at` is set.
 tenant_keys = Table(

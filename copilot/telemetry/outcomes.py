@@ -21,6 +21,7 @@ each tool the copilot called in it (`none` when it called none).
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -29,11 +30,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from copilot.llm.intents import pack_classifier
 from copilot.llm.resolution import confirms_resolution
 from copilot.packs import Intent
-from copilot.store.schema import conversations, events, feedback, handoffs, model_usage
+from copilot.store.schema import conversations, events, feedback, handoffs, model_usage, outcome_facts
 
 Outcome = Literal["confirmed", "assumed", "pending", "handed_off", "unresolved"]
 IntentLabeller = Callable[[Sequence[str]], list[str]]
@@ -43,6 +46,8 @@ MIN_SCORE, MIN_MARGIN = 0.3, 0.05
 _TYPES = ("turn.started", "message.user", "message.completed", "handoff.requested", "tool.requested",
           "tool.executed", "tool.preview", "tool.denied", "tool.invalid", "tool.error")  # fmt: skip
 _CHUNK = 500
+_KEPT = ("last_seq", "engaged", "handed_off", "tools", "confirmed_seq")
+_log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -163,14 +168,22 @@ def outcomes(
     window: timedelta = timedelta(hours=24),
     labeller: IntentLabeller | None = None,
     now: datetime | None = None,
+    remember: bool = True,
 ) -> OutcomesReport:
-    """The outcomes of the conversations started in [since, until) (of `tenant`, or all tenants)."""
+    """The outcomes of the conversations started in [since, until) (of `tenant`, or all tenants).
+
+    Without a labeller (intents need the messages) and with `remember`, each conversation's event log is
+    folded once and kept in `outcome_facts` until it grows; `remember=False` folds every log afresh."""
     now = now or datetime.now(UTC)
+    store: list[dict[str, Any]] = []
     with engine.connect() as conn:
         started = _conversations(conn, since, until, tenant)
         later = _later_starts(conn, started, window)
-        facts = _facts(conn, [row.id for row in started])
-    engaged = [row for row in started if facts[row.id].messages]
+        ids = [row.id for row in started]
+        facts = _remembered(conn, ids, store) if remember and labeller is None else _facts(conn, ids)
+    if store:
+        _store(engine, store)
+    engaged = [row for row in started if facts[row.id].engaged]
     intents = _intents(engaged, facts, labeller)
     results = [
         _decide(row, facts[row.id], intent=intents[row.id], came_back=later[row.id], window=window, now=now)
@@ -182,6 +195,8 @@ def outcomes(
 @dataclass(slots=True)
 class _Facts:
     messages: list[str] = field(default_factory=list)
+    engaged: bool = False
+    """The customer wrote at least once."""
     tools: set[str] = field(default_factory=set)
     signals: list[tuple[int, bool, Literal["feedback", "message"]]] = field(default_factory=list)
     handed_off: bool = False
@@ -228,28 +243,86 @@ def _later_starts(conn: Connection, started: Sequence[Any], window: timedelta) -
 def _facts(conn: Connection, ids: Sequence[str]) -> dict[str, _Facts]:
     facts: dict[str, _Facts] = {cid: _Facts() for cid in ids}
     for chunk in _chunks(ids):
-        e = events.c
-        query = (
-            select(e.conversation_id, e.seq, e.type, e.data)
-            .where(e.conversation_id.in_(chunk), e.type.in_(_TYPES))
-            .order_by(e.conversation_id, e.seq)
-        )
-        answered: dict[str, str] = {}
-        for row in conn.execute(query):
-            _fold(facts[row.conversation_id], row, answered)
-        handed = select(handoffs.c.conversation_id).where(handoffs.c.conversation_id.in_(chunk))
-        for cid in conn.execute(handed).scalars():
-            facts[cid].handed_off = True
-        rated = select(feedback.c.conversation_id, feedback.c.message_seq, feedback.c.rating)
-        for cid, seq, rating in conn.execute(rated.where(feedback.c.conversation_id.in_(chunk))):
-            item = facts[cid]
-            item.signals.append((int(seq), rating == "up", "feedback"))
-            item.up, item.down = item.up + (rating == "up"), item.down + (rating == "down")
-        u = model_usage.c
-        costs = select(u.conversation_id, func.sum(u.cost_usd)).where(u.conversation_id.in_(chunk))
-        for cid, cost in conn.execute(costs.group_by(u.conversation_id)):
-            facts[cid].cost = float(cost or 0.0)
+        _fold_events(conn, chunk, facts)
+        _fresh(conn, chunk, facts)
     return facts
+
+
+def _remembered(conn: Connection, ids: Sequence[str], store: list[dict[str, Any]]) -> dict[str, _Facts]:
+    """As `_facts`, taking each log's fold from `outcome_facts` while its last seq is unchanged (events are
+    append-only) and adding to `store` the folds made afresh. The last seq is read before folding: a fold that
+    saw later events is labelled older than it is and so only ever refolded, never wrongly kept."""
+    facts: dict[str, _Facts] = {cid: _Facts() for cid in ids}
+    e, o = events.c, outcome_facts.c
+    for chunk in _chunks(ids):
+        ends = select(e.conversation_id, func.max(e.seq)).where(e.conversation_id.in_(chunk))
+        last = {cid: int(seq) for cid, seq in conn.execute(ends.group_by(e.conversation_id))}
+        kept = {
+            row.conversation_id: row
+            for row in conn.execute(select(outcome_facts).where(o.conversation_id.in_(chunk)))
+        }
+        stale = [cid for cid in chunk if (row := kept.get(cid)) is None or row.last_seq != last.get(cid, 0)]
+        for cid in set(chunk) - set(stale):
+            row, item = kept[cid], facts[cid]
+            item.engaged, item.handed_off, item.tools = row.engaged, row.handed_off, set(row.tools)
+            if row.confirmed_seq is not None:
+                item.signals.append((int(row.confirmed_seq), True, "message"))
+        if stale:
+            _fold_events(conn, stale, facts)
+            store.extend(_folded(cid, last.get(cid, 0), facts[cid]) for cid in stale)
+        _fresh(conn, chunk, facts)
+    return facts
+
+
+def _folded(cid: str, last_seq: int, item: _Facts) -> dict[str, Any]:
+    """An `outcome_facts` row: what the log alone says (only its latest confirming message matters)."""
+    confirmed = max((seq for seq, _, _ in item.signals), default=None)
+    return {"conversation_id": cid, "last_seq": last_seq, "engaged": item.engaged,
+            "handed_off": item.handed_off, "tools": sorted(item.tools), "confirmed_seq": confirmed}  # fmt: skip
+
+
+def _store(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """Upsert the fresh folds. A cache: when the database is busy they are folded again next time."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(outcome_facts)
+    statement = statement.on_conflict_do_update(
+        index_elements=[outcome_facts.c.conversation_id],
+        set_={name: statement.excluded[name] for name in _KEPT},
+    )
+    try:
+        with engine.begin() as conn:
+            for start in range(0, len(rows), _CHUNK):
+                conn.execute(statement, rows[start : start + _CHUNK])
+    except OperationalError as exc:
+        _log.warning("outcome facts not stored (%s); they are folded again on the next report", exc)
+
+
+def _fold_events(conn: Connection, chunk: Sequence[str], facts: dict[str, _Facts]) -> None:
+    e = events.c
+    query = (
+        select(e.conversation_id, e.seq, e.type, e.data)
+        .where(e.conversation_id.in_(chunk), e.type.in_(_TYPES))
+        .order_by(e.conversation_id, e.seq)
+    )
+    answered: dict[str, str] = {}
+    for row in conn.execute(query):
+        _fold(facts[row.conversation_id], row, answered)
+
+
+def _fresh(conn: Connection, chunk: Sequence[str], facts: dict[str, _Facts]) -> None:
+    """What may change without an event, read on every report: handoff rows, ratings and model cost."""
+    handed = select(handoffs.c.conversation_id).where(handoffs.c.conversation_id.in_(chunk))
+    for cid in conn.execute(handed).scalars():
+        facts[cid].handed_off = True
+    rated = select(feedback.c.conversation_id, feedback.c.message_seq, feedback.c.rating)
+    for cid, seq, rating in conn.execute(rated.where(feedback.c.conversation_id.in_(chunk))):
+        item = facts[cid]
+        item.signals.append((int(seq), rating == "up", "feedback"))
+        item.up, item.down = item.up + (rating == "up"), item.down + (rating == "down")
+    u = model_usage.c
+    costs = select(u.conversation_id, func.sum(u.cost_usd)).where(u.conversation_id.in_(chunk))
+    for cid, cost in conn.execute(costs.group_by(u.conversation_id)):
+        facts[cid].cost = float(cost or 0.0)
 
 
 def _fold(item: _Facts, row: Any, answered: dict[str, str]) -> None:
@@ -261,6 +334,7 @@ def _fold(item: _Facts, row: Any, answered: dict[str, str]) -> None:
         if last is not None and confirms_resolution(text, replying_to=last):
             item.signals.append((int(row.seq), True, "message"))
         item.messages.append(text.strip())
+        item.engaged = True
     elif row.type == "message.completed":
         answered[row.conversation_id] = str(text or "")
     elif row.type == "handoff.requested":

@@ -22,7 +22,17 @@ from copilot.retention import pseudonym
 from copilot.runtime import open_runtime
 from copilot.settings import Settings
 from copilot.store.database import make_engine
-from copilot.store.schema import audit_log, conversations, events, feedback, model_usage, previews, turns
+from copilot.store.schema import (
+    audit_log,
+    conversations,
+    events,
+    feedback,
+    model_usage,
+    outcome_facts,
+    previews,
+    turns,
+)
+from copilot.telemetry.outcomes import outcomes
 from tests.api.support import SECRET, token
 from tests.databases import BACKENDS, postgres_database
 
@@ -90,6 +100,7 @@ def _check_usage_report(world: World) -> None:
     report = runner.invoke(cli, ["usage", "report", "--tenant", "demo"], env=world.env)
     assert report.exit_code == 0, report.output
     assert "demo" in report.stdout and "per resolved" in report.stdout
+    _keep_outcome_facts(world.settings, list(world.conversations.values()))
 
 
 def _set_turns(settings: Settings, conversation_id: str, status: str) -> None:
@@ -102,6 +113,14 @@ def _set_turns(settings: Settings, conversation_id: str, status: str) -> None:
         where = (turns.c.conversation_id == conversation_id) & (turns.c.created_at == newest)
         conn.execute(update(turns).where(where).values(status=status))
     engine.dispose()
+
+
+def _keep_outcome_facts(settings: Settings, ids: list[str]) -> None:
+    """An outcomes report keeps the folds of the conversations' logs (erasure must remove them)."""
+    engine = make_engine(settings.resolved_database_url)
+    assert outcomes(engine).total.conversations == len(ids)
+    engine.dispose()
+    assert _count(settings, outcome_facts, outcome_facts.c.conversation_id.in_(ids)) == len(ids)
 
 
 def _count(settings: Settings, table: object, where: object) -> int:
@@ -120,7 +139,7 @@ def test_erase_one_customer_then_retention_and_audit_export(world: World) -> Non
     assert _count(settings, previews, previews.c.conversation_id == alex) == 1
     assert asyncio.run(_threads(settings, [alex, sam])) == [True, True]
 
-    _check_usage_report(world)
+    _check_usage_report(world)  # and keeps the outcome facts of both conversations
     _set_turns(settings, alex, "running")  # a turn in flight: refused, nothing touched
     busy = runner.invoke(cli, ["data", "erase", "--customer", ALEX], env=world.env)
     assert busy.exit_code == 2 and "turn running" in busy.output and "nothing was erased" in busy.output
@@ -134,7 +153,8 @@ def test_erase_one_customer_then_retention_and_audit_export(world: World) -> Non
 
     for table, column in ((conversations, conversations.c.id), (events, events.c.conversation_id),
                           (turns, turns.c.conversation_id), (previews, previews.c.conversation_id),
-                          (feedback, feedback.c.conversation_id)):  # fmt: skip
+                          (feedback, feedback.c.conversation_id),
+                          (outcome_facts, outcome_facts.c.conversation_id)):  # fmt: skip
         assert _count(settings, table, column == alex) == 0, table
         assert _count(settings, table, column == sam) > 0 or table is previews, table
     assert asyncio.run(_threads(settings, [alex, sam])) == [False, True]
