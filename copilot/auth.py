@@ -7,6 +7,7 @@ audience (COPILOT_TOKEN_AUDIENCE) and a server token's `iss` its issuer (COPILOT
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets as _secrets
 from dataclasses import replace
@@ -17,7 +18,7 @@ from typing import Any, cast
 import jwt
 
 from copilot.errors import CopilotError, ErrorCode
-from copilot.keys import DEFAULT_AUDIENCE, Key, KeyRing, ManagedKeys, tenant_key
+from copilot.keys import DEFAULT_AUDIENCE, Key, KeyRing, ManagedKeys, WouldBlock, cache_only, tenant_key
 from copilot.oidc import OidcIssuer
 from copilot.principal import ROLES, Principal, Role
 from copilot.settings import Settings
@@ -79,6 +80,19 @@ def verify_token(keys: KeyRing | str, token: str) -> Principal:
     except jwt.InvalidTokenError as exc:
         raise _unauthenticated(f"The bearer token is invalid ({exc})") from exc
     return _principal(claims, key)
+
+
+async def verify_token_async(keys: KeyRing | str, token: str) -> Principal:
+    """`verify_token` for the async auth step: the same checks, but a lookup that needs I/O (a managed key
+    not in the cache: a database query; an OIDC token: maybe a JWKS fetch) runs in a thread, off the loop."""
+    ring = _ring(keys)
+    if ring.oidc is not None and ring.oidc.claims_issuer(token):
+        return await asyncio.to_thread(ring.oidc.verify, token)
+    try:
+        with cache_only():
+            return verify_token(ring, token)
+    except WouldBlock:
+        return await asyncio.to_thread(verify_token, ring, token)
 
 
 def _principal(claims: dict[str, Any], key: Key) -> Principal:

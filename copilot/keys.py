@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -60,8 +62,33 @@ def tenant_key(tenant: str, secret: str) -> Key:
     return Key(f"t-{tenant}-{fingerprint(secret)}", secret, tenant)
 
 
+class WouldBlock(Exception):
+    """A key lookup needs I/O (a database query, a JWKS fetch) while `cache_only` is in effect."""
+
+
+_cache_only: ContextVar[bool] = ContextVar("copilot_keys_cache_only", default=False)
+
+
+@contextmanager
+def cache_only() -> Iterator[None]:
+    """Within: a lookup that would block raises WouldBlock instead (the async auth step then verifies again
+    in a thread, so the event loop never waits on the database)."""
+    token = _cache_only.set(True)
+    try:
+        yield
+    finally:
+        _cache_only.reset(token)
+
+
+def may_block() -> None:
+    """Called by a lookup before its I/O: WouldBlock within `cache_only`."""
+    if _cache_only.get():
+        raise WouldBlock
+
+
 class ManagedKeys(Protocol):
-    """Tenant keys kept elsewhere (the platform admin's, in the database: copilot/tenant_keys.py)."""
+    """Tenant keys kept elsewhere (the platform admin's, in the database: copilot/tenant_keys.py). Lookups
+    that need I/O call `may_block()` first."""
 
     def find(self, kid: str) -> Key | None:
         """The tenant key named `kid` if it verifies now."""

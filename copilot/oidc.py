@@ -4,7 +4,7 @@ cache does not know makes it fetch the set again, so the issuer's rotations need
 `aud` = COPILOT_TOKEN_AUDIENCE, `iss` = the issuer, `exp`, `sub`, `tenant` and a staff `role` (agent, supervisor
 or admin): an identity provider signs in staff, never customers (their tokens come from the shop's tenant key)
 nor the platform admin (the server key only). The JWKS fetch is a blocking HTTP call (5 s timeout), made only
-on a cache miss (the set is kept 5 min).
+on a cache miss (the set is kept 5 min); the API's auth step runs `verify` in a thread (`verify_token_async`).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, insert, select, update
 
 from copilot.errors import CopilotError, ErrorCode
-from copilot.keys import Key, tenant_key
+from copilot.keys import Key, may_block, tenant_key
 from copilot.keywrap import KeyWrap, key_wrap
 from copilot.settings import Settings
 from copilot.store.schema import tenant_keys
@@ -93,6 +93,7 @@ class TenantKeyStore:
             hit = self._tenants.get(tenant)
         if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[1]
+        may_block()
         with self._engine.connect() as conn:
             some = conn.execute(
                 select(tenant_keys.c.kid).where(tenant_keys.c.tenant == tenant).limit(1)
@@ -106,6 +107,7 @@ class TenantKeyStore:
             hit = self._kids.get(kid)
         if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[1]
+        may_block()
         with self._engine.connect() as conn:
             row = conn.execute(select(tenant_keys).where(tenant_keys.c.kid == kid)).first()
         value = (_row(row._mapping), self._open(str(row.secret))) if row is not None else None

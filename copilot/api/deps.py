@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from copilot.auth import TOKEN_HINT, verify_token
+from copilot.auth import TOKEN_HINT, verify_token_async
 from copilot.conversations import Conversation
 from copilot.errors import CopilotError, ErrorCode
 from copilot.principal import Principal
@@ -38,7 +38,7 @@ async def get_principal(
     """The principal of a valid bearer token; 401 unauthenticated otherwise."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise CopilotError(ErrorCode.UNAUTHENTICATED, f"Send `Authorization: Bearer <token>`; {TOKEN_HINT}.")
-    return verify_token(runtime.key_ring, credentials.credentials)
+    return await verify_token_async(runtime.key_ring, credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -12,7 +12,7 @@ from typing import Any
 from langgraph_sdk import Auth
 from sqlalchemy import select
 
-from copilot.auth import verify_token
+from copilot.auth import verify_token_async
 from copilot.errors import CopilotError
 from copilot.platform.system import ServerSystem, server_system
 from copilot.principal import Principal, principal_claims, principal_from_claims
@@ -33,7 +33,7 @@ async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
         raise _refuse(401, "Send Authorization: Bearer <token> (mint one with `copilot token`).")
     system = await server_system()
     try:
-        principal = verify_token(system.keys or system.secret, token.strip())
+        principal = await verify_token_async(system.keys or system.secret, token.strip())
     except CopilotError as exc:
         raise _refuse(401, exc.message) from exc
     return principal_claims(principal)  # type: ignore[return-value]
