@@ -2,7 +2,9 @@
 
 Staff, admin and guest tokens are signed with the server key (COPILOT_SECRET, or the development secret under
 COPILOT_DATA_DIR, as `serve` uses); customer tokens with the tenant's customer key, exactly as a shop's backend
-signs them. `copilot token --tenant-key [--tenant T]` prints that key and its kid for the shop's backend."""
+signs them. `copilot token --tenant-key [--tenant T]` prints that key and its kid for the shop's backend. A tenant
+whose keys the platform admin manages (copilot/tenant_keys.py) has no key to print — its secret was shown once —
+so the command says how to get a new one; its customer tokens are signed with the server key."""
 
 from __future__ import annotations
 
@@ -12,12 +14,16 @@ from typing import Annotated, cast
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from copilot.auth import key_ring, mint_customer_token, mint_token, resolve_secret
 from copilot.errors import CopilotError
 from copilot.keys import Key, KeyRing
+from copilot.keywrap import key_wrap
 from copilot.principal import ROLES, Principal, Role
 from copilot.settings import Settings
+from copilot.store.database import open_engine
+from copilot.tenant_keys import TenantKeyStore
 from copilot.tenants import PLATFORM_ROLE, PLATFORM_TENANT
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -56,11 +62,16 @@ def token(
         tenant = PLATFORM_TENANT
     tenant = tenant or settings.default_tenant
     try:
-        ring = key_ring(settings, resolve_secret(settings))
+        secret = resolve_secret(settings)
+        ring = key_ring(settings, secret)
     except CopilotError as exc:
         Console(stderr=True).print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
+    managed = tenant not in settings.tenant_keys and _managed(settings, secret, tenant)
     if tenant_key:
+        if managed:
+            Console(stderr=True).print(f"[red]{_managed_hint(tenant)}[/red]")
+            raise typer.Exit(1)
         _print_tenant_key(ring, tenant)
         return
     lifetime = parse_ttl(ttl)
@@ -68,7 +79,7 @@ def token(
         raise typer.BadParameter(f"use one of {', '.join(ROLES)}", param_hint="--role")
     if user is None or not user.strip():
         raise typer.BadParameter("must not be empty", param_hint="--user")
-    if role == "customer":
+    if role == "customer" and not managed:  # a managed tenant's: the server key signs it (any role)
         print(mint_customer_token(_customer_key(ring, tenant).secret, tenant, user.strip(), ttl=lifetime,
                                   audience=ring.audience))  # fmt: skip
         return
@@ -83,6 +94,29 @@ def _customer_key(ring: KeyRing, tenant: str) -> Key:
     except LookupError as exc:
         Console(stderr=True).print(f"[red]COPILOT_TENANT_KEYS lists no key for tenant {tenant!r}.[/red]")
         raise typer.Exit(1) from exc
+
+
+def _managed(settings: Settings, secret: str, tenant: str) -> bool:
+    """Whether the platform admin manages `tenant`'s keys in the server's database (no database yet: no)."""
+    engine = open_engine(settings.resolved_database_url)
+    try:
+        wrap = key_wrap(settings.key_encryption_key, settings.previous_key_encryption_keys, secret,
+                        settings.previous_secrets)  # fmt: skip
+        return TenantKeyStore(engine, wrap).manages(tenant)
+    except SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def _managed_hint(tenant: str) -> str:
+    return (
+        f"Tenant {tenant!r}'s customer keys are managed by the platform admin, so there is no key to print: "
+        "each secret is shown once, when it is created. Get a new one with "
+        f"`POST /v1/tenants/{tenant}/keys/rotate` (a platform token: `copilot token --role platform --user "
+        f"ops`); `GET /v1/tenants/{tenant}/keys` lists the kids. `copilot token --role customer` still works "
+        "(signed with the server key)."
+    )
 
 
 def _print_tenant_key(ring: KeyRing, tenant: str) -> None:

@@ -97,3 +97,30 @@ def test_tenant_key_is_printed_for_the_shop_and_signs_only_customers(tmp_path: P
     )  # fmt: skip
     with pytest.raises(CopilotError, match="only customer tokens"):
         verify_token(ring, forged)
+
+
+def test_a_managed_tenant_has_no_key_to_print_and_says_what_to_do(tmp_path: Path) -> None:
+    from copilot.auth import key_ring
+    from copilot.keywrap import KeyWrap
+    from copilot.store.database import make_engine
+    from copilot.tenant_keys import TenantKeyStore
+
+    secret = "k" * 64
+    settings = Settings(data_dir=tmp_path, secret=secret)
+    engine = make_engine(settings.resolved_database_url)
+    store = TenantKeyStore(engine, KeyWrap(secret))
+    store.create("acme", "ops")
+    env = {"COPILOT_DATA_DIR": str(tmp_path), "COPILOT_SECRET": secret}
+    printed = runner.invoke(app, ["token", "--tenant-key", "--tenant", "acme"], env=env)
+    assert printed.exit_code == 1 and "key:" not in printed.stdout
+    assert (
+        "managed by the platform admin" in printed.output and "/v1/tenants/acme/keys/rotate" in printed.output
+    )
+    other = runner.invoke(app, ["token", "--tenant-key", "--tenant", "other"], env=env)
+    assert other.exit_code == 0 and "kid: t-other-" in other.stdout  # an unmanaged tenant: its derived key
+    customer = runner.invoke(
+        app, ["token", "--role", "customer", "--user", "u9", "--tenant", "acme"], env=env
+    )
+    ring = key_ring(settings, secret, managed=store)
+    assert verify_token(ring, customer.stdout.strip()) == Principal("acme", "customer", "u9")
+    engine.dispose()
