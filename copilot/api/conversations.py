@@ -15,6 +15,7 @@ from copilot.api.models import (
     ConversationCreated,
     ConversationList,
     ConversationSummary,
+    KeptTurn,
     MessageIn,
     Transcript,
     TurnAccepted,
@@ -110,12 +111,18 @@ def _admit(conversation_id: str, conn: Connection) -> None:
 @router.post(
     "/{conversation_id}/cancel",
     summary="Stop the bot's running turn and its queued ones (the customer or staff); each ends with "
-    "turn.completed {cancelled}",
+    "turn.completed {cancelled}, except a turn executing a confirmed change (listed in `kept`)",
     responses=error_responses(401, 404),
 )
 async def cancel_turn(conversation: ConversationDep, runtime: RuntimeDep) -> TurnsCancelled:
     asked = await runtime.turns.cancel(conversation.id)
-    return TurnsCancelled(cancelled=asked.turn_ids, running=asked.running, queued=asked.queued)
+    kept = [KeptTurn(turn_id=t, reason="confirmed_change", message=KEPT_CONFIRMED) for t in asked.kept]
+    return TurnsCancelled(cancelled=asked.turn_ids, running=asked.running, queued=asked.queued, kept=kept)
+
+
+KEPT_CONFIRMED = (
+    "The customer confirmed this change, so it is still being made; the turn ends on its own once it is done."
+)
 
 
 def _only_its_user(principal: Principal, conversation: Conversation) -> None:

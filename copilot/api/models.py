@@ -80,6 +80,14 @@ class TurnAccepted(BaseModel):
     )
 
 
+class KeptTurn(BaseModel):
+    turn_id: str
+    reason: Literal["confirmed_change"] = Field(
+        description="confirmed_change: the turn executes a write the customer confirmed; it is not cancellable."
+    )
+    message: str = Field(description="What happens to the turn, for the person who pressed Stop.")
+
+
 class TurnsCancelled(BaseModel):
     cancelled: list[str] = Field(
         description="Turns asked to stop, running and queued (empty when none was running or queued); each ends "
@@ -89,6 +97,11 @@ class TurnsCancelled(BaseModel):
     queued: list[str] = Field(
         description="Of those, turns that had not started: they end with turn.started + turn.completed "
         "{cancelled} without running."
+    )
+    kept: list[KeptTurn] = Field(
+        default_factory=list,
+        description="Turns not cancelled, with the reason: a turn that executes a change the customer confirmed "
+        "runs to its end (the write happens exactly once and is reported as tool.executed or not done).",
     )
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -80,13 +80,21 @@ class Claimed:
         return self.started["seq"]
 
 
+def confirmed_change(resume: dict[str, Any] | None) -> bool:
+    """The turn executes a write the human confirmed (a resume with approved: true): a commitment that a
+    cancel keeps (issue 7: a 202 means the write runs exactly once, or is reported as not done)."""
+    return isinstance(resume, dict) and resume.get("approved") is True
+
+
 @dataclass(frozen=True, slots=True)
 class CancelRequested:
     """What a cancel marked: the conversation's running turn and its queued ones (each still ends with
-    turn.started + turn.completed {cancelled} when a worker claims it, without running)."""
+    turn.started + turn.completed {cancelled} when a worker claims it, without running), and what it kept:
+    turns that execute a confirmed change, which run to their end."""
 
     running: list[str]
     queued: list[str]
+    kept: list[str] = field(default_factory=list)
 
     @property
     def turn_ids(self) -> list[str]:
@@ -202,20 +210,25 @@ class TurnQueue:
     def request_cancel(self, conversation_id: str) -> CancelRequested:
         """Mark the conversation's running and queued turns for cancellation: the running one's worker stops
         it (a recovery of it ends it so), and a claim of a queued one ends it at once; each writes
-        turn.completed {cancelled}. Returns the marked turn ids."""
+        turn.completed {cancelled}. A turn that executes a confirmed change is not marked (`kept`): it runs
+        to its end, so the confirmed write happens exactly once. Returns the marked and the kept turn ids."""
         active = (turns.c.conversation_id == conversation_id) & turns.c.status.in_(QUEUED_OR_RUNNING)
         with self.engine.begin() as conn:
             rows = conn.execute(
-                select(turns.c.turn_id, turns.c.status).where(active).order_by(turns.c.created_at)
+                select(turns.c.turn_id, turns.c.status, turns.c.resume)
+                .where(active)
+                .order_by(turns.c.created_at)
             ).all()
-            ids = [row.turn_id for row in rows]
-            if ids:
+            marked = [row for row in rows if not confirmed_change(row.resume)]
+            if marked:
+                ids = [row.turn_id for row in marked]
                 conn.execute(
                     update(turns).where(active, turns.c.turn_id.in_(ids)).values(cancel_requested_at=_now())
                 )
         return CancelRequested(
-            running=[r.turn_id for r in rows if r.status == "running"],
-            queued=[r.turn_id for r in rows if r.status == "queued"],
+            running=[r.turn_id for r in marked if r.status == "running"],
+            queued=[r.turn_id for r in marked if r.status == "queued"],
+            kept=[r.turn_id for r in rows if confirmed_change(r.resume)],
         )
 
     def cancel_requested(self, worker: str, turn_ids: Iterable[str]) -> set[str]:

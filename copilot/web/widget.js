@@ -686,7 +686,8 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
       if (!response.ok) { this.input.value = text; this.error(this.message(response, "Your message was not sent; try again.")); }
     }
 
-    /** Ask the server to stop the bot's running turn; it ends with turn.completed {cancelled}. */
+    /** Ask the server to stop the bot's running turn; it ends with turn.completed {cancelled} — unless it makes a
+     *  change the customer confirmed (the answer's `kept`): that one runs to its end. */
     async stopTurn() {
       if (!this.cid || !this.busy) return;
       this.queued = false; // a message typed meanwhile is not sent after a stop; it stays in the box
@@ -699,7 +700,11 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
         this.note(this.message(response, "The assistant could not be stopped; please try again."), "warn");
         return;
       }
-      if (!response.json.cancelled || !response.json.cancelled.length) this.setBusy(false); // it had just ended
+      const kept = response.json.kept || [];
+      if (kept.length) { // a change the customer confirmed is a commitment: it is made, then the turn ends
+        this.stopButton.textContent = "Making your change…";
+        this.note("Your confirmed change is still being made; it can't be stopped now.", "warn");
+      } else if (!response.json.cancelled || !response.json.cancelled.length) this.setBusy(false); // it had just ended
       this.input.focus();
     }
 

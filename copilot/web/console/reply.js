@@ -32,8 +32,10 @@ export async function release() {
 /** Cancel the bot's running turn (it ends with turn.completed {cancelled}; claiming cancels it too). */
 export async function stopBot() {
   await runAction($("stop-bot-btn"), async () => {
-    const { cancelled } = await api("POST", conv("/cancel"));
-    toast(cancelled.length ? "The bot's turn was stopped." : "The bot is not running a turn.");
+    const { cancelled, kept = [] } = await api("POST", conv("/cancel"));
+    const stopped = cancelled.length ? "The bot's turn was stopped." : "The bot is not running a turn.";
+    // a change the customer confirmed is not cancelled: it is being made, then its turn ends
+    toast(kept.length ? `${cancelled.length ? stopped + " " : ""}${kept[0].message}` : stopped);
   }, "conv-error");
 }
 
