@@ -37,6 +37,7 @@ export async function stopBot() {
     // a change the customer confirmed is not cancelled: it is being made, then its turn ends
     toast(kept.length ? `${cancelled.length ? stopped + " " : ""}${kept[0].message}` : stopped);
   }, "conv-error");
+  $("stop-bot-btn").disabled = false; // renderState does not manage it: the agent can stop a later turn too
 }
 
 /** Send `text` to the customer as the agent (throws when it is blank); `citations` ([{id, title}]) become
