@@ -53,10 +53,13 @@ class Lexical:
         for term, weight in weights.items():
             if term in self._vocab and weight:
                 by_weight.setdefault(weight, []).append(self._vocab[term])
-        total = np.zeros(self._size, dtype=np.float32)
+        total: Scores | None = None
         for weight, ids in by_weight.items():
-            total += weight * self._retriever.get_scores_from_ids(ids)
-        return total
+            part: Scores = self._retriever.get_scores_from_ids(ids)  # a fresh array: scaled in place
+            if weight != 1:
+                part *= np.float32(weight)
+            total = part if total is None else np.add(total, part, out=total)
+        return total if total is not None else np.zeros(self._size, dtype=np.float32)
 
 
 def _save(retriever: Any, target: Path) -> None:

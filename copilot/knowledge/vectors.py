@@ -1,6 +1,8 @@
 """Dense chunk vectors: embedded once, saved beside the BM25 index (`dense-<model>.npy`), memory-mapped on
 load. Search is exact: a coarse pass over the first `coarse_dim` dimensions of every vector (WordLlama is
-matryoshka-trained, so a prefix is itself an embedding), then the full vectors of the best candidates."""
+matryoshka-trained, so a prefix is itself an embedding), then the full vectors of the best candidates. The
+coarse pass runs over a contiguous copy of the allowed rows only (one per audience mask, kept), so it is one
+BLAS call with no masking and no work for chunks the reader may not see."""
 
 from __future__ import annotations
 
@@ -13,7 +15,10 @@ import numpy as np
 import threadpoolctl
 
 from copilot.knowledge.embedder import Embedder, Vectors
+from copilot.knowledge.topk import top_n
 
+SUBSETS = 4
+"""Coarse matrices kept for distinct audience masks (a knowledge base has at most a few)."""
 CANDIDATES = 400
 """Chunks re-scored at full dimension after the coarse pass."""
 COARSE_DIM = 64
@@ -32,6 +37,7 @@ class DenseIndex:
         self.vectors = vectors
         use_coarse = coarse_dim is not None and len(vectors) >= COARSE_FROM and vectors.shape[1] > coarse_dim
         self._coarse = np.ascontiguousarray(vectors[:, :coarse_dim]) if use_coarse else None
+        self._subsets: dict[bytes, tuple[np.ndarray[Any, Any], Vectors]] = {}
 
     @classmethod
     def open(
@@ -54,29 +60,35 @@ class DenseIndex:
     def search(self, query: Vectors, n: int, allowed: Mask) -> tuple[np.ndarray[Any, Any], Vectors]:
         """(chunk positions, cosine similarities) of the `n` nearest allowed chunks, best first."""
         if self._coarse is not None:
-            coarse = self._coarse @ query[: self._coarse.shape[1]]
-            coarse[~allowed] = -np.inf
-            pool = _top(coarse, max(CANDIDATES, n))
-            pool = pool[np.isfinite(coarse[pool])]
+            rows, matrix = self._allowed_coarse(allowed)
+            coarse = matrix @ query[: matrix.shape[1]]
+            pool = rows[np.sort(top_n(coarse, max(CANDIDATES, n)))]  # ascending: sequential reads of the map
             scores = np.asarray(self.vectors[pool] @ query, dtype=np.float32)
-            order = np.argsort(-scores, kind="stable")[:n]
+            order = top_n(scores, n)
             return pool[order], scores[order]
         scores = np.asarray(self.vectors @ query, dtype=np.float32)
         scores[~allowed] = -np.inf
-        top = _top(scores, n)
+        top = top_n(scores, n)
         top = top[np.isfinite(scores[top])]
         return top, scores[top]
+
+    def _allowed_coarse(self, allowed: Mask) -> tuple[np.ndarray[Any, Any], Vectors]:
+        """(row positions, their coarse vectors) of the allowed chunks, built once per distinct mask."""
+        assert self._coarse is not None
+        key = np.packbits(allowed).tobytes()
+        subset = self._subsets.get(key)
+        if subset is None:
+            rows = np.flatnonzero(allowed)
+            every = len(rows) == len(self._coarse)  # staff: the whole matrix, no copy
+            subset = rows, self._coarse if every else np.ascontiguousarray(self._coarse[rows])
+            if len(self._subsets) >= SUBSETS:
+                self._subsets.pop(next(iter(self._subsets)))
+            self._subsets[key] = subset
+        return subset
 
 
 def _coarse_dim(embedder: Embedder) -> int | None:
     return COARSE_DIM if embedder.name.startswith("wordllama") else None
-
-
-def _top(scores: Vectors, n: int) -> np.ndarray[Any, Any]:
-    if n >= len(scores):
-        return np.argsort(-scores, kind="stable")
-    part = np.argpartition(-scores, n)[:n]
-    return part[np.argsort(-scores[part], kind="stable")]
 
 
 def _save(path: Path, vectors: Vectors) -> None:
