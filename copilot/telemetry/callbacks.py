@@ -101,7 +101,7 @@ class ModelCalls(AsyncCallbackHandler):
             self.usage.check()
         except Exception:
             if metering():
-                metrics.MODEL_ERRORS.labels(provider, model, "budget").inc()
+                metrics.child(metrics.MODEL_ERRORS, provider, model, "budget").inc()
             raise
         tools: Sequence[Any] | None = (kwargs.get("invocation_params") or {}).get("tools")
         prompt = (messages[0] if messages else [], tools)
@@ -124,8 +124,8 @@ class ModelCalls(AsyncCallbackHandler):
             return
         kind = error_kind(error)
         if metering():
-            metrics.MODEL_CALLS.labels(call.provider, call.model).inc()
-            metrics.MODEL_ERRORS.labels(call.provider, call.model, kind).inc()
+            metrics.child(metrics.MODEL_CALLS, call.provider, call.model).inc()
+            metrics.child(metrics.MODEL_ERRORS, call.provider, call.model, kind).inc()
         if call.span is not None:
             call.span.record_exception(error)
             call.span.set_attribute("error.type", kind)
@@ -173,12 +173,13 @@ def _start_span(provider: str, model: str) -> Span | None:
 
 
 def _count(call: _Call, input_tokens: int, output: int, estimated: bool, price: float) -> None:
-    flag = "true" if estimated else "false"
-    metrics.MODEL_CALLS.labels(call.provider, call.model).inc()
-    metrics.MODEL_TOKENS.labels(call.provider, call.model, "input", flag).inc(input_tokens)
-    metrics.MODEL_TOKENS.labels(call.provider, call.model, "output", flag).inc(output)
-    metrics.MODEL_COST.labels(call.provider, call.model).inc(price)
-    metrics.MODEL_LATENCY.labels(call.provider, call.model).observe(time.perf_counter() - call.started)
+    flag, by = "true" if estimated else "false", (call.provider, call.model)
+    latency = time.perf_counter() - call.started
+    metrics.child(metrics.MODEL_CALLS, *by).inc()
+    metrics.child(metrics.MODEL_TOKENS, *by, "input", flag).inc(input_tokens)
+    metrics.child(metrics.MODEL_TOKENS, *by, "output", flag).inc(output)
+    metrics.child(metrics.MODEL_COST, *by).inc(price)
+    metrics.child(metrics.MODEL_LATENCY, *by).observe(latency)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar, cast
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -90,6 +91,19 @@ HANDOFF_REASONS = frozenset(
 _NAME = re.compile(r"^[A-Za-z0-9_.:\-/]{1,64}$")
 _known_tools: set[str] = set()
 
+_M = TypeVar("_M", Counter, Histogram)
+_children: dict[tuple[Counter | Histogram, tuple[str, ...]], Counter | Histogram] = {}
+
+
+def child(metric: _M, *labels: str) -> _M:
+    """`metric.labels(*labels)`, bound once per label set (labels are closed sets, so this stays small):
+    prometheus-client's `labels` validates and locks on every call, ~1 µs, some 20 times a turn."""
+    key = (metric, labels)
+    bound = _children.get(key)
+    if bound is None:
+        bound = _children[key] = metric.labels(*labels)
+    return cast(_M, bound)
+
 
 def know_tools(names: set[str] | frozenset[str]) -> None:
     """Tool names that may appear as a label (the loaded packs'); any other name is `unknown`."""
@@ -128,9 +142,9 @@ def count_decision(tool: str, outcome: str) -> None:
     """A gateway decision (an audit row); a human's confirm/reject also counts as a confirmation."""
     if not metering():
         return
-    TOOL_DECISIONS.labels(tool_label(tool), outcome).inc()
+    child(TOOL_DECISIONS, tool_label(tool), outcome).inc()
     if outcome in ("confirm", "reject"):
-        CONFIRMATIONS.labels("approved" if outcome == "confirm" else "rejected").inc()
+        child(CONFIRMATIONS, "approved" if outcome == "confirm" else "rejected").inc()
 
 
 def count_handoff(reason: str) -> None:

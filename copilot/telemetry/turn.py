@@ -42,7 +42,7 @@ class _ObservedSink:
         began = time.perf_counter()
         seq = await self._inner.emit(type, data, turn_id=turn_id)
         if self._metering:
-            metrics.EVENT_APPEND.labels(type).observe(time.perf_counter() - began)
+            metrics.child(metrics.EVENT_APPEND, type).observe(time.perf_counter() - began)
         if type == "message.delta" and self.first_token is None:
             self.first_token = began - self._started
         return seq
@@ -146,9 +146,9 @@ class TurnObserver:
 
     @staticmethod
     def _measure(request: TurnRequest, status: TurnStatus, duration: float, first: float | None) -> None:
-        metrics.TURN_DURATION.labels(status).observe(duration)
+        metrics.child(metrics.TURN_DURATION, status).observe(duration)
         if first is not None:
-            metrics.TURN_FIRST_TOKEN.labels(status).observe(first)
+            metrics.child(metrics.TURN_FIRST_TOKEN, status).observe(first)
         wait = _queue_wait(request)
         if wait is not None:
-            metrics.QUEUE_WAIT.labels("resume" if request.resume else "message").observe(wait)
+            metrics.child(metrics.QUEUE_WAIT, "resume" if request.resume else "message").observe(wait)
