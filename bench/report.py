@@ -9,6 +9,7 @@ from rich.table import Table
 
 from bench.fanout import GOAL_P95_MS, FanoutResult
 from bench.gateway import GatewayResultSet
+from bench.grounding import GOAL as GROUNDING_GOAL
 from bench.grounding import line as grounding_summary
 from bench.http import QUESTIONS, SERVERS, HttpResult
 from bench.run import Report
@@ -229,6 +230,8 @@ def to_json(report: Report) -> dict[str, Any]:
             "share_of_turn": report.grounding.share(report.turns[0].ours.mean_ms),
             "hygiene": report.grounding.hygiene.to_dict(),
             "checks_share_of_turn": report.grounding.total_share(report.turns[0].ours.mean_ms),
+            "goal_share": GROUNDING_GOAL,
+            "goal_met": report.grounding.goal_met(report.turns[0].ours.mean_ms),
         },
         "http": http_json(report.http),
         "telemetry": report.telemetry.to_dict(),

@@ -4,6 +4,7 @@ field (no timing assertions: the quick figures are not meaningful)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from bench.gateway import RULES, synthetic_rules
+from bench.grounding import GOAL as GROUNDING_GOAL
 from bench.run import QUICK
 from copilot.agent.runner import DURABILITY
 from copilot.settings import PROJECT_ROOT
@@ -116,6 +118,13 @@ def test_output_has_table_and_summary_block(run: Run) -> None:
     assert summary[-1].startswith("grounding checks: ") and "of a turn (in-memory" in summary[-1]
     assert 0 < run.data["grounding"]["share_of_turn"] < run.data["grounding"]["checks_share_of_turn"] < 1
     assert "+ hygiene " in summary[-1] and run.data["grounding"]["hygiene"]["mean_ms"] > 0
+    # the ≤ 10% goal's verdict is printed and agrees with the figures (quick timings are not asserted)
+    verdict = re.search(r"; goal ≤ 10%: (met|NOT met)\)$", summary[-1])
+    assert verdict is not None, summary[-1]
+    grounding = run.data["grounding"]
+    assert grounding["goal_share"] == GROUNDING_GOAL == 0.10
+    assert grounding["goal_met"] == (grounding["checks_share_of_turn"] <= GROUNDING_GOAL)
+    assert (verdict.group(1) == "met") == grounding["goal_met"]
     assert f"durability={DURABILITY}" in summary[1]
 
 
