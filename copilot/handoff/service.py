@@ -21,6 +21,7 @@ from copilot.handoff.summary import build_summary, customer_texts, intent_of
 from copilot.principal import Principal
 from copilot.telemetry import metrics
 from copilot.turns import TurnRequest, TurnRunner, TurnScheduler, TurnStatus
+from copilot.turns.request import confirmed_change
 
 Boundary = Callable[[str, str], Awaitable[None]]
 """Record a context boundary in the conversation's graph thread: (conversation_id, note)."""
@@ -124,7 +125,9 @@ class HandoffService:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(IDLE_WAIT_SECONDS):
                 while await self.turns.active(conversation_id):
-                    await self.turns.cancel(conversation_id)
+                    asked = await self.turns.cancel(conversation_id)
+                    if asked.kept and not asked.turn_ids:
+                        return  # only a confirmed change is left: it runs anyway (not cancellable), don't wait
                     await asyncio.sleep(0.05)
 
     async def owned(
@@ -187,11 +190,18 @@ class HandoffService:
 
     def wrap_runner(self, runner: TurnRunner) -> TurnRunner:
         """A runner whose graph handoffs (handoff.requested) also enqueue the conversation, and that stays
-        quiet when a human agent claimed the conversation while the turn waited in the queue. A turn claimed
+        quiet when a human agent claimed the conversation while the turn waited in the queue — except a turn
+        that executes a change the customer confirmed, which runs so the write happens once. A turn claimed
         in the transaction that queued it, after `unowned_on`, never waited: it is not asked again."""
 
         async def run(request: TurnRequest, sink: EventSink) -> TurnStatus:
-            if not request.unowned and await self.owner(request.conversation_id) is not None:
+            if (
+                not request.unowned
+                and not confirmed_change(
+                    request.resume
+                )  # a commitment: the write runs though a human owns it
+                and await self.owner(request.conversation_id) is not None
+            ):
                 return "completed"  # the agent sees the message in the transcript (turn.started)
             status = await runner(request, _EnqueueingSink(self, sink, request.conversation_id))
             if request.recovered:  # the previous worker may have died between handoff.requested and the queue

@@ -33,7 +33,7 @@ from copilot.eventlog import insert_event
 from copilot.events import EventType, StoredEvent
 from copilot.principal import Principal
 from copilot.store.schema import turns
-from copilot.turns.request import TurnRequest, TurnStatus
+from copilot.turns.request import TurnRequest, TurnStatus, confirmed_change
 from copilot.turns.statements import (
     ACTIVE,
     CANCELLED_HEADS,
@@ -78,12 +78,6 @@ class Claimed:
     @property
     def started_seq(self) -> int:
         return self.started["seq"]
-
-
-def confirmed_change(resume: dict[str, Any] | None) -> bool:
-    """The turn executes a write the human confirmed (a resume with approved: true): a commitment that a
-    cancel keeps (issue 7: a 202 means the write runs exactly once, or is reported as not done)."""
-    return isinstance(resume, dict) and resume.get("approved") is True
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,12 @@ def new_turn_id() -> str:
     return f"turn_{uuid.uuid4().hex[:16]}"
 
 
+def confirmed_change(resume: dict[str, Any] | None) -> bool:
+    """The turn executes a write the human confirmed (a resume with approved: true): a commitment that a
+    cancel keeps (issue 7: a 202 means the write runs exactly once, or is reported as not done)."""
+    return isinstance(resume, dict) and resume.get("approved") is True
+
+
 @dataclass(frozen=True, slots=True)
 class TurnRequest:
     conversation_id: str

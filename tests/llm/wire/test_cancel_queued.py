@@ -19,7 +19,7 @@ from copilot.api.app import create_app
 from copilot.api.conversations import KEPT_CONFIRMED
 from copilot.llm.testing import Reply, Script, Stall, ToolCall, WireServer, openai_app
 from copilot.settings import Settings
-from tests.api.support import SECRET, Sse, serve_in_thread
+from tests.api.support import SECRET, Sse, serve_in_thread, token
 from tests.databases import BACKENDS, postgres_database
 from tests.llm.wire.conversation import CUSTOMER, FAST, HUNG, Chat, kinds
 
@@ -139,9 +139,9 @@ async def test_stop_ends_a_turn_queued_while_the_worker_is_busy(client: httpx.As
     assert SCRIPT.position == 1
 
 
-def _move(user: str) -> ToolCall:
+def _move(user: str, street: str = "5 Elm Street") -> ToolCall:
     address = {
-        "user_id": user, "address1": "5 Elm Street", "address2": "", "city": "Austin", "state": "TX",
+        "user_id": user, "address1": street, "address2": "", "city": "Austin", "state": "TX",
         "country": "USA", "zip": "73301",
     }  # fmt: skip
     return ToolCall("modify_user_address", address, id=f"w_{user}")
@@ -195,6 +195,31 @@ async def test_stop_keeps_a_running_confirmed_change(client: httpx.AsyncClient) 
     resume = await _confirm(chat, await chat.say("Please move me to 5 Elm Street, Austin TX 73301, USA"))
     await _model_called(2)  # the resume turn runs (its write done, its answer being written)
     assert await _cancel(chat) == {"cancelled": [], "running": [], "queued": [], "kept": _kept(resume)}
+    frames = await _ended(chat, {resume})
+    assert kinds(frames).count("tool.executed") == 1
+    assert _by_turn(frames, resume)[-1] == ("turn.completed", "completed")
+
+
+async def test_a_claim_does_not_drop_a_queued_confirmed_change(client: httpx.AsyncClient) -> None:
+    """A human's claim stops the bot, but the customer's confirmed change still runs once (before, the queued
+    resume turn was skipped as the conversation had an owner, and its write never ran)."""
+    SCRIPT.reset(
+        Reply(tool_calls=[_move(CUSTOMER, "7 Oak Avenue")]), Stall(HUNG, Reply(text=LATE)),
+        Reply(text="Your default address is now 7 Oak Avenue, Austin, TX 73301."),
+    )  # fmt: skip
+    chat = await Chat(client).start()
+    asked = await chat.say("Please change my address to 7 Oak Avenue, Austin TX 73301, USA")
+    busy = await Chat(client, user="demo_customer_0002").start()
+    held = await _post(busy, "hello?")
+    await _model_called(2)  # the worker's only slot is taken: the resume stays queued
+    resume = await _confirm(chat, asked)
+    path = f"/v1/conversations/{chat.cid}"
+    handoff = await client.post(f"{path}/handoff", json={"reason": "a person"}, headers=chat.headers)
+    assert handoff.status_code < 300, handoff.text
+    async with asyncio.timeout(5):  # it does not wait for the confirmed change (not cancellable anyway)
+        claimed = await client.post(f"{path}/claim", headers=token("agent", "alice"))
+    assert claimed.status_code == 200, claimed.text
+    assert (await _cancel(busy))["running"] == [held]
     frames = await _ended(chat, {resume})
     assert kinds(frames).count("tool.executed") == 1
     assert _by_turn(frames, resume)[-1] == ("turn.completed", "completed")
