@@ -76,6 +76,7 @@ class System:
             text=request.text,
             resume=request.resume,
             attempt=request.attempt,
+            may_answer=request.may_answer,
             flush=FlushPolicy(self.settings.delta_flush_ms / 1000, self.settings.delta_flush_chars),
             prompts=stamp.prompts if stamp is not None else None,
         )

@@ -20,6 +20,7 @@ once and a repeat returns the executions-ledger result), so the history records 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -44,6 +45,8 @@ DURABILITY: Durability = "exit"
 RESUME_DURABILITY: Durability = "sync"
 """Confirmation resumes (the write path)."""
 RECURSION_LIMIT = 40
+WRITE_NODES = ["execute"]
+"""Where a resume pauses, with `may_answer`, before the model answers after the write."""
 _FINISHED = object()
 """A recovered turn whose graph run had already ended: nothing left to stream."""
 
@@ -87,13 +90,13 @@ def _passed(answer: AIMessage | None, completed: dict[str, Any]) -> list[dict[st
 
 async def _stream(
     graph: Pregel[Any, Any, Any, Any], payload: Any, config: RunnableConfig, sink: EventSink, *,
-    turn_id: str, durability: Durability, writes: list[str],
+    turn_id: str, durability: Durability, writes: list[str], hold: list[str] | None = None,
 ) -> TurnStatus:  # fmt: skip
     status: TurnStatus = "completed"
     may_wait = payload is None or isinstance(payload, Command)  # a resume may reach the next pending preview
     answer: AIMessage | None = None  # the model's last message, streamed once validate passes it
     async for mode, chunk in graph.astream(
-        payload, config, stream_mode=["updates", "custom"], durability=durability
+        payload, config, stream_mode=["updates", "custom"], durability=durability, interrupt_after=hold
     ):
         if mode == "updates":
             answer = _answer(chunk) or answer
@@ -182,6 +185,12 @@ async def _payload(
     return {"messages": [HumanMessage(text or "")]}
 
 
+async def _held(graph: Pregel[Any, Any, Any, Any], config: RunnableConfig) -> bool:
+    """The run stopped after `execute` (interrupt_after), its next step (the model's answer) still to run."""
+    snapshot = await graph.aget_state(config)
+    return bool(snapshot.next) and not snapshot.interrupts
+
+
 async def _status_now(graph: Pregel[Any, Any, Any, Any], config: RunnableConfig) -> TurnStatus:
     snapshot = await graph.aget_state(config)
     return "awaiting_confirmation" if snapshot.interrupts else "completed"
@@ -199,10 +208,13 @@ async def run_turn(
     attempt: int = 1,
     flush: FlushPolicy | None = None,
     prompts: PromptSet | None = None,
+    may_answer: Callable[[], Awaitable[bool]] | None = None,
 ) -> TurnStatus:
     """Run one turn: `text` starts it, `resume` ({"preview_id", "approved"}) continues a confirmation; a
-    recovered turn (`attempt` > 1) continues from its last checkpoint. Returns the turn's status; failures
-    emit error {code, message} first and return "failed"."""
+    recovered turn (`attempt` > 1) continues from its last checkpoint. With `may_answer`, a resume pauses
+    after its write (`execute`) and asks it: False ends the turn there ("handoff": a human owns the
+    conversation; no model call, no answer). Returns the turn's status; failures emit error {code, message}
+    first and return "failed"."""
     sink = coalesced = DeltaCoalescer(sink, flush)  # token deltas merged; flushed before other events, at end
     config = turn_config(conversation_id, turn_id, principal, prompts)
     durability = RESUME_DURABILITY if resume is not None else DURABILITY
@@ -211,9 +223,17 @@ async def run_turn(
         payload = await _payload(graph, config, turn_id=turn_id, text=text, resume=resume, attempt=attempt)
         if payload is _FINISHED:
             return await _status_now(graph, config)
+        hold = WRITE_NODES if may_answer is not None and resume is not None else None
         status = await _stream(
-            graph, payload, config, sink, turn_id=turn_id, durability=durability, writes=writes
+            graph, payload, config, sink, turn_id=turn_id, durability=durability, writes=writes, hold=hold
         )
+        if may_answer is not None and hold is not None and await _held(graph, config):
+            if not await may_answer():
+                await coalesced.flush()
+                return "handoff"
+            status = await _stream(
+                graph, None, config, sink, turn_id=turn_id, durability=durability, writes=writes
+            )
         await coalesced.flush()  # the scheduler writes turn.completed itself
         return status
     except CopilotError as exc:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -182,6 +184,9 @@ class HandoffService:
         item = await self.queue.get(conversation_id)
         return item if item is not None and item.status == "claimed" else None
 
+    async def _unowned(self, conversation_id: str) -> bool:
+        return await self.owner(conversation_id) is None
+
     async def customer_message(self, conversation: Conversation, text: str) -> int:
         """A customer's message while a human owns the conversation: recorded, no bot turn."""
         seq = await self._events.append(conversation.id, "message.user", {"text": text})
@@ -191,17 +196,16 @@ class HandoffService:
     def wrap_runner(self, runner: TurnRunner) -> TurnRunner:
         """A runner whose graph handoffs (handoff.requested) also enqueue the conversation, and that stays
         quiet when a human agent claimed the conversation while the turn waited in the queue — except a turn
-        that executes a change the customer confirmed, which runs so the write happens once. A turn claimed
+        that executes a change the customer confirmed: its write runs once (tool.executed), and if a human
+        owns the conversation by then the turn ends there (handoff) with no model call and no answer. A turn claimed
         in the transaction that queued it, after `unowned_on`, never waited: it is not asked again."""
 
         async def run(request: TurnRequest, sink: EventSink) -> TurnStatus:
-            if (
-                not request.unowned
-                and not confirmed_change(
-                    request.resume
-                )  # a commitment: the write runs though a human owns it
-                and await self.owner(request.conversation_id) is not None
-            ):
+            kept = confirmed_change(request.resume)  # a commitment: the write runs though a human owns it
+            if kept:
+                unowned = functools.partial(self._unowned, request.conversation_id)
+                request = dataclasses.replace(request, may_answer=unowned)
+            elif not request.unowned and await self.owner(request.conversation_id) is not None:
                 return "completed"  # the agent sees the message in the transcript (turn.started)
             status = await runner(request, _EnqueueingSink(self, sink, request.conversation_id))
             if request.recovered:  # the previous worker may have died between handoff.requested and the queue

@@ -40,6 +40,9 @@ class TurnRequest:
     unowned: bool = False
     """Claimed in the transaction that queued it, which also found no human owning the conversation (not
     persisted: a turn claimed later, from the table, is checked again before it runs)."""
+    may_answer: Callable[[], Awaitable[bool]] | None = None
+    """Asked after a confirmed write, before the model answers: False when a human took the conversation
+    meanwhile, so the turn ends there (status handoff) and the bot writes nothing into it (not persisted)."""
 
     @property
     def recovered(self) -> bool:

@@ -202,7 +202,8 @@ async def test_stop_keeps_a_running_confirmed_change(client: httpx.AsyncClient) 
 
 async def test_a_claim_does_not_drop_a_queued_confirmed_change(client: httpx.AsyncClient) -> None:
     """A human's claim stops the bot, but the customer's confirmed change still runs once (before, the queued
-    resume turn was skipped as the conversation had an owner, and its write never ran)."""
+    resume turn was skipped as the conversation had an owner, and its write never ran) — and only the write:
+    the turn ends with turn.completed {handoff}, no model call and no answer in the human's conversation."""
     SCRIPT.reset(
         Reply(tool_calls=[_move(CUSTOMER, "7 Oak Avenue")]), Stall(HUNG, Reply(text=LATE)),
         Reply(text="Your default address is now 7 Oak Avenue, Austin, TX 73301."),
@@ -222,4 +223,9 @@ async def test_a_claim_does_not_drop_a_queued_confirmed_change(client: httpx.Asy
     assert (await _cancel(busy))["running"] == [held]
     frames = await _ended(chat, {resume})
     assert kinds(frames).count("tool.executed") == 1
-    assert _by_turn(frames, resume)[-1] == ("turn.completed", "completed")
+    assert _by_turn(frames, resume)[-1] == ("turn.completed", "handoff")  # ended: a human owns it
+    claim = next(i for i, f in enumerate(frames) if f.event == "handoff.claimed")
+    after = kinds(frames[claim:])
+    assert "tool.executed" in after  # the write ran after the claim, reported to the agent
+    assert not {"message.delta", "message.completed"} & set(after)  # but the bot wrote no answer
+    assert SCRIPT.position == 2  # and asked the model nothing after the write
