@@ -191,6 +191,12 @@ async def _held(graph: Pregel[Any, Any, Any, Any], config: RunnableConfig) -> bo
     return bool(snapshot.next) and not snapshot.interrupts
 
 
+async def _write_ahead(graph: Pregel[Any, Any, Any, Any], config: RunnableConfig) -> bool:
+    """A recovered resume's checkpoint still has its write (`execute`) to run."""
+    snapshot = await graph.aget_state(config)
+    return any(task.name in WRITE_NODES for task in snapshot.tasks)
+
+
 async def _status_now(graph: Pregel[Any, Any, Any, Any], config: RunnableConfig) -> TurnStatus:
     snapshot = await graph.aget_state(config)
     return "awaiting_confirmation" if snapshot.interrupts else "completed"
@@ -224,6 +230,10 @@ async def run_turn(
         if payload is _FINISHED:
             return await _status_now(graph, config)
         hold = WRITE_NODES if may_answer is not None and resume is not None else None
+        recovered_after_write = payload is None and hold is not None and not await _write_ahead(graph, config)
+        if may_answer is not None and recovered_after_write and not await may_answer():
+            await coalesced.flush()  # cut after its write, and a human owns the conversation now
+            return "handoff"
         status = await _stream(
             graph, payload, config, sink, turn_id=turn_id, durability=durability, writes=writes, hold=hold
         )

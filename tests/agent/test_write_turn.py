@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import TypedDict
 
+import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
+from copilot.agent.runner import run_turn
+from copilot.principal import Principal
 from tests.agent.conftest import Harness, MakeHarness, call
+from tests.agent.fakes import RecordingSink
 from tests.agent.world import CUSTOMER, PENDING
 
 
@@ -185,3 +190,41 @@ async def test_the_same_change_twice_in_one_message_is_previewed_once(harness: M
     results = {m.tool_call_id: json.loads(m.text) for m in h.model.prompts[1] if isinstance(m, ToolMessage)}
     assert results["w2"]["error"]["code"] == "already_handled"
     assert results["w2"]["error"]["preview_id"] == preview_id
+
+
+class TurnArgs(TypedDict):
+    conversation_id: str
+    turn_id: str
+    principal: Principal
+    sink: RecordingSink
+
+
+class WorkerDied(BaseException):
+    """Stands for kill -9 right after the write: nothing after it runs, the checkpoint stays."""
+
+
+async def test_a_resume_recovered_after_its_write_asks_before_answering(harness: MakeHarness) -> None:
+    """The worker died after `execute`; a human claimed the conversation; the recovered turn must not ask the
+    model or post an answer into the human's conversation, and the write is not run again."""
+    h = harness(cancel())  # no scripted answer: the model must not be called after the write
+    preview_id = await _preview(h)
+    h.world.gateway.decide(CUSTOMER, preview_id, approve=True)
+    resume = {"preview_id": preview_id, "approved": True}
+    turn = TurnArgs(conversation_id=h.conversation_id, turn_id="t2", principal=CUSTOMER, sink=h.sink)
+
+    async def dies() -> bool:
+        raise WorkerDied
+
+    async def a_human_owns_it() -> bool:
+        return False
+
+    h.sink.clear()
+    with pytest.raises(WorkerDied):
+        await run_turn(h.graph, **turn, resume=resume, may_answer=dies)
+    assert h.sink.types() == ["tool.executed"] and h.world.executions() == 1
+
+    h.sink.clear()
+    status = await run_turn(h.graph, **turn, resume=resume, attempt=2, may_answer=a_human_owns_it)
+    assert status == "handoff"
+    assert not {"message.delta", "message.completed", "tool.executed"} & set(h.sink.types())
+    assert h.world.status(PENDING) == "cancelled" and h.world.executions() == 1
