@@ -12,7 +12,9 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
+from copilot.llm import variants
 from copilot.llm.answer import content_words
+from copilot.llm.summaries import method_label
 
 ITEM_TOOLS = frozenset(
     {"return_delivered_order_items", "exchange_delivered_order_items", "modify_pending_order_items"}
@@ -21,6 +23,7 @@ ITEMS_QUESTION = "Which items would you like to {verb}? Order {order} has: {item
 REFUND_QUESTION = (
     "Where should the money go: back to the original payment method ({original}), or to a gift card?"
 )
+SETTLE_QUESTION = "Which saved payment method should settle the price difference ({difference}): {methods}?"
 _ALL = re.compile(r"\b(all|every(thing)?|whole order|both)\b", re.IGNORECASE)
 _GIFT = re.compile(r"\bgift\s*card\b|\bstore credit\b", re.IGNORECASE)
 _ORIGINAL = re.compile(
@@ -125,12 +128,12 @@ def wants_original(texts: Sequence[str]) -> bool:
 
 def asked_about_items_or_refund(question: str) -> bool:
     """Our question was one of these two (so a short reply such as "the headphones" answers it)."""
-    return question.startswith("Which items would you like to") or question.startswith(
-        "Where should the money go"
-    )
+    starts = ("Which items would you like to", "Where should the money go", SETTLE_QUESTION[:30])
+    return question.startswith(starts) or variants.OPTION_QUESTION in question.lower()
 
 
-ORDER_TOOL, ACCOUNT_TOOL = "get_order_details", "get_user_details"
+ORDER_TOOL, ACCOUNT_TOOL, PRODUCT_TOOL = "get_order_details", "get_user_details", "get_product_details"
+EXCHANGE_TOOL = "exchange_delivered_order_items"
 
 
 @dataclass
@@ -154,24 +157,32 @@ class Need:
     question: str | None = None
 
 
-def _asked_order(turns: Sequence[BaseMessage], order_id: str) -> bool:
-    """We already looked this order up (whatever came back): never loop on a lookup."""
+def _asked(turns: Sequence[BaseMessage], tool: str, key: str, value: str) -> bool:
+    """We already looked this record up (whatever came back): never loop on a lookup."""
     return any(
-        isinstance(m, AIMessage) and any(c["name"] == ORDER_TOOL and c["args"].get("order_id") == order_id
-                                         for c in m.tool_calls)
+        isinstance(m, AIMessage)
+        and any(c["name"] == tool and c["args"].get(key) == value for c in m.tool_calls)
         for m in turns
-    )  # fmt: skip
+    )
+
+
+def product_in(turns: Sequence[BaseMessage], product_id: str) -> Mapping[str, Any] | None:
+    """The newest successful get_product_details result for `product_id` in the conversation."""
+    for result in reversed(_results(turns, PRODUCT_TOOL)):
+        if isinstance(result, Mapping) and str(result.get("product_id")) == product_id:
+            return result
+    return None
 
 
 def fill_from_order(step: Step, user_id: str) -> Need | None:
     """Item ids from the items the customer named, the payment method from what they said (the order looked
     up first if needed); None when nothing more is needed from here (or the lookup failed: ids are asked)."""
-    if not {"item_ids", "payment_method_id"} & (step.required - set(step.args)):
+    if not {"item_ids", "new_item_ids", "payment_method_id"} & (step.required - set(step.args)):
         return None
     order_id = str(step.args["order_id"])
     order = order_in(step.turns, order_id)
     if order is None:
-        if ORDER_TOOL in step.bound and not _asked_order(step.turns, order_id):
+        if ORDER_TOOL in step.bound and not _asked(step.turns, ORDER_TOOL, "order_id", order_id):
             return Need(lookup=(ORDER_TOOL, {"order_id": order_id}))
         return None
     if "item_ids" in step.required and "item_ids" not in step.args:
@@ -179,9 +190,103 @@ def fill_from_order(step: Step, user_id: str) -> Need | None:
         if not chosen:
             return Need(question=ask_items(step.tool, order))
         step.args["item_ids"] = chosen
+    if "new_item_ids" in step.required and "new_item_ids" not in step.args and "item_ids" in step.args:
+        need = _new_items(step, order)
+        if need is not None or "new_item_ids" not in step.args:
+            return need
     if "payment_method_id" in step.required and "payment_method_id" not in step.args:
-        return _refund_to(step, order, user_id)
+        settle = step.tool == EXCHANGE_TOOL
+        return _settle_with(step, order, user_id) if settle else _refund_to(step, order, user_id)
     return None
+
+
+def _lines(order: Mapping[str, Any], item_ids: Sequence[str]) -> list[Mapping[str, Any]]:
+    by_id = {str(line.get("item_id")): line for line in order.get("items", []) if isinstance(line, Mapping)}
+    return [by_id[i] for i in item_ids if i in by_id]
+
+
+def _new_items(step: Step, order: Mapping[str, Any]) -> Need | None:
+    """For each item to exchange, the variant of its product with the options the customer asked for (the
+    product looked up first); None with nothing filled when an id is not in the order (the id is asked)."""
+    item_ids = [str(i) for i in step.args["item_ids"]]
+    lines = _lines(order, item_ids)
+    if len(lines) != len(item_ids):
+        return None
+    new: list[str] = []
+    for line in lines:
+        product_id = str(line.get("product_id"))
+        product = product_in(step.turns, product_id)
+        if product is None:
+            if PRODUCT_TOOL in step.bound and not _asked(step.turns, PRODUCT_TOOL, "product_id", product_id):
+                return Need(lookup=(PRODUCT_TOOL, {"product_id": product_id}))
+            return None
+        choice = variants.choose(product, line, step.texts)
+        if choice.item_id is None:
+            return Need(question=choice.question)
+        new.append(choice.item_id)
+    step.args["new_item_ids"] = new
+    return None
+
+
+def _difference(step: Step, order: Mapping[str, Any]) -> float:
+    """Σ new price − old price of the exchange being prepared (0 where a price is unknown)."""
+    total = 0.0
+    pairs = zip(_lines(order, step.args.get("item_ids", [])), step.args.get("new_item_ids", []), strict=False)
+    for line, new_id in pairs:
+        product = product_in(step.turns, str(line.get("product_id"))) or {}
+        found = variants.variant(product, str(new_id))
+        if found is not None:
+            total += float(found.get("price", 0)) - float(line.get("price", 0))
+    return total
+
+
+def saved_methods(user: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    methods = user.get("payment_methods", {})
+    values = methods.values() if isinstance(methods, Mapping) else methods
+    return [m for m in values if isinstance(m, Mapping) and "id" in m]
+
+
+def _method_words(method: Mapping[str, Any]) -> set[str]:
+    """What names this method ("gift card", "paypal", "visa", "4242"), not the word "card" alone."""
+    words = content_words(str(method.get("source", "")).replace("_", " ")) - content_words("card")
+    return words | content_words(f"{method.get('brand', '')} {method.get('last_four', '')}")
+
+
+def _named_methods(methods: Sequence[Mapping[str, Any]], texts: Sequence[str]) -> list[Mapping[str, Any]]:
+    for text in texts:  # newest first
+        said = content_words(text)
+        hits = [m for m in methods if _method_words(m) & said]
+        if hits:
+            return hits
+    return []
+
+
+def _settle_with(step: Step, order: Mapping[str, Any], user_id: str) -> Need | None:
+    """The saved method that settles an exchange's price difference: the one named (or the only plausible
+    one: a gift card must cover what is to pay); several plausible → the customer chooses among them."""
+    user = user_in(step.turns)
+    if user is None:
+        if ACCOUNT_TOOL in step.bound and not looked_up(step.turns, ACCOUNT_TOOL):
+            return Need(lookup=(ACCOUNT_TOOL, {"user_id": user_id}))
+        return None
+    diff = _difference(step, order)
+    plausible = [
+        m for m in saved_methods(user) if m.get("source") != "gift_card" or float(m.get("balance", 0)) >= diff
+    ]
+    original = original_method(order)
+    if wants_original(step.texts) and any(m["id"] == original for m in plausible):
+        named = [m for m in plausible if m["id"] == original]
+    else:
+        named = _named_methods(plausible, step.texts)
+    pick = named if len(named) == 1 else plausible if len(plausible) == 1 and not named else []
+    if pick:
+        step.args["payment_method_id"] = str(pick[0]["id"])
+        return None
+    if not plausible:
+        return None  # the usual question for the id follows
+    owed = f"${abs(diff):,.2f} {'to pay' if diff > 0 else 'back to you'}" if diff else "none"
+    listed = "; ".join(method_label(m) for m in (named or plausible))
+    return Need(question=SETTLE_QUESTION.format(difference=owed, methods=listed))
 
 
 def _refund_to(step: Step, order: Mapping[str, Any], user_id: str) -> Need | None:

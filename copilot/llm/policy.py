@@ -65,7 +65,7 @@ class Policy:
         self, turns: list[BaseMessage], tail: Sequence[ToolMessage], bound: BoundTools
     ) -> bool:
         """The lookups just made were for an item write still being prepared (a return, an exchange)."""
-        if not all(m.name in (ORDER_TOOL, ACCOUNT_TOOL) for m in tail):
+        if not all(m.name in (ORDER_TOOL, ACCOUNT_TOOL, items.PRODUCT_TOOL) for m in tail):
             return False
         texts = human_texts(turns)
         intent = self._intent(turns, texts[0], continues=True) if texts else None

@@ -91,7 +91,7 @@ def _account(user: Mapping[str, Any]) -> str:
     """Saved payment methods (brand and last four digits, gift card balances), orders and the address."""
     raw = user.get("payment_methods", {})
     methods = [
-        _method(m) for m in (raw.values() if isinstance(raw, Mapping) else raw) if isinstance(m, Mapping)
+        method_label(m) for m in (raw.values() if isinstance(raw, Mapping) else raw) if isinstance(m, Mapping)
     ]
     orders = ", ".join(str(o) for o in user.get("orders", [])) or "none yet"
     text = f"Saved payment methods: {'; '.join(methods) or 'none'}. Orders: {orders}."
@@ -100,7 +100,7 @@ def _account(user: Mapping[str, Any]) -> str:
     return text
 
 
-def _method(method: Mapping[str, Any]) -> str:
+def method_label(method: Mapping[str, Any]) -> str:
     source = str(method.get("source", ""))
     if source == "credit_card":
         return (
