@@ -4,11 +4,12 @@ vocabulary); an option the product lacks, an out-of-stock one or a choice left o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from copilot.llm.answer import content_words
+from copilot.llm.answer import stem
 
 OPTION_QUESTION = "which option would you like instead"
 """Every question of this module contains it (a short reply such as "the red one" answers it); each is one
@@ -33,10 +34,18 @@ def _options(variant: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in dict(variant.get("options", {})).items()}
 
 
+_TOKEN = re.compile(r"(?<![\w'’])[a-z0-9]+")
+"""Every word and number, single letters and digits included (sizes "M", "9"), but not the "m" of "I'm"."""
+
+
+def _words(text: str) -> set[str]:
+    return {stem(token) for token in _TOKEN.findall(text.lower())}
+
+
 def _named(values: set[str], said: set[str]) -> set[str]:
     """The values whose words were all said, minus those contained in another named value ("ear" in "over-ear")."""
-    hits = {v for v in values if content_words(v) and content_words(v) <= said}
-    return {v for v in hits if not any(content_words(v) < content_words(o) for o in hits)}
+    hits = {v for v in values if _words(v) and _words(v) <= said}
+    return {v for v in hits if not any(_words(v) < _words(o) for o in hits)}
 
 
 def requested(
@@ -49,7 +58,7 @@ def requested(
             by_key.setdefault(key, set()).add(value)
     wanted: dict[str, set[str]] = {}
     for text in texts:  # newest first
-        said = content_words(text)
+        said = _words(text)
         for key, values in by_key.items():
             new = _named(values, said) - {current.get(key, "")}
             if new and key not in wanted:

@@ -115,6 +115,17 @@ async def test_no_option_named_lists_the_available_options(system: System) -> No
     }
 
 
+def test_single_letter_sizes_and_numbers_are_option_values() -> None:
+    shirt = next(p for p in PRODUCTS if p["name"] == "T-Shirt")
+    line = {**next(iter(shirt["variants"].values())), "name": "T-Shirt"}
+    sizes = {v["options"]["size"] for v in shirt["variants"].values() if v["available"]}
+    size = sorted(sizes - {line["options"]["size"]})[0]
+    choice = variants.choose(shirt, line, [f"I'm after size {size.lower()} instead"])
+    assert choice.item_id is not None, choice.question
+    assert shirt["variants"][choice.item_id]["options"]["size"] == size
+    assert variants.requested(shirt, line["options"], [f"I'm after size {size}"]) == {"size": {size}}
+
+
 PRODUCTS = [p for p in generate(users=1)["products"].values()]
 
 
@@ -137,3 +148,12 @@ def test_a_chosen_new_item_is_an_available_variant_of_the_same_product_with_the_
         assert new["available"] and choice.item_id != line["item_id"]
         asked = variants.requested(product, line["options"], [" ".join(said)])
         assert all(new["options"][key] in wanted for key, wanted in asked.items())
+
+
+async def test_a_name_not_in_the_order_lists_the_order_items(system: System) -> None:
+    asked = _asked(await _say(system, "x7", f"exchange the backpack in order {ORDER} for a red one"))
+    assert asked.startswith(
+        f"Which items would you like to exchange? Order {ORDER} has: Mechanical Keyboard ("
+    )
+    answer = await _say(system, "x7", "the headphones, in white")
+    assert _asked(answer).startswith("Which saved payment method should settle the price difference")
