@@ -10,7 +10,8 @@ import { loadPolicy } from "./roles.js";
 import { state } from "./state.js";
 
 export const savedToken = tokenStore("copilot.admin.token");
-const POLICY_TABS = ["tab-roles", "tab-edit", "tab-sim", "tab-history", "tab-audit"];
+// A tenant's own: the platform admin manages tenants and reads analytics, not one tenant's policy or prompts.
+const POLICY_TABS = ["tab-roles", "tab-edit", "tab-sim", "tab-history", "tab-prompts", "tab-audit"];
 
 function adminsOnly(claims) {
   return `Admins only: this console manages the authorization policy. Your token is for ` +
